@@ -1,0 +1,225 @@
+//! One logical database (SELECT n) of one shard: the key table with expiry.
+//!
+//! Expiry times are absolute Unix milliseconds, stored in the entry (0 = no TTL). An expired
+//! key is never visible: every lookup checks it and removes it lazily, and the active expiry
+//! cycle walks the table incrementally to reclaim keys nobody reads.
+
+use crate::dash::DashTable;
+use crate::value::Value;
+
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix ms; 0 = persistent.
+    pub expire_at: u64,
+    /// Last access, in seconds of the shard clock (OBJECT IDLETIME).
+    pub access: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            access: 0,
+        }
+    }
+
+    #[inline]
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+#[derive(Default)]
+pub struct Db {
+    table: DashTable<Entry>,
+    /// Keys with a TTL (INFO keyspace `expires=`).
+    volatile: usize,
+    /// Where the active expiry cycle resumes.
+    expire_cursor: u64,
+    /// Read lookups that found / did not find a key (INFO keyspace_hits/misses).
+    pub hits: u64,
+    pub misses: u64,
+    /// Keys removed because their TTL passed.
+    pub expired: u64,
+}
+
+fn access_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub fn volatile(&self) -> usize {
+        self.volatile
+    }
+
+    /// Removes `key` if its TTL has passed; true if it did.
+    fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
+        match self.table.get(key) {
+            Some(e) if e.is_expired(now_ms) => {
+                self.table.remove(key);
+                self.volatile -= 1;
+                self.expired += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A lookup on behalf of a reading command: counts hits and misses, updates access time.
+    pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        match self.table.get_mut(key) {
+            Some(e) => {
+                self.hits += 1;
+                e.access = access_clock(now_ms);
+                Some(e)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// A lookup on behalf of a writing command (no hit/miss accounting).
+    pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        let e = self.table.get_mut(key)?;
+        e.access = access_clock(now_ms);
+        Some(e)
+    }
+
+    /// A lookup that neither counts nor touches the access time (TYPE-free introspection,
+    /// OBJECT, TTL, SCAN filters).
+    pub fn peek(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.table.get(key)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.peek(key, now_ms).is_some()
+    }
+
+    /// Sets `key` to `value`, replacing any previous value; `expire_at` 0 = no TTL.
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, now_ms: u64) {
+        let mut e = Entry::new(value);
+        e.expire_at = expire_at;
+        e.access = access_clock(now_ms);
+        self.insert_entry(key, e);
+    }
+
+    /// Inserts a whole entry (value and TTL), replacing any previous one.
+    pub fn insert_entry(&mut self, key: &[u8], e: Entry) {
+        if e.expire_at != 0 {
+            self.volatile += 1;
+        }
+        if let Some(old) = self.table.insert(key, e) {
+            if old.expire_at != 0 {
+                self.volatile -= 1;
+            }
+        }
+    }
+
+    /// Removes a key (expired or not) and returns its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.table.remove(key)?;
+        if e.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        Some(e)
+    }
+
+    /// Sets or clears the TTL of an existing, live key. Returns false if there is no such key.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: u64, now_ms: u64) -> bool {
+        self.expire_if_needed(key, now_ms);
+        let Some(e) = self.table.get_mut(key) else {
+            return false;
+        };
+        match (e.expire_at != 0, expire_at != 0) {
+            (false, true) => self.volatile += 1,
+            (true, false) => self.volatile -= 1,
+            _ => {}
+        }
+        e.expire_at = expire_at;
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.volatile = 0;
+        self.expire_cursor = 0;
+    }
+
+    /// One step of the active expiry cycle: walks bucket groups from where the last step
+    /// stopped until `budget` entries were examined or the walk wrapped, removing expired
+    /// keys. Returns how many keys it removed.
+    pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> usize {
+        if self.volatile == 0 {
+            return 0;
+        }
+        let mut examined = 0;
+        let mut removed = 0;
+        let mut cursor = self.expire_cursor;
+        loop {
+            cursor = self.table.scan_mut(cursor, |_, e| {
+                examined += 1;
+                if e.is_expired(now_ms) {
+                    removed += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            if cursor == 0 || examined >= budget {
+                break;
+            }
+        }
+        self.expire_cursor = cursor;
+        self.volatile -= removed;
+        self.expired += removed as u64;
+        removed
+    }
+
+    /// Visits one bucket group of live keys (SCAN). Expired keys are skipped, not returned.
+    pub fn scan(&self, cursor: u64, now_ms: u64, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.table.scan(cursor, |k, e| {
+            if !e.is_expired(now_ms) {
+                f(k, e)
+            }
+        })
+    }
+
+    /// A random live key (RANDOMKEY, eviction sampling). Gives up after a few tries when
+    /// nearly every key is expired, as Redis does.
+    pub fn random_key(&mut self, seed: u64, now_ms: u64) -> Option<Box<[u8]>> {
+        let mut s = seed;
+        for _ in 0..100 {
+            let (k, e) = self.table.random(s)?;
+            if !e.is_expired(now_ms) {
+                return Some(k.into());
+            }
+            let k: Box<[u8]> = k.into();
+            self.expire_if_needed(&k, now_ms);
+            s = crate::rng::mix(s);
+        }
+        None
+    }
+
+    /// Every live key (KEYS). Expensive by nature, as in Redis.
+    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Entry)) {
+        for (k, e) in self.table.iter() {
+            if !e.is_expired(now_ms) {
+                f(k, e)
+            }
+        }
+    }
+}

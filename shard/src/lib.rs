@@ -1,0 +1,22 @@
+//! One core's data and the commands that run against it.
+//!
+//! No I/O and no async runtime here: every function is synchronous, runs on the shard's own
+//! thread and writes its reply into a [`Reply`] buffer. The server crate routes commands to
+//! the shard that owns their keys and coordinates the ones that span shards.
+
+pub mod cmd;
+pub mod dash;
+pub mod db;
+pub mod num;
+pub mod reply;
+pub mod rng;
+pub mod shard;
+pub mod slot;
+pub mod string;
+pub mod value;
+
+pub use cmd::Cmd;
+pub use db::{Db, Entry};
+pub use reply::Reply;
+pub use shard::{Ctx, Handler, Shard};
+pub use value::Value;

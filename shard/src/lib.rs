@@ -7,6 +7,8 @@
 pub mod cmd;
 pub mod dash;
 pub mod db;
+pub mod glob;
+pub mod keys;
 pub mod num;
 pub mod reply;
 pub mod rng;

@@ -1,1 +1,4 @@
-fn main() { eprintln!("shardis-bench: not built yet"); std::process::exit(1); }
+fn main() {
+    eprintln!("shardis-bench: not built yet");
+    std::process::exit(1);
+}

@@ -1,1 +1,19 @@
-fn main() {}
+use mimalloc::MiMalloc;
+
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match server::config::Config::from_cli(&args) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(server::runtime::Fatal(msg)) = server::runtime::start(config) {
+        eprintln!("shardis-server: {msg}");
+        std::process::exit(1);
+    }
+}

@@ -21,7 +21,9 @@ impl Cmd {
     /// Builds a command from a frame and the spans of its arguments in it.
     /// Spans must lie inside the frame (the parser guarantees it).
     pub fn from_spans(frame: Bytes, spans: SmallVec<[Span; 5]>) -> Cmd {
-        debug_assert!(spans.iter().all(|&(s, e)| s <= e && e as usize <= frame.len()));
+        debug_assert!(spans
+            .iter()
+            .all(|&(s, e)| s <= e && e as usize <= frame.len()));
         Cmd { frame, spans }
     }
 
@@ -35,7 +37,10 @@ impl Cmd {
             buf.extend_from_slice(a.as_ref());
             spans.push((start, buf.len() as u32));
         }
-        Cmd { frame: Bytes::from(buf), spans }
+        Cmd {
+            frame: Bytes::from(buf),
+            spans,
+        }
     }
 
     /// Number of arguments, the command name included.

@@ -9,6 +9,7 @@ pub mod dash;
 pub mod db;
 pub mod glob;
 pub mod keys;
+pub mod locks;
 pub mod num;
 pub mod reply;
 pub mod rng;

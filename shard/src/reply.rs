@@ -56,8 +56,10 @@ impl Reply {
     pub fn error(&mut self, msg: &str) {
         self.errors += 1;
         self.buf.push(b'-');
-        self.buf
-            .extend(msg.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(
+            msg.bytes()
+                .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -178,8 +180,7 @@ impl Reply {
 /// Redis' standard error replies, shared by every command family.
 pub mod err {
     pub const SYNTAX: &str = "ERR syntax error";
-    pub const WRONGTYPE: &str =
-        "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
     pub const NOT_INT: &str = "ERR value is not an integer or out of range";
     pub const NOT_FLOAT: &str = "ERR value is not a valid float";
     pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
@@ -222,7 +223,10 @@ mod tests {
         assert_eq!(both(|r| r.null()), ("$-1\r\n".into(), "_\r\n".into()));
         assert_eq!(both(|r| r.null_array()), ("*-1\r\n".into(), "_\r\n".into()));
         assert_eq!(both(|r| r.map(2)), ("*4\r\n".into(), "%2\r\n".into()));
-        assert_eq!(both(|r| r.boolean(true)), (":1\r\n".into(), "#t\r\n".into()));
+        assert_eq!(
+            both(|r| r.boolean(true)),
+            (":1\r\n".into(), "#t\r\n".into())
+        );
         assert_eq!(
             both(|r| r.double(1.5)),
             ("$3\r\n1.5\r\n".into(), ",1.5\r\n".into())

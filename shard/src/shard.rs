@@ -14,6 +14,8 @@ pub struct Shard {
     pub rng: Rng,
     /// Writes since the last save (INFO `rdb_changes_since_last_save`).
     pub dirty: u64,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether the cron reclaims expired keys.
+    pub active_expire: bool,
 }
 
 impl Shard {
@@ -23,6 +25,7 @@ impl Shard {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             rng: Rng::new(0x5eed_0000 + id as u64),
             dirty: 0,
+            active_expire: true,
         }
     }
 

@@ -87,3 +87,23 @@ pub fn set(ctx: &mut Ctx, cmd: &Cmd) {
     ctx.wrote(1);
     ctx.out.ok();
 }
+
+/// MGET part: one item per key, no array header (the caller writes it).
+pub fn mget(ctx: &mut Ctx, cmd: &Cmd) {
+    for i in 1..cmd.len() {
+        match ctx.db.get(&cmd[i], ctx.now).map(|e| &e.value) {
+            Some(Value::Str(s)) => reply_str(ctx.out, s),
+            _ => ctx.out.null(),
+        }
+    }
+}
+
+/// MSET part.
+pub fn mset(ctx: &mut Ctx, cmd: &Cmd) {
+    for i in (1..cmd.len()).step_by(2) {
+        let v = Value::Str(StrValue::from_bytes(&cmd[i + 1]));
+        ctx.db.set(&cmd[i], v, 0, ctx.now);
+    }
+    ctx.wrote(cmd.len() as u64 / 2);
+    ctx.out.ok();
+}

@@ -1,0 +1,128 @@
+//! Per-connection client state: what CLIENT LIST shows and CLIENT KILL/SETNAME change.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::task::Waker;
+use std::time::Instant;
+
+/// The part of a client other commands can see (CLIENT LIST, KILL, INFO). Shared between the
+/// connection task and its executor's client registry; touched only on that executor.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub created: Instant,
+    pub name: RefCell<Vec<u8>>,
+    pub lib_name: RefCell<Vec<u8>>,
+    pub lib_ver: RefCell<Vec<u8>>,
+    pub db: Cell<usize>,
+    pub resp: Cell<u8>,
+    pub last_interaction: Cell<Instant>,
+    pub last_cmd: Cell<&'static str>,
+    pub qbuf: Cell<usize>,
+    pub no_evict: Cell<bool>,
+    pub no_touch: Cell<bool>,
+    killed: Cell<bool>,
+    kill_waker: RefCell<Option<Waker>>,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> ClientInfo {
+        let now = Instant::now();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created: now,
+            name: RefCell::default(),
+            lib_name: RefCell::default(),
+            lib_ver: RefCell::default(),
+            db: Cell::new(0),
+            resp: Cell::new(2),
+            last_interaction: Cell::new(now),
+            last_cmd: Cell::new("NULL"),
+            qbuf: Cell::new(0),
+            no_evict: Cell::new(false),
+            no_touch: Cell::new(false),
+            killed: Cell::new(false),
+            kill_waker: RefCell::default(),
+        }
+    }
+
+    /// Asks the connection to close (CLIENT KILL): it stops after its current batch.
+    pub fn kill(&self) {
+        self.killed.set(true);
+        if let Some(w) = self.kill_waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.get()
+    }
+
+    /// Resolves when the client is killed (raced against the socket read).
+    pub async fn killed(&self) {
+        std::future::poll_fn(|cx| {
+            if self.killed.get() {
+                std::task::Poll::Ready(())
+            } else {
+                *self.kill_waker.borrow_mut() = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), in Redis 7.2's
+    /// field order.
+    pub fn describe(&self, out: &mut String) {
+        use std::fmt::Write;
+        let now = Instant::now();
+        let cmd = self.last_cmd.get();
+        let _ = write!(
+            out,
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 \
+             ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
+             oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+             lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            String::from_utf8_lossy(&self.name.borrow()),
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(self.last_interaction.get()).as_secs(),
+            self.db.get(),
+            self.qbuf.get(),
+            cmd,
+            self.resp.get(),
+            String::from_utf8_lossy(&self.lib_name.borrow()),
+            String::from_utf8_lossy(&self.lib_ver.borrow()),
+        );
+    }
+}
+
+/// What a connection knows about its own session beyond [`ClientInfo`].
+pub struct Session {
+    pub info: std::rc::Rc<ClientInfo>,
+    pub db: usize,
+    pub resp3: bool,
+    pub authenticated: bool,
+    /// Set by QUIT: close after replying.
+    pub closing: bool,
+}
+
+impl Session {
+    pub fn set_db(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.set(db);
+    }
+
+    pub fn set_resp(&mut self, resp3: bool) {
+        self.resp3 = resp3;
+        self.info.resp.set(if resp3 { 3 } else { 2 });
+    }
+}

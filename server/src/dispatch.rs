@@ -1,0 +1,372 @@
+//! From parsed requests to replies: checks, routing and batching by shard.
+//!
+//! A pipelined batch is cut into runs of commands that each touch one shard. A run's commands
+//! are grouped by shard; each group travels to its shard in ONE message and comes back as one
+//! buffer of replies, which are copied to the client in request order. Commands that are not
+//! bound to one shard (cross-shard multi-key commands, server commands) end the run: they see
+//! every earlier command of the batch applied.
+
+use crate::client::Session;
+use crate::command::meta::{self, flag, CommandSpec};
+use crate::command::{self, Command, Route};
+use crate::local::{unix_ms, Local};
+use crate::{coord, server_cmds};
+use futures_channel::oneshot;
+use shard::locks::Mode;
+use shard::{Cmd, Reply};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::time::Instant;
+
+/// A command bound for one shard.
+pub struct Job {
+    pub cmd: Cmd,
+    pub command: &'static Command,
+    /// The spec that describes its keys (the subcommand's for containers like OBJECT).
+    pub spec: &'static CommandSpec,
+    pub db: usize,
+}
+
+/// Commands of the current run, by shard, and the order they came in.
+#[derive(Default)]
+pub struct Run {
+    by_shard: Vec<Vec<Job>>,
+    order: Vec<usize>,
+}
+
+impl Run {
+    fn push(&mut self, shard: usize, job: Job) {
+        if self.by_shard.len() <= shard {
+            self.by_shard.resize_with(shard + 1, Vec::new);
+        }
+        self.by_shard[shard].push(job);
+        self.order.push(shard);
+    }
+
+    fn single_shard(&self) -> Option<usize> {
+        let first = *self.order.first()?;
+        self.order.iter().all(|&s| s == first).then_some(first)
+    }
+}
+
+enum Plan {
+    Reject(String),
+    Shard(usize, Job),
+    Multi(command::Multi, Job),
+    Server(command::Server, Cmd, &'static CommandSpec),
+}
+
+/// Runs a batch of requests and appends their replies to `out`, in order.
+pub async fn run_batch(
+    local: &Rc<Local>,
+    sess: &mut Session,
+    cmds: impl IntoIterator<Item = Cmd>,
+    run: &mut Run,
+    out: &mut Vec<u8>,
+) {
+    for cmd in cmds {
+        if sess.closing {
+            break;
+        }
+        match plan(local, sess, cmd) {
+            Plan::Shard(shard, job) => run.push(shard, job),
+            Plan::Reject(msg) => {
+                flush(local, sess, run, out).await;
+                let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
+                r.error(&msg);
+                *out = r.buf;
+                local.stats.borrow_mut().error_replies += 1;
+            }
+            Plan::Multi(kind, job) => {
+                flush(local, sess, run, out).await;
+                let t0 = Instant::now();
+                let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
+                coord::run(local, kind, &job, &mut r).await;
+                let failed = r.errors > 0;
+                *out = r.buf;
+                let usec = t0.elapsed().as_micros() as u64;
+                local.stats.borrow_mut().record(job.spec.name, usec, failed);
+            }
+            Plan::Server(which, cmd, spec) => {
+                flush(local, sess, run, out).await;
+                let t0 = Instant::now();
+                let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
+                server_cmds::run(local, sess, which, &cmd, &mut r).await;
+                let failed = r.errors > 0;
+                *out = r.buf;
+                let usec = t0.elapsed().as_micros() as u64;
+                local.stats.borrow_mut().record(spec.name, usec, failed);
+            }
+        }
+    }
+    flush(local, sess, run, out).await;
+}
+
+/// Looks the command up and checks it (existence, arity, authentication) before routing.
+fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
+    let Some(command) = command::lookup(&cmd[0]) else {
+        return Plan::Reject(unknown_command(&cmd));
+    };
+    let mut spec = command.spec;
+    if !spec.subcommands.is_empty() && cmd.len() >= 2 {
+        if let Some(sub) = meta::lookup_sub(spec, &cmd[1]) {
+            spec = sub;
+        }
+    }
+    if !command::arity_ok(spec.arity, cmd.len()) {
+        return Plan::Reject(format!(
+            "ERR wrong number of arguments for '{}' command",
+            spec.name
+        ));
+    }
+    if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
+        return Plan::Reject("NOAUTH Authentication required.".into());
+    }
+    sess.info.last_cmd.set(spec.name);
+    let job = Job {
+        cmd,
+        command,
+        spec,
+        db: sess.db,
+    };
+    match command.route {
+        Route::Keyed(_) | Route::Shard(_) => {
+            let shard = job
+                .key_positions()
+                .next()
+                .map_or(local.id, |i| local.shard_of(&job.cmd[i]));
+            Plan::Shard(shard, job)
+        }
+        Route::Multi(kind, _) => match job.single_shard(local) {
+            Some(shard) => Plan::Shard(shard, job),
+            None => Plan::Multi(kind, job),
+        },
+        Route::Server(which) => Plan::Server(which, job.cmd, spec),
+    }
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` as Redis words it.
+fn unknown_command(cmd: &Cmd) -> String {
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&cmd[0][..cmd[0].len().min(128)])
+    );
+    for a in cmd.args().skip(1) {
+        if msg.len() > 256 {
+            break;
+        }
+        msg.push('\'');
+        msg.push_str(&String::from_utf8_lossy(&a[..a.len().min(128)]));
+        msg.push_str("' ");
+    }
+    msg
+}
+
+impl Job {
+    pub fn key_positions(&self) -> impl Iterator<Item = usize> {
+        command::key_positions(self.spec, self.cmd.len())
+    }
+
+    /// The shard all keys live on, if they share one.
+    fn single_shard(&self, local: &Local) -> Option<usize> {
+        let mut keys = self.key_positions();
+        let first = local.shard_of(&self.cmd[keys.next()?]);
+        keys.all(|i| local.shard_of(&self.cmd[i]) == first)
+            .then_some(first)
+    }
+
+    pub fn lock_mode(&self) -> Mode {
+        if self.spec.flags & flag::WRITE != 0 {
+            Mode::Exclusive
+        } else {
+            Mode::Shared
+        }
+    }
+}
+
+impl Local {
+    #[inline]
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        shard::slot::key_shard(key, self.shards())
+    }
+}
+
+/// Runs the current run's commands and appends their replies in request order.
+async fn flush(local: &Rc<Local>, sess: &Session, run: &mut Run, out: &mut Vec<u8>) {
+    if run.order.is_empty() {
+        return;
+    }
+    if let Some(s) = run.single_shard() {
+        let jobs = std::mem::take(&mut run.by_shard[s]);
+        let mut ends = Vec::new();
+        let jobs = exec_on(local, s, jobs, sess.resp3, out, &mut ends).await;
+        run.by_shard[s] = jobs;
+        run.by_shard[s].clear();
+        run.order.clear();
+        return;
+    }
+    // Several shards: send every remote group first so they run in parallel, run ours, then
+    // collect.
+    let n = run.by_shard.len();
+    let mut results: Vec<(Vec<u8>, Vec<usize>)> = Vec::with_capacity(n);
+    let mut pending = Vec::with_capacity(n);
+    for s in 0..n {
+        let jobs = std::mem::take(&mut run.by_shard[s]);
+        if jobs.is_empty() || s == local.id {
+            pending.push(Err(jobs));
+        } else {
+            pending.push(Ok(send_jobs(local, s, jobs, sess.resp3)));
+        }
+    }
+    for (s, p) in pending.into_iter().enumerate() {
+        let mut buf = Vec::new();
+        let mut ends = Vec::new();
+        match p {
+            Err(jobs) if !jobs.is_empty() => {
+                exec_on(local, s, jobs, sess.resp3, &mut buf, &mut ends).await;
+            }
+            Err(_) => {}
+            Ok(rx) => {
+                let r = rx.await.expect("shard mailbox dropped a job");
+                finish_remote(local, s, r, sess.resp3, &mut buf, &mut ends).await;
+            }
+        }
+        results.push((buf, ends));
+    }
+    let mut next = vec![0usize; n];
+    for &s in &run.order {
+        let (buf, ends) = &results[s];
+        let i = next[s];
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        out.extend_from_slice(&buf[start..ends[i]]);
+        next[s] += 1;
+    }
+    run.order.clear();
+}
+
+/// What a shard sends back for a group: replies, their end offsets, and, when a command had
+/// to wait for a transaction's lock, the commands not run yet and the wake-up to wait for.
+type GroupResult = (
+    Vec<u8>,
+    Vec<usize>,
+    Option<(Vec<Job>, oneshot::Receiver<()>)>,
+);
+
+fn send_jobs(
+    local: &Rc<Local>,
+    shard: usize,
+    jobs: Vec<Job>,
+    resp3: bool,
+) -> oneshot::Receiver<GroupResult> {
+    local.send_call(shard, move |l| {
+        let mut buf = Vec::new();
+        let mut ends = Vec::new();
+        let blocked = run_jobs(l, &jobs, resp3, &mut buf, &mut ends);
+        let rest = blocked.map(|(i, rx)| (jobs.into_iter().skip(i).collect(), rx));
+        (buf, ends, rest)
+    })
+}
+
+/// Completes a remote group: waits out transaction locks and re-sends what is left.
+async fn finish_remote(
+    local: &Rc<Local>,
+    shard: usize,
+    mut r: GroupResult,
+    resp3: bool,
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) {
+    loop {
+        let base = out.len();
+        out.extend_from_slice(&r.0);
+        ends.extend(r.1.iter().map(|e| e + base));
+        let Some((rest, wake)) = r.2 else {
+            return;
+        };
+        let _ = wake.await;
+        r = send_jobs(local, shard, rest, resp3)
+            .await
+            .expect("shard mailbox dropped a job");
+    }
+}
+
+/// Runs `jobs` on `shard` (inline when it is ours), appending replies to `out`.
+/// Returns the emptied job vector for reuse.
+async fn exec_on(
+    local: &Rc<Local>,
+    shard: usize,
+    jobs: Vec<Job>,
+    resp3: bool,
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) -> Vec<Job> {
+    if shard != local.id {
+        let r = send_jobs(local, shard, jobs, resp3)
+            .await
+            .expect("shard mailbox dropped a job");
+        finish_remote(local, shard, r, resp3, out, ends).await;
+        return Vec::new();
+    }
+    let mut from = 0;
+    while let Some((i, wake)) = run_jobs(local, &jobs[from..], resp3, out, ends) {
+        from += i;
+        let _ = wake.await;
+    }
+    jobs
+}
+
+/// Runs jobs on this shard in order, appending each reply to `out` and its end offset to
+/// `ends`. Stops before the first job whose key a transaction holds, returning its index and
+/// the wake-up that fires when the lock is released.
+pub fn run_jobs(
+    local: &Local,
+    jobs: &[Job],
+    resp3: bool,
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) -> Option<(usize, oneshot::Receiver<()>)> {
+    let now = unix_ms();
+    let mut shard = local.shard.borrow_mut();
+    let mut stats = local.stats.borrow_mut();
+    let mut reply = Reply::with_buf(std::mem::take(out), resp3);
+    for (i, job) in jobs.iter().enumerate() {
+        if let Some(wake) = wait_for_locks(local, job) {
+            *out = reply.buf;
+            return Some((i, wake));
+        }
+        let t0 = Instant::now();
+        let errors = reply.errors;
+        let ran = catch_unwind(AssertUnwindSafe(|| match job.command.route {
+            Route::Keyed(h) | Route::Multi(_, h) => {
+                h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
+            }
+            Route::Shard(h) => h(&mut shard, job.db, &job.cmd, now, &mut reply),
+            Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
+        }));
+        if ran.is_err() {
+            // A bug in one command must not take the server down: report it to the client.
+            reply.error("ERR internal error while executing the command");
+        }
+        let usec = t0.elapsed().as_micros() as u64;
+        stats.record(job.spec.name, usec, reply.errors > errors);
+        ends.push(reply.buf.len());
+    }
+    *out = reply.buf;
+    None
+}
+
+/// If a transaction holds one of the job's keys, queues a wake-up for its release.
+fn wait_for_locks(local: &Local, job: &Job) -> Option<oneshot::Receiver<()>> {
+    let mut locks = local.locks.borrow_mut();
+    if locks.is_empty() {
+        return None;
+    }
+    let mode = job.lock_mode();
+    let key = job
+        .key_positions()
+        .map(|i| &job.cmd[i])
+        .find(|k| !locks.is_free(job.db, k, mode))?;
+    let (tx, rx) = oneshot::channel();
+    locks.wait_key(job.db, key, tx);
+    Some(rx)
+}

@@ -1,0 +1,174 @@
+//! What one executor (one core, one shard) owns, and what all of them share.
+
+use crate::client::ClientInfo;
+use crate::config::Config;
+use crate::mesh::Mesh;
+use crate::stats::ShardStats;
+use futures_channel::oneshot;
+use shard::locks::LockTable;
+use shard::Shard;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Bytes one socket read may take at most.
+const READ_SCRATCH: usize = 64 * 1024;
+
+/// A wake-up for whoever waits on a lock (a transaction or a plain command).
+pub type Waiter = oneshot::Sender<()>;
+
+/// Process-wide state, shared by every executor thread.
+pub struct Shared {
+    pub config: RwLock<Config>,
+    pub next_client_id: AtomicU64,
+    pub connected_clients: AtomicUsize,
+    pub started: Instant,
+    pub run_id: String,
+    pub shutdown: AtomicBool,
+    /// Port actually bound (for INFO `tcp_port`).
+    pub port: u16,
+    /// CLIENT PAUSE: until (Unix ms) and whether only writes are paused.
+    pub pause_until_ms: AtomicU64,
+    pub pause_writes_only: AtomicBool,
+}
+
+impl Shared {
+    pub fn new(config: Config, port: u16) -> Shared {
+        let seed = unix_ms() ^ std::process::id() as u64;
+        let mut rng = shard::rng::Rng::new(seed);
+        let run_id = (0..40)
+            .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
+            .collect();
+        Shared {
+            config: RwLock::new(config),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            started: Instant::now(),
+            run_id,
+            shutdown: AtomicBool::new(false),
+            port,
+            pause_until_ms: AtomicU64::new(0),
+            pause_writes_only: AtomicBool::new(false),
+        }
+    }
+
+    pub fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// One executor's state. Lives on its thread; other shards reach it only through the mesh.
+pub struct Local {
+    pub id: usize,
+    pub mesh: Arc<Mesh>,
+    pub shared: Arc<Shared>,
+    pub shard: RefCell<Shard>,
+    pub locks: RefCell<LockTable<Waiter>>,
+    pub stats: RefCell<ShardStats>,
+    /// Connections served by this executor, by client id (CLIENT LIST/KILL).
+    pub clients: RefCell<BTreeMap<u64, Rc<ClientInfo>>>,
+    /// The executor's socket read buffer, shared by its connections (see `conn::read_into`).
+    pub read_scratch: RefCell<Vec<u8>>,
+}
+
+impl Local {
+    pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
+        let databases = shared.config().databases;
+        Local {
+            id,
+            mesh,
+            shared,
+            shard: RefCell::new(Shard::new(id, databases)),
+            locks: RefCell::new(LockTable::default()),
+            stats: RefCell::new(ShardStats::default()),
+            clients: RefCell::new(BTreeMap::new()),
+            read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
+        }
+    }
+
+    pub fn shards(&self) -> usize {
+        self.mesh.shards()
+    }
+
+    /// Sends `f` to run on another shard now and returns the receiver of its result.
+    pub fn send_call<R, F>(&self, shard: usize, f: F) -> oneshot::Receiver<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Rc<Local>) -> R + Send + 'static,
+    {
+        debug_assert_ne!(shard, self.id);
+        self.stats.borrow_mut().cross_shard_hops += 1;
+        let (tx, rx) = oneshot::channel();
+        self.mesh.send(
+            shard,
+            Box::new(move |l| {
+                let _ = tx.send(f(l));
+            }),
+        );
+        rx
+    }
+
+    /// Runs `f` on `shard` and returns its result: inline when it is this shard, otherwise
+    /// one message there and one back.
+    pub async fn call<R, F>(self: &Rc<Self>, shard: usize, f: F) -> R
+    where
+        R: Send + 'static,
+        F: FnOnce(&Rc<Local>) -> R + Send + 'static,
+    {
+        if shard == self.id {
+            return f(self);
+        }
+        // A shard never drops a job without running it while the process lives.
+        self.send_call(shard, f)
+            .await
+            .expect("shard mailbox dropped a job")
+    }
+
+    /// Runs `f` on every shard concurrently and returns the results in shard order.
+    pub async fn call_all<R, F>(self: &Rc<Self>, f: F) -> Vec<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Rc<Local>) -> R + Send + Clone + 'static,
+    {
+        let pending: Vec<_> = (0..self.shards())
+            .map(|s| (s != self.id).then(|| self.send_call(s, f.clone())))
+            .collect();
+        let mut mine = Some(f(self));
+        let mut out = Vec::with_capacity(pending.len());
+        for p in pending {
+            out.push(match p {
+                Some(rx) => rx.await.expect("shard mailbox dropped a job"),
+                None => mine.take().expect("one result per shard"),
+            });
+        }
+        out
+    }
+
+    /// Wakes the waiters a lock release returned.
+    pub fn wake(waiters: Vec<Waiter>) {
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,83 @@
+//! Per-shard counters, summed across shards by INFO.
+
+use ahash::AHashMap;
+
+#[derive(Default, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+#[derive(Default, Clone)]
+pub struct ShardStats {
+    pub commands: u64,
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub error_replies: u64,
+    pub cross_shard_hops: u64,
+    pub per_command: AHashMap<&'static str, CmdStat>,
+    /// Recent `commands` samples for instantaneous_ops_per_sec: (unix ms, count).
+    pub ops_samples: Vec<(u64, u64)>,
+}
+
+impl ShardStats {
+    pub fn record(&mut self, name: &'static str, usec: u64, failed: bool) {
+        self.commands += 1;
+        let s = self.per_command.entry(name).or_default();
+        s.calls += 1;
+        s.usec += usec;
+        if failed {
+            s.failed += 1;
+            self.error_replies += 1;
+        }
+    }
+
+    pub fn reject(&mut self, name: &'static str) {
+        self.per_command.entry(name).or_default().rejected += 1;
+        self.error_replies += 1;
+    }
+
+    pub fn merge(&mut self, o: &ShardStats) {
+        self.commands += o.commands;
+        self.connections_received += o.connections_received;
+        self.rejected_connections += o.rejected_connections;
+        self.net_input_bytes += o.net_input_bytes;
+        self.net_output_bytes += o.net_output_bytes;
+        self.error_replies += o.error_replies;
+        self.cross_shard_hops += o.cross_shard_hops;
+        for (k, v) in &o.per_command {
+            let s = self.per_command.entry(k).or_default();
+            s.calls += v.calls;
+            s.usec += v.usec;
+            s.rejected += v.rejected;
+            s.failed += v.failed;
+        }
+    }
+
+    /// Keeps a one-second sample of the command counter (called by the shard's cron).
+    pub fn sample_ops(&mut self, now_ms: u64) {
+        self.ops_samples.push((now_ms, self.commands));
+        if self.ops_samples.len() > 16 {
+            self.ops_samples.remove(0);
+        }
+    }
+
+    /// Operations per second over the sampled window.
+    pub fn ops_per_sec(&self) -> u64 {
+        match (self.ops_samples.first(), self.ops_samples.last()) {
+            (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) * 1000 / (b.0 - a.0),
+            _ => 0,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        *self = ShardStats {
+            ops_samples: std::mem::take(&mut self.ops_samples),
+            ..ShardStats::default()
+        };
+    }
+}

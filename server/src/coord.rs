@@ -9,30 +9,60 @@
 
 use crate::command::{Multi, Route};
 use crate::dispatch::Job;
-use crate::local::Local;
+use crate::local::{unix_ms, Local};
 use bytes::Bytes;
 use futures_channel::oneshot;
 use shard::locks::{Mode, Request};
-use shard::{Cmd, Reply};
+use shard::keys;
+use shard::{Cmd, Handler, Reply};
 use std::rc::Rc;
 
-/// The keys one transaction holds on one shard.
+/// The keys one transaction holds on one shard in one database.
 struct Part {
     shard: usize,
+    db: usize,
+    mode: Mode,
     keys: Vec<Bytes>,
     /// Argument positions of these keys in the client's command.
     positions: Vec<usize>,
 }
 
-/// A set of key locks across shards, taken in ascending shard order.
+/// A set of key locks across shards, taken in one global order: (shard, database, mode).
+#[derive(Default)]
 pub struct Tx {
-    db: usize,
-    mode: Mode,
     parts: Vec<Part>,
 }
 
 impl Tx {
-    /// Groups the keys at `positions` of `cmd` by shard.
+    /// Adds the key at argument `pos` of `cmd`, to be locked in `db` with `mode`.
+    fn add(&mut self, local: &Local, db: usize, mode: Mode, cmd: &Cmd, pos: usize) {
+        let shard = local.shard_of(&cmd[pos]);
+        let i = match self
+            .parts
+            .iter()
+            .position(|p| p.shard == shard && p.db == db && p.mode == mode)
+        {
+            Some(i) => i,
+            None => {
+                self.parts.push(Part {
+                    shard,
+                    db,
+                    mode,
+                    keys: Vec::new(),
+                    positions: Vec::new(),
+                });
+                self.parts.len() - 1
+            }
+        };
+        let part = &mut self.parts[i];
+        part.positions.push(pos);
+        let key = cmd.arg_bytes(pos);
+        if !part.keys.contains(&key) {
+            part.keys.push(key);
+        }
+    }
+
+    /// One part per shard for the keys at `positions`, all in `db` with `mode`.
     fn plan(
         local: &Local,
         db: usize,
@@ -40,45 +70,36 @@ impl Tx {
         cmd: &Cmd,
         positions: impl Iterator<Item = usize>,
     ) -> Tx {
-        let mut parts: Vec<Part> = Vec::new();
-        for i in positions {
-            let shard = local.shard_of(&cmd[i]);
-            let part = match parts.iter_mut().find(|p| p.shard == shard) {
-                Some(p) => p,
-                None => {
-                    parts.push(Part {
-                        shard,
-                        keys: Vec::new(),
-                        positions: Vec::new(),
-                    });
-                    parts.last_mut().unwrap()
-                }
-            };
-            part.positions.push(i);
-            let key = cmd.arg_bytes(i);
-            if !part.keys.contains(&key) {
-                part.keys.push(key);
-            }
+        let mut tx = Tx::default();
+        for pos in positions {
+            tx.add(local, db, mode, cmd, pos);
         }
-        parts.sort_by_key(|p| p.shard);
-        Tx { db, mode, parts }
+        tx
     }
 
-    /// Takes every lock, shard after shard in ascending order (no deadlock: a transaction
-    /// only ever waits on the highest shard it has reached).
-    async fn lock(&self, local: &Rc<Local>) {
+    /// Takes every lock, part after part in the global order. A transaction only ever waits
+    /// at the highest part it has reached, while everything it holds is lower: no deadlock.
+    async fn lock(&mut self, local: &Rc<Local>) {
+        // A shared and an exclusive lock on the same key of one shard: exclusive covers both.
+        let exclusive: Vec<(usize, usize, Bytes)> = self
+            .parts
+            .iter()
+            .filter(|p| p.mode == Mode::Exclusive)
+            .flat_map(|p| p.keys.iter().map(move |k| (p.shard, p.db, k.clone())))
+            .collect();
+        for p in self.parts.iter_mut().filter(|p| p.mode == Mode::Shared) {
+            p.keys
+                .retain(|k| !exclusive.iter().any(|(s, d, e)| *s == p.shard && *d == p.db && e == k));
+        }
+        self.parts.retain(|p| !p.keys.is_empty() || p.mode == Mode::Exclusive);
+        self.parts.sort_by_key(|p| (p.shard, p.db, p.mode == Mode::Exclusive));
         for p in &self.parts {
-            let (db, mode, keys) = (self.db, self.mode, p.keys.clone());
             loop {
-                let keys = keys.clone();
+                let (db, mode, keys) = (p.db, p.mode, p.keys.clone());
                 let refused: Option<oneshot::Receiver<()>> = local
                     .call(p.shard, move |l| {
                         let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-                        let req = Request::Keys {
-                            db,
-                            keys: &slices,
-                            mode,
-                        };
+                        let req = Request::Keys { db, keys: &slices, mode };
                         let (tx, rx) = oneshot::channel();
                         l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
                     })
@@ -93,96 +114,85 @@ impl Tx {
         }
     }
 
-    /// Runs `f` on every shard of the transaction with its part's argument positions, then
-    /// releases that shard's locks, all shards in parallel. Results come in shard order.
+    /// Runs `f` on every part's shard with the part's argument positions, then releases that
+    /// part's locks, all parts in parallel. Results come in part order.
     async fn finish<R, F>(&self, local: &Rc<Local>, f: F) -> Vec<R>
     where
         R: Send + 'static,
         F: Fn(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
     {
         let mut pending = Vec::with_capacity(self.parts.len());
-        let mut mine = None;
-        for p in &self.parts {
-            let (db, mode, keys, pos, f) = (
-                self.db,
-                self.mode,
-                p.keys.clone(),
-                p.positions.clone(),
-                f.clone(),
-            );
+        let mut mine = Vec::new();
+        for (i, p) in self.parts.iter().enumerate() {
+            let (db, mode, keys, pos, f) =
+                (p.db, p.mode, p.keys.clone(), p.positions.clone(), f.clone());
             let job = move |l: &Rc<Local>| {
                 let r = f(l, &pos);
-                let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-                let woken = l.locks.borrow_mut().unlock(&Request::Keys {
-                    db,
-                    keys: &slices,
-                    mode,
-                });
-                Local::wake(woken);
+                release(l, db, mode, &keys);
                 r
             };
             if p.shard == local.id {
-                mine = Some(job);
+                mine.push((i, job));
                 pending.push(None);
             } else {
                 pending.push(Some(local.send_call(p.shard, job)));
             }
         }
-        let mut mine = mine.map(|job| job(local));
+        let mut local_results: Vec<(usize, R)> =
+            mine.into_iter().map(|(i, job)| (i, job(local))).collect();
         let mut out = Vec::with_capacity(pending.len());
-        for p in pending {
+        for (i, p) in pending.into_iter().enumerate() {
             out.push(match p {
                 Some(rx) => rx.await.expect("shard mailbox dropped a job"),
-                None => mine.take().expect("one local part"),
+                None => {
+                    let at = local_results.iter().position(|(j, _)| *j == i).unwrap();
+                    local_results.swap_remove(at).1
+                }
             });
         }
         out
     }
 
-    /// Runs `f` on every shard of the transaction without releasing anything.
-    async fn each<R, F>(&self, local: &Rc<Local>, f: F) -> Vec<R>
+    /// Releases every lock (after the work was done with [`on`](Self::on)).
+    async fn release(&self, local: &Rc<Local>) {
+        self.finish(local, |_, _| ()).await;
+    }
+
+    /// Runs `f` on `shard` while the transaction holds its locks.
+    async fn on<R, F>(&self, local: &Rc<Local>, shard: usize, f: F) -> R
     where
         R: Send + 'static,
-        F: Fn(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
+        F: FnOnce(&Rc<Local>) -> R + Send + 'static,
     {
-        let mut out = Vec::with_capacity(self.parts.len());
-        let rxs: Vec<_> = self
-            .parts
-            .iter()
-            .map(|p| {
-                let (f, pos) = (f.clone(), p.positions.clone());
-                (p.shard != local.id).then(|| local.send_call(p.shard, move |l| f(l, &pos)))
-            })
-            .collect();
-        for (p, rx) in self.parts.iter().zip(rxs) {
-            out.push(match rx {
-                Some(rx) => rx.await.expect("shard mailbox dropped a job"),
-                None => f(local, &p.positions),
-            });
-        }
-        out
+        local.call(shard, f).await
     }
 }
 
-/// Runs a shard's part of `cmd` (the name plus the arguments at `args`) with the command's
-/// shard handler, bypassing lock checks (the transaction holds the locks). Returns the
-/// replies and their end offsets.
+/// Releases a part's locks on this shard and wakes who waited for them.
+fn release(l: &Local, db: usize, mode: Mode, keys: &[Bytes]) {
+    let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+    let woken = l.locks.borrow_mut().unlock(&Request::Keys {
+        db,
+        keys: &slices,
+        mode,
+    });
+    Local::wake(woken);
+}
+
+/// Runs a shard's part of `cmd` (the name plus the arguments at `args`) with `handler`,
+/// bypassing lock checks (the transaction holds the locks). Returns the reply.
 fn run_part(
     l: &Local,
-    job_cmd: &Cmd,
+    cmd: &Cmd,
     db: usize,
     args: &[usize],
     resp3: bool,
-    route: Route,
+    handler: Handler,
 ) -> (Vec<u8>, Vec<usize>) {
-    let sub = job_cmd.select(std::iter::once(0).chain(args.iter().copied()));
-    let (Route::Multi(_, handler) | Route::Keyed(handler)) = route else {
-        unreachable!("only keyed handlers run as transaction parts")
-    };
-    let now = crate::local::unix_ms();
+    let sub = cmd.select(std::iter::once(0).chain(args.iter().copied()));
     let mut reply = Reply::new(resp3);
     let mut shard = l.shard.borrow_mut();
-    handler(&mut shard.ctx(db, now, &mut reply), &sub);
+    handler(&mut shard.ctx(db, unix_ms(), &mut reply), &sub);
     let ends = vec![reply.buf.len()];
     (reply.buf, ends)
 }
@@ -203,9 +213,17 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
     let resp3 = out.resp3;
     let db = job.db;
     let cmd = job.cmd.clone();
-    let route = job.command.route;
     let mode = job.lock_mode();
-    let tx = Tx::plan(local, db, mode, &cmd, job.key_positions());
+    match kind {
+        // These lock keys in different modes or databases: they plan their own locks.
+        Multi::Copy => return copy(local, &cmd, db, out).await,
+        Multi::Bitop => return bitop(local, &cmd, db, out).await,
+        _ => {}
+    }
+    let Route::Multi(_, handler) = job.command.route else {
+        unreachable!("coordinated commands have a Multi route")
+    };
+    let mut tx = Tx::plan(local, db, mode, &cmd, job.key_positions());
     tx.lock(local).await;
     match kind {
         Multi::Mget => {
@@ -235,36 +253,33 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             out.ok();
         }
         Multi::Msetnx => {
-            let c = cmd.clone();
-            let any = tx
-                .each(local, move |l, pos| {
-                    let now = crate::local::unix_ms();
-                    let mut shard = l.shard.borrow_mut();
-                    pos.iter().any(|&i| shard.dbs[db].contains(&c[i], now))
-                })
-                .await
-                .into_iter()
-                .any(|x| x);
+            let mut any = false;
+            for p in &tx.parts {
+                let (c, pos) = (cmd.clone(), p.positions.clone());
+                any |= tx
+                    .on(local, p.shard, move |l| {
+                        let now = unix_ms();
+                        let mut shard = l.shard.borrow_mut();
+                        pos.iter().any(|&i| shard.dbs[db].contains(&c[i], now))
+                    })
+                    .await;
+            }
             let c = cmd.clone();
             tx.finish(local, move |l, pos| {
                 if !any {
-                    run_part(
-                        l,
-                        &c,
-                        db,
-                        &with_values(pos),
-                        resp3,
-                        Route::Keyed(shard::string::mset),
-                    );
+                    run_part(l, &c, db, &with_values(pos), resp3, shard::string::mset);
                 }
             })
             .await;
             out.int(!any as i64);
         }
+        Multi::Rename { nx } => rename(local, tx, &cmd, db, nx, out).await,
+        Multi::Lcs => lcs(local, tx, &cmd, db, out).await,
+        Multi::Copy | Multi::Bitop => unreachable!("planned above"),
         Multi::Count => {
             let c = cmd.clone();
             let parts = tx
-                .finish(local, move |l, pos| run_part(l, &c, db, pos, resp3, route))
+                .finish(local, move |l, pos| run_part(l, &c, db, pos, resp3, handler))
                 .await;
             let total: i64 = parts
                 .iter()
@@ -283,7 +298,7 @@ fn run_mget_items(
     pos: &[usize],
     resp3: bool,
 ) -> (Vec<u8>, Vec<usize>) {
-    let now = crate::local::unix_ms();
+    let now = unix_ms();
     let mut reply = Reply::new(resp3);
     let mut ends = Vec::with_capacity(pos.len());
     let mut shard = l.shard.borrow_mut();
@@ -293,4 +308,130 @@ fn run_mget_items(
         ends.push(reply.buf.len());
     }
     (reply.buf, ends)
+}
+
+/// Runs `f` on every shard while holding whole-database locks on `dbs` everywhere
+/// (FLUSHDB, FLUSHALL, SWAPDB): no transaction is half on either side of it.
+pub async fn with_db_locks<F>(local: &Rc<Local>, dbs: Vec<usize>, f: F)
+where
+    F: Fn(&Rc<Local>) + Send + Clone + 'static,
+{
+    for s in 0..local.shards() {
+        loop {
+            let dbs = dbs.clone();
+            let refused: Option<oneshot::Receiver<()>> = local
+                .call(s, move |l| {
+                    let (tx, rx) = oneshot::channel();
+                    let req = Request::Dbs { dbs: &dbs };
+                    l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
+                })
+                .await;
+            match refused {
+                None => break,
+                Some(wake) => {
+                    let _ = wake.await;
+                }
+            }
+        }
+    }
+    local
+        .call_all(move |l| {
+            f(l);
+            let woken = l.locks.borrow_mut().unlock(&Request::Dbs { dbs: &dbs });
+            Local::wake(woken);
+        })
+        .await;
+}
+
+/// RENAME / RENAMENX across shards: the entry (value and TTL) moves to the destination's
+/// shard while both keys are locked.
+async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: &mut Reply) {
+    let (src, dst) = (cmd.arg_bytes(1), cmd.arg_bytes(2));
+    let (src_shard, dst_shard) = (local.shard_of(&src), local.shard_of(&dst));
+    let s = src.clone();
+    let exists = tx
+        .on(local, src_shard, move |l| l.shard.borrow_mut().dbs[db].contains(&s, unix_ms()))
+        .await;
+    if !exists {
+        tx.release(local).await;
+        return out.error(shard::reply::err::NO_SUCH_KEY);
+    }
+    if nx {
+        let d = dst.clone();
+        let taken = tx
+            .on(local, dst_shard, move |l| l.shard.borrow_mut().dbs[db].contains(&d, unix_ms()))
+            .await;
+        if taken {
+            tx.release(local).await;
+            return out.int(0);
+        }
+    }
+    let s = src.clone();
+    let entry = tx
+        .on(local, src_shard, move |l| {
+            let mut shard = l.shard.borrow_mut();
+            shard.dirty += 1;
+            keys::take_entry(&mut shard.dbs[db], &s, unix_ms())
+        })
+        .await;
+    if let Some(entry) = entry {
+        tx.on(local, dst_shard, move |l| {
+            let mut shard = l.shard.borrow_mut();
+            shard.dirty += 1;
+            keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
+        })
+        .await;
+    }
+    tx.release(local).await;
+    if nx {
+        out.int(1)
+    } else {
+        out.ok()
+    }
+}
+
+/// COPY source destination [DB n] [REPLACE] with the keys on different shards.
+async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
+    let databases = local.shared.config().databases;
+    let opts = match keys::parse_copy_options(cmd, databases) {
+        Ok(o) => o,
+        Err(e) => return out.error(&e),
+    };
+    let dst_db = opts.db.unwrap_or(db);
+    let mut tx = Tx::default();
+    tx.add(local, db, Mode::Shared, cmd, 1);
+    tx.add(local, dst_db, Mode::Exclusive, cmd, 2);
+    tx.lock(local).await;
+    let (src, dst) = (cmd.arg_bytes(1), cmd.arg_bytes(2));
+    let (src_shard, dst_shard) = (local.shard_of(&src), local.shard_of(&dst));
+    if !opts.replace {
+        let d = dst.clone();
+        let taken = tx
+            .on(local, dst_shard, move |l| {
+                l.shard.borrow_mut().dbs[dst_db].contains(&d, unix_ms())
+            })
+            .await;
+        if taken {
+            tx.release(local).await;
+            return out.int(0);
+        }
+    }
+    let entry = tx
+        .on(local, src_shard, move |l| {
+            keys::clone_entry(&mut l.shard.borrow_mut().dbs[db], &src, unix_ms())
+        })
+        .await;
+    let copied = match entry {
+        None => false,
+        Some(entry) => {
+            tx.on(local, dst_shard, move |l| {
+                let mut shard = l.shard.borrow_mut();
+                shard.dirty += 1;
+                keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms())
+            })
+            .await
+        }
+    };
+    tx.release(local).await;
+    out.int(copied as i64);
 }

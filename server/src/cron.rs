@@ -3,6 +3,7 @@
 
 use crate::local::{unix_ms, Local};
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Entries the active expiry examines per database per tick (Redis' ACTIVE_EXPIRE_CYCLE
@@ -15,6 +16,9 @@ pub async fn run(local: Rc<Local>) {
         let hz = local.shared.config().hz.clamp(1, 500);
         glommio::timer::sleep(Duration::from_millis(1000 / hz as u64)).await;
         let now = unix_ms();
+        if local.shared.cron_paused.load(Ordering::Relaxed) {
+            continue;
+        }
         {
             let mut shard = local.shard.borrow_mut();
             if shard.active_expire {

@@ -10,7 +10,7 @@ use crate::client::Session;
 use crate::command::meta::{self, flag, CommandSpec};
 use crate::command::{self, Command, Route};
 use crate::local::{unix_ms, Local};
-use crate::{coord, server_cmds};
+use crate::coord;
 use futures_channel::oneshot;
 use shard::locks::Mode;
 use shard::{Cmd, Reply};
@@ -91,7 +91,7 @@ pub async fn run_batch(
                 flush(local, sess, run, out).await;
                 let t0 = Instant::now();
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
-                server_cmds::run(local, sess, which, &cmd, &mut r).await;
+                command::run_server(local, sess, which, &cmd, &mut r).await;
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
@@ -137,7 +137,7 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
                 .map_or(local.id, |i| local.shard_of(&job.cmd[i]));
             Plan::Shard(shard, job)
         }
-        Route::Multi(kind, _) => match job.single_shard(local) {
+        Route::Multi(kind, _) | Route::MultiShard(kind, _) => match job.single_shard(local) {
             Some(shard) => Plan::Shard(shard, job),
             None => Plan::Multi(kind, job),
         },
@@ -340,7 +340,9 @@ pub fn run_jobs(
             Route::Keyed(h) | Route::Multi(_, h) => {
                 h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
             }
-            Route::Shard(h) => h(&mut shard, job.db, &job.cmd, now, &mut reply),
+            Route::Shard(h) | Route::MultiShard(_, h) => {
+                h(&mut shard, job.db, &job.cmd, now, &mut reply)
+            }
             Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
         }));
         if ran.is_err() {

@@ -7,11 +7,16 @@ pub mod conn;
 pub mod coord;
 pub mod cron;
 pub mod dispatch;
+pub mod info;
 pub mod listener;
 pub mod local;
 pub mod log;
+pub mod memory;
 pub mod mesh;
 pub mod resp;
 pub mod runtime;
-pub mod server_cmds;
 pub mod stats;
+
+/// The Redis version Shardis is compatible with, as INFO and HELLO report it (clients pick
+/// features by it).
+pub const REDIS_VERSION: &str = "7.2.4";

@@ -33,6 +33,8 @@ pub struct Shared {
     /// CLIENT PAUSE: until (Unix ms) and whether only writes are paused.
     pub pause_until_ms: AtomicU64,
     pub pause_writes_only: AtomicBool,
+    /// DEBUG PAUSE-CRON.
+    pub cron_paused: AtomicBool,
 }
 
 impl Shared {
@@ -52,6 +54,7 @@ impl Shared {
             port,
             pause_until_ms: AtomicU64::new(0),
             pause_writes_only: AtomicBool::new(false),
+            cron_paused: AtomicBool::new(false),
         }
     }
 

@@ -13,6 +13,19 @@ pub enum Level {
     Nothing = 4,
 }
 
+impl From<crate::config::LogLevel> for Level {
+    fn from(l: crate::config::LogLevel) -> Level {
+        use crate::config::LogLevel as L;
+        match l {
+            L::Debug => Level::Debug,
+            L::Verbose => Level::Verbose,
+            L::Notice => Level::Notice,
+            L::Warning => Level::Warning,
+            L::Nothing => Level::Nothing,
+        }
+    }
+}
+
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Notice as u8);
 static FILE: OnceLock<Mutex<std::fs::File>> = OnceLock::new();
 

@@ -7,6 +7,7 @@
 pub mod cmd;
 pub mod dash;
 pub mod db;
+pub mod digest;
 pub mod glob;
 pub mod keys;
 pub mod locks;

@@ -1,6 +1,9 @@
 //! The command table: for every command its metadata (arity, flags, keys: `meta`) and its
 //! route, i.e. where and how it runs.
 
+pub mod admin;
+pub mod connection;
+pub mod keyspace;
 pub mod meta;
 
 use ahash::AHashMap;
@@ -22,12 +25,74 @@ pub enum Multi {
     Msetnx,
     /// DEL, UNLINK, EXISTS, TOUCH: per-shard counts summed.
     Count,
+    /// RENAME / RENAMENX: the value moves between shards.
+    Rename { nx: bool },
+    /// COPY source destination [DB n] [REPLACE].
+    Copy,
+    /// LCS key1 key2: both values fetched, compared here.
+    Lcs,
+    /// BITOP op dest key...: sources fetched, result stored on the destination's shard.
+    Bitop,
 }
 
 /// Commands run by the connection itself (no key, or all shards).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Server {
     Ping,
+    Echo,
+    Quit,
+    Reset,
+    Select,
+    Auth,
+    Hello,
+    Client,
+    Dbsize,
+    FlushDb,
+    FlushAll,
+    SwapDb,
+    Time,
+    Info,
+    Shutdown,
+    Debug,
+    Config,
+    Command,
+    Keys,
+    Scan,
+    RandomKey,
+}
+
+/// Runs a server command for `sess`.
+pub async fn run_server(
+    local: &std::rc::Rc<crate::local::Local>,
+    sess: &mut crate::client::Session,
+    which: Server,
+    cmd: &Cmd,
+    out: &mut Reply,
+) {
+    use Server::*;
+    match which {
+        Ping => connection::ping(cmd, out),
+        Echo => connection::echo(cmd, out),
+        Quit => connection::quit(sess, out),
+        Reset => connection::reset(local, sess, out),
+        Select => connection::select(local, sess, cmd, out),
+        Auth => connection::auth(local, sess, cmd, out),
+        Hello => connection::hello(local, sess, cmd, out),
+        Client => connection::client(local, sess, cmd, out).await,
+        Dbsize => admin::dbsize(local, sess, out).await,
+        FlushDb => admin::flush(local, sess, cmd, false, out).await,
+        FlushAll => admin::flush(local, sess, cmd, true, out).await,
+        SwapDb => admin::swapdb(local, cmd, out).await,
+        Time => admin::time(out),
+        Info => admin::info(local, cmd, out).await,
+        Shutdown => admin::shutdown(local, cmd, out),
+        Debug => admin::debug(local, sess, cmd, out).await,
+        Config => admin::config(local, cmd, out).await,
+        Command => admin::command(cmd, out),
+        Keys => keyspace::keys(local, sess, cmd, out).await,
+        Scan => keyspace::scan(local, sess, cmd, out).await,
+        RandomKey => keyspace::randomkey(local, sess, out).await,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -39,6 +104,8 @@ pub enum Route {
     /// Keys may span shards: `local` runs it when they all live on one shard, the
     /// coordinator otherwise.
     Multi(Multi, Handler),
+    /// Like `Multi`, with a local form that needs all databases of its shard (COPY ... DB).
+    MultiShard(Multi, ShardHandler),
     Server(Server),
 }
 
@@ -53,15 +120,98 @@ fn mget_whole(ctx: &mut shard::Ctx, cmd: &Cmd) {
     shard::string::mget(ctx, cmd);
 }
 
+/// COPY with both keys on one shard, possibly into another database of it.
+fn copy_local(shard: &mut Shard, db: usize, cmd: &Cmd, now: u64, out: &mut Reply) {
+    match shard::keys::parse_copy_options(cmd, shard.dbs.len()) {
+        Ok(opts) => {
+            let dst = opts.db.unwrap_or(db);
+            shard::keys::copy_db(shard, db, dst, cmd, now, out)
+        }
+        Err(e) => out.error(&e),
+    }
+}
+
 fn routes() -> Vec<(&'static str, Route)> {
+    use self::Multi as M;
+    use self::Server as S;
+    use shard::bitops as b;
+    use shard::keys as k;
     use shard::string as s;
     use Route::*;
     vec![
+        // strings
         ("get", Keyed(s::get)),
         ("set", Keyed(s::set)),
-        ("mget", Multi(self::Multi::Mget, mget_whole)),
-        ("mset", Multi(self::Multi::Mset, s::mset)),
-        ("ping", Server(self::Server::Ping)),
+        ("setnx", Keyed(s::setnx)),
+        ("setex", Keyed(s::setex)),
+        ("psetex", Keyed(s::psetex)),
+        ("getex", Keyed(s::getex)),
+        ("getdel", Keyed(s::getdel)),
+        ("getset", Keyed(s::getset)),
+        ("mget", Multi(M::Mget, mget_whole)),
+        ("mset", Multi(M::Mset, s::mset)),
+        ("msetnx", Multi(M::Msetnx, s::msetnx)),
+        ("append", Keyed(s::append)),
+        ("strlen", Keyed(s::strlen)),
+        ("incr", Keyed(s::incr)),
+        ("decr", Keyed(s::decr)),
+        ("incrby", Keyed(s::incrby)),
+        ("decrby", Keyed(s::decrby)),
+        ("incrbyfloat", Keyed(s::incrbyfloat)),
+        ("getrange", Keyed(s::getrange)),
+        ("substr", Keyed(s::substr)),
+        ("setrange", Keyed(s::setrange)),
+        ("lcs", Multi(M::Lcs, s::lcs)),
+        ("setbit", Keyed(b::setbit)),
+        ("getbit", Keyed(b::getbit)),
+        ("bitcount", Keyed(b::bitcount)),
+        ("bitpos", Keyed(b::bitpos)),
+        ("bitop", Multi(M::Bitop, b::bitop)),
+        ("bitfield", Keyed(b::bitfield)),
+        ("bitfield_ro", Keyed(b::bitfield_ro)),
+        // keys
+        ("del", Multi(M::Count, k::del)),
+        ("unlink", Multi(M::Count, k::unlink)),
+        ("exists", Multi(M::Count, k::exists)),
+        ("touch", Multi(M::Count, k::touch)),
+        ("type", Keyed(k::key_type)),
+        ("expire", Keyed(k::expire)),
+        ("pexpire", Keyed(k::pexpire)),
+        ("expireat", Keyed(k::expireat)),
+        ("pexpireat", Keyed(k::pexpireat)),
+        ("persist", Keyed(k::persist)),
+        ("ttl", Keyed(k::ttl)),
+        ("pttl", Keyed(k::pttl)),
+        ("expiretime", Keyed(k::expiretime)),
+        ("pexpiretime", Keyed(k::pexpiretime)),
+        ("object", Keyed(k::object)),
+        ("rename", Multi(M::Rename { nx: false }, k::rename)),
+        ("renamenx", Multi(M::Rename { nx: true }, k::renamenx)),
+        ("copy", MultiShard(M::Copy, copy_local)),
+        ("move", Shard(k::move_key)),
+        ("keys", Server(S::Keys)),
+        ("scan", Server(S::Scan)),
+        ("randomkey", Server(S::RandomKey)),
+        // connection
+        ("ping", Server(S::Ping)),
+        ("echo", Server(S::Echo)),
+        ("quit", Server(S::Quit)),
+        ("reset", Server(S::Reset)),
+        ("select", Server(S::Select)),
+        ("auth", Server(S::Auth)),
+        ("hello", Server(S::Hello)),
+        ("client", Server(S::Client)),
+        // server
+        ("dbsize", Server(S::Dbsize)),
+        ("flushdb", Server(S::FlushDb)),
+        ("flushall", Server(S::FlushAll)),
+        ("swapdb", Server(S::SwapDb)),
+        ("time", Server(S::Time)),
+        ("info", Server(S::Info)),
+        ("shutdown", Server(S::Shutdown)),
+        ("debug", Server(S::Debug)),
+        ("config", Server(S::Config)),
+        ("command", Server(S::Command)),
     ]
 }
 

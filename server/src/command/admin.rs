@@ -1,0 +1,362 @@
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, SHUTDOWN, DEBUG, CONFIG,
+//! COMMAND.
+
+use crate::client::Session;
+use crate::command::connection::write_help;
+use crate::command::meta;
+use crate::config::Access;
+use crate::coord;
+use crate::local::{unix_us, Local};
+use crate::log;
+use shard::num::parse_i64;
+use shard::reply::err;
+use shard::{Cmd, Reply};
+use std::rc::Rc;
+
+pub async fn dbsize(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
+    let db = sess.db;
+    let sizes = local
+        .call_all(move |l| l.shard.borrow().dbs[db].len())
+        .await;
+    out.int(sizes.into_iter().sum::<usize>() as i64);
+}
+
+/// FLUSHDB / FLUSHALL [ASYNC|SYNC]: both free memory before replying (SYNC semantics).
+pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out: &mut Reply) {
+    match cmd.len() {
+        1 => {}
+        2 if cmd[1].eq_ignore_ascii_case(b"async") || cmd[1].eq_ignore_ascii_case(b"sync") => {}
+        _ => return out.error(err::SYNTAX),
+    }
+    let dbs: Vec<usize> = if all {
+        (0..local.shared.config().databases).collect()
+    } else {
+        vec![sess.db]
+    };
+    let targets = dbs.clone();
+    coord::with_db_locks(local, dbs, move |l| {
+        let mut shard = l.shard.borrow_mut();
+        for &db in &targets {
+            let n = shard.dbs[db].len() as u64;
+            shard.dbs[db].clear();
+            shard.dirty += n;
+        }
+    })
+    .await;
+    out.ok();
+}
+
+pub async fn swapdb(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let databases = local.shared.config().databases as i64;
+    let Some(a) = parse_i64(&cmd[1]) else {
+        return out.error("ERR invalid first DB index");
+    };
+    let Some(b) = parse_i64(&cmd[2]) else {
+        return out.error("ERR invalid second DB index");
+    };
+    if !(0..databases).contains(&a) || !(0..databases).contains(&b) {
+        return out.error(err::DB_INDEX);
+    }
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        coord::with_db_locks(local, vec![a, b], move |l| {
+            l.shard.borrow_mut().dbs.swap(a, b);
+        })
+        .await;
+    }
+    out.ok();
+}
+
+pub fn time(out: &mut Reply) {
+    let us = unix_us();
+    out.array(2);
+    out.bulk((us / 1_000_000).to_string().as_bytes());
+    out.bulk((us % 1_000_000).to_string().as_bytes());
+}
+
+pub async fn info(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let args: Vec<&[u8]> = cmd.args().skip(1).collect();
+    let text = crate::info::info(local, &args).await;
+    out.verbatim("txt", text.as_bytes());
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+pub fn shutdown(local: &Local, cmd: &Cmd, out: &mut Reply) {
+    let mut save = false;
+    for a in cmd.args().skip(1) {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => save = false,
+            b"save" => save = true,
+            b"now" | b"force" => {}
+            b"abort" => return out.error("ERR No shutdown in progress."),
+            _ => return out.error(err::SYNTAX),
+        }
+    }
+    if save {
+        // Persistence has not landed: refuse rather than pretend a save happened.
+        log::warning("SHUTDOWN SAVE refused: this build has no persistence to save with");
+        return out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    log::notice("User requested shutdown...");
+    log::notice("Shardis is now ready to exit, bye bye...");
+    local
+        .shared
+        .shutdown
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    std::process::exit(0);
+}
+
+const DEBUG_HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// Whether DEBUG is allowed for this client (enable-debug-command: no|yes|local).
+fn debug_allowed(local: &Local, sess: &Session) -> bool {
+    match local.shared.config().enable_debug_command {
+        Access::Yes => true,
+        Access::Local => sess.info.addr.ip().is_loopback(),
+        Access::No => false,
+    }
+}
+
+pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
+    if !debug_allowed(local, sess) {
+        return out.error(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+             \"local\", you can run it from a local connection, otherwise you need to set this \
+             option in the configuration file, and then restart the server.",
+        );
+    }
+    let sub = cmd[1].to_ascii_lowercase();
+    match (sub.as_slice(), cmd.len()) {
+        (b"help", _) => write_help(out, DEBUG_HELP),
+        (b"sleep", 3) => match shard::num::parse_f64(&cmd[2]) {
+            Some(secs) if secs >= 0.0 => {
+                // DEBUG SLEEP stops the server: here, the shard this client is served by.
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+                out.ok();
+            }
+            _ => out.error(err::NOT_FLOAT),
+        },
+        (b"log", 3) => {
+            log::warning(&format!("DEBUG LOG: {}", String::from_utf8_lossy(&cmd[2])));
+            out.ok();
+        }
+        (b"set-active-expire", 3) => {
+            let on = cmd[2].as_ref() != b"0";
+            local
+                .call_all(move |l| l.shard.borrow_mut().active_expire = on)
+                .await;
+            out.ok();
+        }
+        (b"pause-cron", 3) => {
+            let paused = cmd[2].as_ref() != b"0";
+            local
+                .shared
+                .cron_paused
+                .store(paused, std::sync::atomic::Ordering::Relaxed);
+            out.ok();
+        }
+        (b"protocol", 3) => debug_protocol(&cmd[2], out),
+        (b"object", 3) => debug_object(local, sess, cmd, out).await,
+        (b"digest", 2) => {
+            let db = sess.db;
+            let parts = local
+                .call_all(move |l| {
+                    let now = crate::local::unix_ms();
+                    shard::digest::db_digest(&l.shard.borrow().dbs[db], now)
+                })
+                .await;
+            out.bulk(shard::digest::hex(shard::digest::combine(&parts)).as_bytes());
+        }
+        (b"digest-value", _) => {
+            out.array(cmd.len() - 2);
+            for i in 2..cmd.len() {
+                let key = cmd.arg_bytes(i);
+                let db = sess.db;
+                let d = local
+                    .call(local.shard_of(&key), move |l| {
+                        let now = crate::local::unix_ms();
+                        shard::digest::key_digest(&mut l.shard.borrow_mut().dbs[db], &key, now)
+                    })
+                    .await;
+                out.bulk(shard::digest::hex(d).as_bytes());
+            }
+        }
+        (b"reload", _) => out.error("ERR DEBUG RELOAD needs persistence, which this build does not have yet"),
+        _ => out.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&cmd[1])
+        )),
+    }
+}
+
+async fn debug_object(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
+    let key = cmd.arg_bytes(2);
+    let db = sess.db;
+    let line = local
+        .call(local.shard_of(&key), move |l| {
+            let now = crate::local::unix_ms();
+            let mut shard = l.shard.borrow_mut();
+            shard.dbs[db].peek(&key, now).map(|e| {
+                let idle = (now / 1000).saturating_sub(e.access as u64);
+                format!(
+                    "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} \
+                     lru_seconds_idle:{}",
+                    e.value.encoding(),
+                    e.value.heap_size().max(1),
+                    e.access & ((1 << 24) - 1),
+                    idle
+                )
+            })
+        })
+        .await;
+    match line {
+        Some(l) => out.simple(&l),
+        None => out.error(err::NO_SUCH_KEY),
+    }
+}
+
+/// DEBUG PROTOCOL <type>: one sample of each RESP3 type (RESP2 clients get the fallbacks).
+fn debug_protocol(kind: &[u8], out: &mut Reply) {
+    match kind.to_ascii_lowercase().as_slice() {
+        b"string" => out.bulk(b"Hello World"),
+        b"integer" => out.int(12345),
+        b"double" => out.double(3.141),
+        b"bignum" => out.big_number("1234567999999999999999999999999999999"),
+        b"null" => out.null(),
+        b"array" => {
+            out.array(3);
+            (0..3).for_each(|i| out.int(i));
+        }
+        b"set" => {
+            out.set(3);
+            (0..3).for_each(|i| out.int(i));
+        }
+        b"map" => {
+            out.map(3);
+            for i in 0..3 {
+                out.int(i);
+                out.boolean(i == 1);
+            }
+        }
+        b"attrib" => {
+            if out.resp3 {
+                out.raw(b"|1\r\n");
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !out.resp3 {
+                return out.error("ERR RESP2 is not supported by this command");
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => out.boolean(true),
+        b"false" => out.boolean(false),
+        b"verbatim" => out.verbatim("txt", b"This is a verbatim\nstring"),
+        _ => out.error(
+            "ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
+    }
+}
+
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "HELP",
+    "    Print this help.",
+];
+
+pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let sub = cmd[1].to_ascii_lowercase();
+    match sub.as_slice() {
+        b"get" => {
+            let patterns: Vec<&[u8]> = cmd.args().skip(2).collect();
+            let pairs = local.shared.config().get(&patterns);
+            out.map(pairs.len());
+            for (k, v) in pairs {
+                out.bulk(k.as_bytes());
+                out.bulk(v.as_bytes());
+            }
+        }
+        b"set" => {
+            if cmd.len() < 4 || cmd.len() % 2 != 0 {
+                return out.error("ERR wrong number of arguments for 'config|set' command");
+            }
+            let pairs: Vec<(&[u8], &[u8])> =
+                (2..cmd.len()).step_by(2).map(|i| (&cmd[i], &cmd[i + 1])).collect();
+            let changed = {
+                let mut cfg = local.shared.config.write().unwrap_or_else(|e| e.into_inner());
+                cfg.set(&pairs)
+            };
+            match changed {
+                Ok(names) => {
+                    if names.contains(&"loglevel") {
+                        log::set_level(local.shared.config().loglevel.into());
+                    }
+                    out.ok()
+                }
+                Err(e) => out.error(&e),
+            }
+        }
+        b"resetstat" => {
+            local
+                .call_all(|l| {
+                    l.stats.borrow_mut().reset();
+                    for db in l.shard.borrow_mut().dbs.iter_mut() {
+                        db.hits = 0;
+                        db.misses = 0;
+                        db.expired = 0;
+                    }
+                })
+                .await;
+            out.ok();
+        }
+        b"help" => write_help(out, CONFIG_HELP),
+        _ => out.error(&format!(
+            "ERR unknown subcommand '{}'. Try CONFIG HELP.",
+            String::from_utf8_lossy(&cmd[1])
+        )),
+    }
+}
+
+pub fn command(cmd: &Cmd, out: &mut Reply) {
+    let args: Vec<&[u8]> = cmd.args().collect();
+    meta::command_cmd(out, &args);
+}

@@ -1,0 +1,364 @@
+//! INFO: Redis' sections and field names, summed over all shards.
+
+use crate::local::{unix_ms, unix_us, Local};
+use crate::memory;
+use crate::stats::ShardStats;
+use std::fmt::Write;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+/// What one shard contributes to INFO.
+struct ShardReport {
+    stats: ShardStats,
+    /// Per database: keys, keys with a TTL.
+    dbs: Vec<(usize, usize)>,
+    hits: u64,
+    misses: u64,
+    expired: u64,
+    dirty: u64,
+}
+
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+
+/// The sections INFO shows for the given arguments (lowercase, in Redis' order).
+fn sections(args: &[Vec<u8>]) -> Vec<&'static str> {
+    if args.is_empty() {
+        return DEFAULT.to_vec();
+    }
+    let wants = |s: &str| args.iter().any(|a| a == s.as_bytes());
+    if wants("all") || wants("everything") {
+        return DEFAULT.iter().chain(ALL_EXTRA).copied().collect();
+    }
+    let default = wants("default");
+    DEFAULT
+        .iter()
+        .chain(ALL_EXTRA)
+        .copied()
+        .filter(|s| wants(s) || (default && DEFAULT.contains(s)))
+        .collect()
+}
+
+pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
+    let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let reports = local
+        .call_all(|l| {
+            let shard = l.shard.borrow();
+            ShardReport {
+                stats: l.stats.borrow().clone(),
+                dbs: shard.dbs.iter().map(|d| (d.len(), d.volatile())).collect(),
+                hits: shard.dbs.iter().map(|d| d.hits).sum(),
+                misses: shard.dbs.iter().map(|d| d.misses).sum(),
+                expired: shard.dbs.iter().map(|d| d.expired).sum(),
+                dirty: shard.dirty,
+            }
+        })
+        .await;
+    let mut total = ShardStats::default();
+    for r in &reports {
+        total.merge(&r.stats);
+    }
+    let ops: u64 = reports.iter().map(|r| r.stats.ops_per_sec()).sum();
+    let mut out = String::new();
+    for (i, section) in sections(&args).into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        match section {
+            "server" => server(local, &mut out),
+            "clients" => clients(local, &mut out),
+            "memory" => memory_section(&mut out),
+            "persistence" => persistence(local, &reports, &mut out),
+            "stats" => stats(&total, ops, &reports, &mut out),
+            "replication" => replication(local, &mut out),
+            "cpu" => cpu(&mut out),
+            "modules" => out.push_str("# Modules\r\n"),
+            "errorstats" => out.push_str("# Errorstats\r\n"),
+            "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "keyspace" => keyspace(&reports, &mut out),
+            "commandstats" => commandstats(&total, &mut out),
+            "latencystats" => out.push_str("# Latencystats\r\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+macro_rules! field {
+    ($out:expr, $name:expr, $($arg:tt)*) => {{
+        let _ = write!($out, "{}:", $name);
+        let _ = write!($out, $($arg)*);
+        $out.push_str("\r\n");
+    }};
+}
+
+fn server(local: &Local, out: &mut String) {
+    let shared = &local.shared;
+    let cfg = shared.config();
+    let uptime = shared.started.elapsed().as_secs();
+    let uname = uname();
+    out.push_str("# Server\r\n");
+    field!(out, "redis_version", "{}", crate::REDIS_VERSION);
+    field!(out, "redis_git_sha1", "00000000");
+    field!(out, "redis_git_dirty", "0");
+    field!(out, "redis_build_id", "0");
+    field!(out, "redis_mode", "standalone");
+    field!(out, "os", "{}", uname);
+    field!(out, "arch_bits", "64");
+    field!(out, "monotonic_clock", "POSIX clock_gettime");
+    field!(out, "multiplexing_api", "io_uring");
+    field!(out, "atomicvar_api", "c11-builtin");
+    field!(out, "gcc_version", "0.0.0");
+    field!(out, "process_id", "{}", std::process::id());
+    field!(out, "process_supervised", "no");
+    field!(out, "run_id", "{}", shared.run_id);
+    field!(out, "tcp_port", "{}", shared.port);
+    field!(out, "server_time_usec", "{}", unix_us());
+    field!(out, "uptime_in_seconds", "{}", uptime);
+    field!(out, "uptime_in_days", "{}", uptime / 86400);
+    field!(out, "hz", "{}", cfg.hz);
+    field!(out, "configured_hz", "{}", cfg.hz);
+    field!(out, "lru_clock", "{}", (unix_ms() / 1000) & ((1 << 24) - 1));
+    field!(
+        out,
+        "executable",
+        "{}",
+        std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()
+    );
+    field!(out, "config_file", "");
+    field!(out, "io_threads_active", "0");
+    field!(out, "shardis_version", "{}", env!("CARGO_PKG_VERSION"));
+    field!(out, "shards", "{}", local.shards());
+    for (i, b) in cfg.bind.iter().enumerate() {
+        field!(out, format!("listener{i}"), "name=tcp,bind={},port={}", b, shared.port);
+    }
+}
+
+fn uname() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+    format!(
+        "Linux {} {}",
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
+fn clients(local: &Local, out: &mut String) {
+    let shared = &local.shared;
+    out.push_str("# Clients\r\n");
+    field!(out, "connected_clients", "{}", shared.connected_clients.load(Ordering::Relaxed));
+    field!(out, "cluster_connections", "0");
+    field!(out, "maxclients", "{}", shared.config().maxclients);
+    field!(out, "client_recent_max_input_buffer", "0");
+    field!(out, "client_recent_max_output_buffer", "0");
+    field!(out, "blocked_clients", "0");
+    field!(out, "tracking_clients", "0");
+    field!(out, "pubsub_clients", "0");
+    field!(out, "watching_clients", "0");
+    field!(out, "clients_in_timeout_table", "0");
+    field!(out, "total_watched_keys", "0");
+    field!(out, "total_blocking_keys", "0");
+    field!(out, "total_blocking_keys_on_nokey", "0");
+}
+
+fn memory_section(out: &mut String) {
+    let used = memory::used();
+    let peak = memory::peak();
+    let rss = memory::rss();
+    let total = memory::total_system();
+    out.push_str("# Memory\r\n");
+    field!(out, "used_memory", "{}", used);
+    field!(out, "used_memory_human", "{}", memory::human(used));
+    field!(out, "used_memory_rss", "{}", rss);
+    field!(out, "used_memory_rss_human", "{}", memory::human(rss));
+    field!(out, "used_memory_peak", "{}", peak);
+    field!(out, "used_memory_peak_human", "{}", memory::human(peak));
+    field!(
+        out,
+        "used_memory_peak_perc",
+        "{:.2}%",
+        if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 }
+    );
+    field!(out, "total_system_memory", "{}", total);
+    field!(out, "total_system_memory_human", "{}", memory::human(total));
+    field!(out, "maxmemory", "0");
+    field!(out, "maxmemory_human", "0B");
+    field!(out, "maxmemory_policy", "noeviction");
+    field!(
+        out,
+        "mem_fragmentation_ratio",
+        "{:.2}",
+        if used > 0 { rss as f64 / used as f64 } else { 0.0 }
+    );
+    field!(out, "mem_fragmentation_bytes", "{}", rss as i64 - used as i64);
+    field!(out, "mem_allocator", "mimalloc");
+    field!(out, "lazyfree_pending_objects", "0");
+}
+
+fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
+    let started = unix_ms() / 1000 - local.shared.started.elapsed().as_secs();
+    out.push_str("# Persistence\r\n");
+    field!(out, "loading", "0");
+    field!(out, "async_loading", "0");
+    field!(out, "current_cow_peak", "0");
+    field!(
+        out,
+        "rdb_changes_since_last_save",
+        "{}",
+        reports.iter().map(|r| r.dirty).sum::<u64>()
+    );
+    field!(out, "rdb_bgsave_in_progress", "0");
+    field!(out, "rdb_last_save_time", "{}", started);
+    field!(out, "rdb_last_bgsave_status", "ok");
+    field!(out, "rdb_last_bgsave_time_sec", "-1");
+    field!(out, "rdb_current_bgsave_time_sec", "-1");
+    field!(out, "aof_enabled", "0");
+    field!(out, "aof_rewrite_in_progress", "0");
+    field!(out, "aof_rewrite_scheduled", "0");
+    field!(out, "aof_last_rewrite_time_sec", "-1");
+    field!(out, "aof_current_rewrite_time_sec", "-1");
+    field!(out, "aof_last_bgrewrite_status", "ok");
+    field!(out, "aof_last_write_status", "ok");
+    field!(out, "module_fork_in_progress", "0");
+}
+
+fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String) {
+    let sum = |f: fn(&ShardReport) -> u64| reports.iter().map(f).sum::<u64>();
+    out.push_str("# Stats\r\n");
+    field!(out, "total_connections_received", "{}", total.connections_received);
+    field!(out, "total_commands_processed", "{}", total.commands);
+    field!(out, "instantaneous_ops_per_sec", "{}", ops);
+    field!(out, "total_net_input_bytes", "{}", total.net_input_bytes);
+    field!(out, "total_net_output_bytes", "{}", total.net_output_bytes);
+    field!(out, "total_net_repl_input_bytes", "0");
+    field!(out, "total_net_repl_output_bytes", "0");
+    field!(out, "instantaneous_input_kbps", "0.00");
+    field!(out, "instantaneous_output_kbps", "0.00");
+    field!(out, "rejected_connections", "{}", total.rejected_connections);
+    field!(out, "sync_full", "0");
+    field!(out, "sync_partial_ok", "0");
+    field!(out, "sync_partial_err", "0");
+    field!(out, "expired_keys", "{}", sum(|r| r.expired));
+    field!(out, "expired_stale_perc", "0.00");
+    field!(out, "expired_time_cap_reached_count", "0");
+    field!(out, "evicted_keys", "0");
+    field!(out, "evicted_clients", "0");
+    field!(out, "total_eviction_exceeded_time", "0");
+    field!(out, "current_eviction_exceeded_time", "0");
+    field!(out, "keyspace_hits", "{}", sum(|r| r.hits));
+    field!(out, "keyspace_misses", "{}", sum(|r| r.misses));
+    field!(out, "pubsub_channels", "0");
+    field!(out, "pubsub_patterns", "0");
+    field!(out, "pubsubshard_channels", "0");
+    field!(out, "latest_fork_usec", "0");
+    field!(out, "total_forks", "0");
+    field!(out, "migrate_cached_sockets", "0");
+    field!(out, "tracking_total_keys", "0");
+    field!(out, "tracking_total_items", "0");
+    field!(out, "tracking_total_prefixes", "0");
+    field!(out, "unexpected_error_replies", "0");
+    field!(out, "total_error_replies", "{}", total.error_replies);
+    field!(out, "dump_payload_sanitizations", "0");
+    field!(out, "total_reads_processed", "{}", total.commands);
+    field!(out, "total_writes_processed", "{}", total.commands);
+    field!(out, "io_threaded_reads_processed", "0");
+    field!(out, "io_threaded_writes_processed", "0");
+    field!(out, "shardis_cross_shard_hops", "{}", total.cross_shard_hops);
+}
+
+fn replication(local: &Local, out: &mut String) {
+    out.push_str("# Replication\r\n");
+    field!(out, "role", "master");
+    field!(out, "connected_slaves", "0");
+    field!(out, "master_failover_state", "no-failover");
+    field!(out, "master_replid", "{}", local.shared.run_id);
+    field!(out, "master_replid2", "{}", "0".repeat(40));
+    field!(out, "master_repl_offset", "0");
+    field!(out, "second_repl_offset", "-1");
+    field!(out, "repl_backlog_active", "0");
+    field!(out, "repl_backlog_size", "1048576");
+    field!(out, "repl_backlog_first_byte_offset", "0");
+    field!(out, "repl_backlog_histlen", "0");
+}
+
+fn cpu(out: &mut String) {
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let usage = |who| {
+        // SAFETY: rusage is plain data (all-zero is valid) and getrusage fills it.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is a valid, exclusively borrowed rusage.
+        unsafe { libc::getrusage(who, &mut ru) };
+        (secs(ru.ru_stime), secs(ru.ru_utime))
+    };
+    let (sys, user) = usage(libc::RUSAGE_SELF);
+    let (csys, cuser) = usage(libc::RUSAGE_CHILDREN);
+    out.push_str("# CPU\r\n");
+    field!(out, "used_cpu_sys", "{:.6}", sys);
+    field!(out, "used_cpu_user", "{:.6}", user);
+    field!(out, "used_cpu_sys_children", "{:.6}", csys);
+    field!(out, "used_cpu_user_children", "{:.6}", cuser);
+}
+
+fn keyspace(reports: &[ShardReport], out: &mut String) {
+    out.push_str("# Keyspace\r\n");
+    let ndb = reports.first().map_or(0, |r| r.dbs.len());
+    for db in 0..ndb {
+        let keys: usize = reports.iter().map(|r| r.dbs[db].0).sum();
+        let expires: usize = reports.iter().map(|r| r.dbs[db].1).sum();
+        if keys > 0 {
+            field!(out, format!("db{db}"), "keys={keys},expires={expires},avg_ttl=0");
+        }
+    }
+}
+
+fn commandstats(total: &ShardStats, out: &mut String) {
+    out.push_str("# Commandstats\r\n");
+    let mut names: Vec<_> = total.per_command.iter().collect();
+    names.sort_by_key(|(n, _)| **n);
+    for (name, s) in names {
+        let per_call = if s.calls > 0 {
+            s.usec as f64 / s.calls as f64
+        } else {
+            0.0
+        };
+        field!(
+            out,
+            format!("cmdstat_{name}"),
+            "calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}",
+            s.calls,
+            s.usec,
+            per_call,
+            s.rejected,
+            s.failed
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sections;
+
+    #[test]
+    fn section_selection() {
+        assert_eq!(sections(&[]).len(), 11);
+        assert_eq!(sections(&[b"keyspace".to_vec()]), vec!["keyspace"]);
+        assert!(sections(&[b"all".to_vec()]).contains(&"commandstats"));
+        assert!(!sections(&[b"default".to_vec()]).contains(&"commandstats"));
+        assert_eq!(
+            sections(&[b"commandstats".to_vec(), b"server".to_vec()]),
+            vec!["server", "commandstats"]
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Memory accounting for INFO `used_memory` (and, later, maxmemory eviction).
+//!
+//! A thin global allocator over mimalloc that counts the bytes handed out. Each thread keeps
+//! its own running delta and folds it into one shared counter only when it has drifted by
+//! `FLUSH_BYTES`, so the hot path is a thread-local add, not a contended atomic.
+
+use mimalloc::MiMalloc;
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+const FLUSH_BYTES: i64 = 256 * 1024;
+
+static USED: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // Const-initialised and without destructor: safe to touch from inside the allocator.
+    static DELTA: Cell<i64> = const { Cell::new(0) };
+}
+
+pub struct CountingAlloc;
+
+#[inline]
+fn account(bytes: i64) {
+    let _ = DELTA.try_with(|d| {
+        let v = d.get() + bytes;
+        if v.abs() >= FLUSH_BYTES {
+            let now = USED.fetch_add(v, Ordering::Relaxed) + v;
+            PEAK.fetch_max(now.max(0) as u64, Ordering::Relaxed);
+            d.set(0);
+        } else {
+            d.set(v);
+        }
+    });
+}
+
+// SAFETY: every method forwards to MiMalloc with the caller's arguments unchanged, so the
+// GlobalAlloc contract (layout validity, pointer provenance, pairing of alloc and dealloc)
+// is exactly MiMalloc's; the bookkeeping only adds to a thread-local counter and never
+// allocates.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        account(layout.size() as i64);
+        MiMalloc.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        account(layout.size() as i64);
+        MiMalloc.alloc_zeroed(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        account(-(layout.size() as i64));
+        MiMalloc.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        account(new_size as i64 - layout.size() as i64);
+        MiMalloc.realloc(ptr, layout, new_size)
+    }
+}
+
+/// Bytes allocated through the allocator (within a few hundred KiB per thread).
+pub fn used() -> u64 {
+    USED.load(Ordering::Relaxed).max(0) as u64
+}
+
+pub fn peak() -> u64 {
+    PEAK.load(Ordering::Relaxed).max(used())
+}
+
+/// Resident set size of the process, from /proc.
+pub fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * page.max(4096) as u64
+}
+
+/// Physical memory of the machine.
+pub fn total_system() -> u64 {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    (pages.max(0) as u64) * (page.max(0) as u64)
+}
+
+/// `1.50M`-style sizes as Redis' bytesToHuman writes them.
+pub fn human(n: u64) -> String {
+    let n = n as f64;
+    const UNITS: [(f64, &str); 5] = [
+        (1024f64 * 1024.0 * 1024.0 * 1024.0 * 1024.0, "P"),
+        (1024f64 * 1024.0 * 1024.0 * 1024.0, "T"),
+        (1024f64 * 1024.0 * 1024.0, "G"),
+        (1024f64 * 1024.0, "M"),
+        (1024f64, "K"),
+    ];
+    for (size, unit) in UNITS {
+        if n >= size {
+            return format!("{:.2}{}", n / size, unit);
+        }
+    }
+    format!("{}B", n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_sizes() {
+        assert_eq!(super::human(512), "512B");
+        assert_eq!(super::human(1536), "1.50K");
+        assert_eq!(super::human(3 * 1024 * 1024), "3.00M");
+    }
+}

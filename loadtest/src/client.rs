@@ -33,7 +33,6 @@ pub struct Pace {
 }
 
 pub struct Client {
-    pub id: u64,
     pipeline: usize,
     rng: Rng,
     keys: Vec<KeyGen>,
@@ -66,7 +65,6 @@ impl Client {
         pace: Option<Pace>,
     ) -> Self {
         Client {
-            id,
             pipeline,
             rng: Rng::new(seed),
             keys: w
@@ -225,12 +223,15 @@ impl Client {
     /// Gives up on replies still outstanding (drain timeout).
     pub fn abandon(&mut self, stats: &mut Stats) {
         if !self.inflight.is_empty() && !self.failed {
-            stats.errors.add(b"conn:timeout", self.inflight.len() as u64);
+            stats
+                .errors
+                .add(b"conn:timeout", self.inflight.len() as u64);
         }
         self.inflight.clear();
         self.failed = true;
     }
 
+    #[cfg(test)]
     pub fn in_flight(&self) -> usize {
         self.inflight.len()
     }
@@ -278,7 +279,9 @@ pub fn connect(addr: SocketAddr, hs: &Handshake) -> Result<TcpStream, String> {
                         .read(&mut buf[end..])
                         .map_err(|e| format!("{addr}: reading {name} reply: {e}"))?;
                     if n == 0 {
-                        return Err(format!("{addr}: server closed the connection during {name}"));
+                        return Err(format!(
+                            "{addr}: server closed the connection during {name}"
+                        ));
                     }
                     end += n;
                 }
@@ -344,7 +347,10 @@ mod tests {
         assert_eq!(stats.cmds[1].misses, 1);
         assert_eq!(stats.cmds[0].errors, 1);
         assert_eq!(stats.errors.sorted(), vec![("ERR".to_string(), 1)]);
-        assert_eq!(stats.cmds[0].latency.max(), stats.cmds[0].latency.highest_equivalent(2_000));
+        assert_eq!(
+            stats.cmds[0].latency.max(),
+            stats.cmds[0].latency.highest_equivalent(2_000)
+        );
         assert_eq!(stats.totals().rx_bytes, replies.len() as u64);
 
         // Only 2 of the 6-request budget remain.
@@ -435,5 +441,108 @@ mod tests {
         }
         assert_eq!(c.in_flight(), 0);
         assert_eq!(stats.cmds[0].rx_bytes, reply.len() as u64);
+    }
+}
+
+/// Proof of the "no allocation per request" claim: a counting allocator that
+/// only counts the current thread, so concurrently running tests do not interfere.
+#[cfg(test)]
+mod no_alloc {
+    use super::*;
+    use crate::keys::{KeyPattern, KeySpace};
+    use crate::workload::{get_command, set_command};
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    struct Counting;
+
+    // SAFETY: every method delegates to `System` with the caller's arguments
+    // unchanged, so `System`'s guarantees carry over; the bookkeeping only touches
+    // a const-initialised thread-local `Cell`, which never allocates.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+            // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System` via this allocator with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+            // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    fn allocations() -> u64 {
+        ALLOCATIONS.with(Cell::get)
+    }
+
+    #[test]
+    fn steady_state_request_reply_cycle_does_not_allocate() {
+        let ks = |pattern| KeySpace {
+            pattern,
+            min: 0,
+            max: 1_000_000,
+            median: 500_000.0,
+            stddev: 1000.0,
+        };
+        let w = Workload::new(
+            vec![
+                set_command(1, ks(KeyPattern::Gaussian), Some((10, 100))),
+                get_command(10, ks(KeyPattern::Random)),
+            ],
+            "key:",
+            (16, 512),
+            1,
+        );
+        let mut stats = Stats::new(2);
+        let mut c = Client::new(0, 1, &w, 16, None, 1, None);
+        // Replies for a full window, mixing hits, misses, OKs and an error; fed in
+        // odd-sized chunks so partial replies and buffer compaction are exercised.
+        let mut replies = Vec::new();
+        for i in 0..16 {
+            replies.extend_from_slice(match i % 4 {
+                0 => &b"+OK\r\n"[..],
+                1 => b"$-1\r\n",
+                2 => b"$10\r\n0123456789\r\n",
+                _ => b"-ERR boom\r\n",
+            });
+        }
+        let mut now = 0;
+        let mut cycle = |c: &mut Client, stats: &mut Stats| {
+            now += 1_000;
+            assert_eq!(c.fill(now, &w, stats), 16);
+            let n = c.unwritten().len();
+            c.wrote(n);
+            for chunk in replies.chunks(37) {
+                let space = c.read_space();
+                space[..chunk.len()].copy_from_slice(chunk);
+                c.received(chunk.len(), now + 500, stats).unwrap();
+            }
+        };
+        // Warm-up: buffers reach their steady-state size, the error kind is interned.
+        for _ in 0..100 {
+            cycle(&mut c, &mut stats);
+        }
+        let before = allocations();
+        for _ in 0..10_000 {
+            cycle(&mut c, &mut stats);
+        }
+        assert_eq!(
+            allocations() - before,
+            0,
+            "allocations during 160,000 requests"
+        );
+        assert_eq!(stats.ops(), 10_100 * 16);
     }
 }

@@ -213,7 +213,9 @@ impl Config {
             }
             (Protocol::Resp2, Some(pw)) => {
                 match &self.user {
-                    Some(u) => encode_command(&mut hs.bytes, &[b"AUTH", u.as_bytes(), pw.as_bytes()]),
+                    Some(u) => {
+                        encode_command(&mut hs.bytes, &[b"AUTH", u.as_bytes(), pw.as_bytes()])
+                    }
                     None => encode_command(&mut hs.bytes, &[b"AUTH", pw.as_bytes()]),
                 }
                 hs.commands.push("AUTH");
@@ -332,7 +334,10 @@ fn validate(cli: Cli, m: &ArgMatches) -> Result<Config, String> {
         v
     } else {
         if m.value_source("ratio") == Some(ValueSource::CommandLine) {
-            return Err("--ratio applies to the built-in SET/GET mix; with --command use --command-ratio".into());
+            return Err(
+                "--ratio applies to the built-in SET/GET mix; with --command use --command-ratio"
+                    .into(),
+            );
         }
         let ratios = attach_to_commands(m, "command_ratios", &cli.command_ratios)?;
         let patterns = attach_to_commands(m, "command_key_patterns", &cli.command_key_patterns)?;
@@ -342,7 +347,11 @@ fn validate(cli: Cli, m: &ArgMatches) -> Result<Config, String> {
                 Some(p) => KeyPattern::parse(p)?,
                 None => KeyPattern::Random,
             };
-            v.push(CommandSpec::from_template(t, *ratios[i].unwrap_or(&1), space(pattern))?);
+            v.push(CommandSpec::from_template(
+                t,
+                *ratios[i].unwrap_or(&1),
+                space(pattern),
+            )?);
         }
         if v.iter().all(|c| c.weight == 0) {
             return Err("every --command has --command-ratio 0".into());
@@ -404,7 +413,10 @@ fn attach_to_commands<'a, T>(
     id: &str,
     values: &'a [T],
 ) -> Result<Vec<Option<&'a T>>, String> {
-    let cmd_pos: Vec<usize> = m.indices_of("commands").map(Iterator::collect).unwrap_or_default();
+    let cmd_pos: Vec<usize> = m
+        .indices_of("commands")
+        .map(Iterator::collect)
+        .unwrap_or_default();
     let mut out = vec![None; cmd_pos.len()];
     let positions: Vec<usize> = m.indices_of(id).map(Iterator::collect).unwrap_or_default();
     let flag = format!("--{}", id.trim_end_matches('s').replace('_', "-"));
@@ -431,8 +443,14 @@ mod tests {
         assert_eq!((c.threads, c.clients_per_thread, c.pipeline), (4, 50, 1));
         assert_eq!(c.stop, Stop::Requests(10_000));
         assert_eq!(c.commands.len(), 2);
-        assert_eq!((c.commands[0].name.as_str(), c.commands[0].weight), ("SET", 1));
-        assert_eq!((c.commands[1].name.as_str(), c.commands[1].weight), ("GET", 10));
+        assert_eq!(
+            (c.commands[0].name.as_str(), c.commands[0].weight),
+            ("SET", 1)
+        );
+        assert_eq!(
+            (c.commands[1].name.as_str(), c.commands[1].weight),
+            ("GET", 10)
+        );
         assert_eq!(c.commands[0].keys.pattern, KeyPattern::Random);
         assert_eq!(c.key_prefix, "key:");
         assert_eq!((c.data_size_min, c.data_size_max), (32, 32));
@@ -444,12 +462,52 @@ mod tests {
     #[test]
     fn full_flag_set() {
         let c = parse_args(&[
-            "-s", "localhost", "-p", "7400", "-a", "pw", "--db", "3", "-t", "2", "-c", "10",
-            "--pipeline", "16", "--test-time", "1.5", "--ratio", "1:0", "--key-prefix", "k",
-            "--key-minimum", "5", "--key-maximum", "9", "--key-pattern", "S:R",
-            "--data-size-range", "10-20", "--expiry-range", "1-5", "--distinct-client-seed",
-            "-x", "3", "--protocol", "resp3", "--rate", "1000", "-q", "--json-out", "/tmp/x.json",
-            "--hdr-out", "/tmp/h", "--preload", "100", "--engine", "glommio",
+            "-s",
+            "localhost",
+            "-p",
+            "7400",
+            "-a",
+            "pw",
+            "--db",
+            "3",
+            "-t",
+            "2",
+            "-c",
+            "10",
+            "--pipeline",
+            "16",
+            "--test-time",
+            "1.5",
+            "--ratio",
+            "1:0",
+            "--key-prefix",
+            "k",
+            "--key-minimum",
+            "5",
+            "--key-maximum",
+            "9",
+            "--key-pattern",
+            "S:R",
+            "--data-size-range",
+            "10-20",
+            "--expiry-range",
+            "1-5",
+            "--distinct-client-seed",
+            "-x",
+            "3",
+            "--protocol",
+            "resp3",
+            "--rate",
+            "1000",
+            "-q",
+            "--json-out",
+            "/tmp/x.json",
+            "--hdr-out",
+            "/tmp/h",
+            "--preload",
+            "100",
+            "--engine",
+            "glommio",
         ])
         .unwrap();
         assert_eq!(c.port, 7400);
@@ -465,12 +523,24 @@ mod tests {
         assert_eq!(c.engine, Engine::Glommio);
         let hs = c.handshake();
         assert_eq!(hs.commands, vec!["HELLO 3", "SELECT"]);
-        assert!(hs.bytes.starts_with(b"*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$2\r\npw\r\n"));
+        assert!(hs.bytes.starts_with(
+            b"*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$2\r\npw\r\n"
+        ));
     }
 
     #[test]
     fn memtier_aliases() {
-        let c = parse_args(&["--authenticate", "x", "--select-db", "2", "--protocol", "redis", "--json-out-file", "f"]).unwrap();
+        let c = parse_args(&[
+            "--authenticate",
+            "x",
+            "--select-db",
+            "2",
+            "--protocol",
+            "redis",
+            "--json-out-file",
+            "f",
+        ])
+        .unwrap();
         assert_eq!(c.password.as_deref(), Some("x"));
         assert_eq!(c.db, 2);
         assert_eq!(c.protocol, Protocol::Resp2);
@@ -480,9 +550,16 @@ mod tests {
     #[test]
     fn command_templates_pair_with_their_ratio_and_pattern() {
         let c = parse_args(&[
-            "--command", "SET __key__ __data__",
-            "--command", "GET __key__", "--command-ratio", "5", "--command-key-pattern", "G",
-            "--command", "set foo __data__",
+            "--command",
+            "SET __key__ __data__",
+            "--command",
+            "GET __key__",
+            "--command-ratio",
+            "5",
+            "--command-key-pattern",
+            "G",
+            "--command",
+            "set foo __data__",
         ])
         .unwrap();
         let summary: Vec<(&str, u32, KeyPattern)> = c
@@ -507,14 +584,23 @@ mod tests {
             (&["--requests", "0"][..], "--preload"),
             (&["--threads", "0"][..], "--threads"),
             (&["--pipeline", "0"][..], "--pipeline"),
-            (&["--key-minimum", "10", "--key-maximum", "5"][..], "--key-minimum"),
+            (
+                &["--key-minimum", "10", "--key-maximum", "5"][..],
+                "--key-minimum",
+            ),
             (&["--ratio", "0:0"][..], "non-zero"),
             (&["--key-pattern", "Q"][..], "pattern"),
             (&["--data-size-range", "9-3"][..], "MIN"),
             (&["--expiry-range", "0-3"][..], "TTL"),
             (&["--command-ratio", "3"][..], "need a --command"),
-            (&["--command", "GET x", "--ratio", "1:1"][..], "--command-ratio"),
-            (&["--command-ratio", "3", "--command", "GET x"][..], "must follow"),
+            (
+                &["--command", "GET x", "--ratio", "1:1"][..],
+                "--command-ratio",
+            ),
+            (
+                &["--command-ratio", "3", "--command", "GET x"][..],
+                "must follow",
+            ),
             (&["--rate", "0"][..], "--rate"),
             (&["--test-time", "0"][..], "positive"),
             (&["--protocol", "resp9"][..], "resp9"),

@@ -114,14 +114,26 @@ pub fn write_hgrm(h: &Latency, out: &mut impl Write) -> io::Result<()> {
         (h.mean() / NS_PER_MS, h.stdev() / NS_PER_MS)
     };
     let max = if h.is_empty() { 0.0 } else { ns_to_ms(h.max()) };
-    writeln!(out, "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]")?;
-    writeln!(out, "#[Max     = {max:12.3}, Total count    = {:12}]", h.len())?;
+    writeln!(
+        out,
+        "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]"
+    )?;
+    writeln!(
+        out,
+        "#[Max     = {max:12.3}, Total count    = {:12}]",
+        h.len()
+    )?;
     writeln!(
         out,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         h.buckets(),
-        h.distinct_values()
+        sub_bucket_count(h.sigfig())
     )
+}
+
+/// HdrHistogram's sub-bucket count: 2 * 10^sigfig rounded up to a power of two.
+fn sub_bucket_count(sigfig: u8) -> u64 {
+    (2 * 10u64.pow(u32::from(sigfig))).next_power_of_two()
 }
 
 #[cfg(test)]
@@ -133,7 +145,7 @@ mod tests {
         // Three "threads" record disjoint slices of the same data; their sum must be
         // indistinguishable from one histogram that saw everything.
         let mut all = new_latency();
-        let mut parts = vec![new_latency(), new_latency(), new_latency()];
+        let mut parts = [new_latency(), new_latency(), new_latency()];
         for i in 1..=30_000u64 {
             let v = i * 1_000 + (i % 7) * 13;
             all.record(v).unwrap();
@@ -190,5 +202,6 @@ mod tests {
         let text = String::from_utf8(text).unwrap();
         assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
         assert!(text.contains("#[Max     ="));
+        assert!(text.contains("SubBuckets     =         2048]"), "{text}");
     }
 }

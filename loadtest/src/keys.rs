@@ -77,15 +77,6 @@ impl KeyPattern {
             )),
         }
     }
-
-    pub fn letter(self) -> char {
-        match self {
-            KeyPattern::Random => 'R',
-            KeyPattern::Sequential => 'S',
-            KeyPattern::Gaussian => 'G',
-            KeyPattern::Parallel => 'P',
-        }
-    }
 }
 
 /// Parses `--key-pattern`: either one letter for every command, or memtier's
@@ -248,7 +239,10 @@ mod tests {
             }
             assert_eq!(g.next_key(&mut rng), lo, "client {c} wraps in its slice");
         }
-        assert!(covered.iter().all(|&n| n == 1), "every key in exactly one slice");
+        assert!(
+            covered.iter().all(|&n| n == 1),
+            "every key in exactly one slice"
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ pub enum ReplyKind {
     Null,
     /// `-ERR ...` or RESP3 `!<len>` blob error; the range is the error's first word,
     /// relative to the start of the reply.
-    Error { start: usize, end: usize },
+    Error {
+        start: usize,
+        end: usize,
+    },
     /// RESP3 out-of-band push (`>`): not an answer to any request.
     Push,
 }
@@ -150,7 +153,9 @@ impl ReplyParser {
                         }
                         next = end;
                     }
-                    _ if line == b"?" => return Parse::Invalid("streamed RESP3 strings unsupported"),
+                    _ if line == b"?" => {
+                        return Parse::Invalid("streamed RESP3 strings unsupported")
+                    }
                     _ => return Parse::Invalid("bad bulk length"),
                 },
                 b'*' | b'~' | b'>' | b'%' | b'|' => match parse_len(line) {
@@ -164,7 +169,9 @@ impl ReplyParser {
                         // An attribute decorates the element that follows it.
                         consumes_slot = tag != b'|';
                     }
-                    _ if line == b"?" => return Parse::Invalid("streamed RESP3 aggregates unsupported"),
+                    _ if line == b"?" => {
+                        return Parse::Invalid("streamed RESP3 aggregates unsupported")
+                    }
                     _ => return Parse::Invalid("bad aggregate length"),
                 },
                 _ => return Parse::Invalid("unknown RESP type byte"),
@@ -172,7 +179,11 @@ impl ReplyParser {
             if top {
                 // A top-level attribute (no Redis command sends one today) is classed
                 // as a plain value rather than tracking which child is the real reply.
-                self.kind = Some(if consumes_slot { kind } else { ReplyKind::Value });
+                self.kind = Some(if consumes_slot {
+                    kind
+                } else {
+                    ReplyKind::Value
+                });
             }
             self.off = next;
             self.pending = self.pending - u64::from(consumes_slot) + children;
@@ -252,7 +263,13 @@ mod tests {
 
     #[test]
     fn resp2_simple_types() {
-        assert_eq!(complete(b"+OK\r\n"), Reply { len: 5, kind: ReplyKind::Value });
+        assert_eq!(
+            complete(b"+OK\r\n"),
+            Reply {
+                len: 5,
+                kind: ReplyKind::Value
+            }
+        );
         assert_eq!(complete(b":42\r\n").len, 5);
         assert_eq!(complete(b"$5\r\nhello\r\n").len, 11);
         assert_eq!(complete(b"$0\r\n\r\n").len, 6);
@@ -263,7 +280,7 @@ mod tests {
 
     #[test]
     fn bulk_payload_may_contain_crlf() {
-        let r = complete(b"$4\r\n\r\n\r\n+next\r\n");
+        let r = complete(b"$4\r\n\r\n\r\n\r\n+next\r\n");
         assert_eq!(r.len, 10);
     }
 
@@ -297,7 +314,13 @@ mod tests {
     fn nested_arrays_and_errors_inside_are_values() {
         let input = b"*3\r\n$3\r\nfoo\r\n*2\r\n:1\r\n-ERR inner\r\n$-1\r\n";
         let r = complete(input);
-        assert_eq!(r, Reply { len: input.len(), kind: ReplyKind::Value });
+        assert_eq!(
+            r,
+            Reply {
+                len: input.len(),
+                kind: ReplyKind::Value
+            }
+        );
     }
 
     #[test]
@@ -305,7 +328,10 @@ mod tests {
         assert_eq!(complete(b"_\r\n").kind, ReplyKind::Null);
         assert_eq!(complete(b"#t\r\n").len, 4);
         assert_eq!(complete(b",3.14\r\n").len, 7);
-        assert_eq!(complete(b"(3492890328409238509324850943850943825024385\r\n").kind, ReplyKind::Value);
+        assert_eq!(
+            complete(b"(3492890328409238509324850943850943825024385\r\n").kind,
+            ReplyKind::Value
+        );
         assert_eq!(complete(b"=15\r\ntxt:Some string\r\n").len, 22);
         let map = b"%2\r\n+server\r\n$5\r\nredis\r\n+proto\r\n:3\r\n";
         assert_eq!(complete(map).len, map.len());
@@ -316,7 +342,13 @@ mod tests {
         let r = complete(attr);
         assert_eq!(r.len, attr.len());
         let push = b">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n";
-        assert_eq!(complete(push), Reply { len: push.len(), kind: ReplyKind::Push });
+        assert_eq!(
+            complete(push),
+            Reply {
+                len: push.len(),
+                kind: ReplyKind::Push
+            }
+        );
     }
 
     #[test]
@@ -345,7 +377,11 @@ mod tests {
             let want = complete(input);
             for split in 0..input.len() {
                 let mut p = ReplyParser::default();
-                assert_eq!(p.parse(&input[..split]), Parse::Incomplete, "split {split} of {input:?}");
+                assert_eq!(
+                    p.parse(&input[..split]),
+                    Parse::Incomplete,
+                    "split {split} of {input:?}"
+                );
                 // Resume byte by byte, as a worst-case trickle of reads.
                 let mut got = None;
                 for end in split + 1..=input.len() {
@@ -375,6 +411,9 @@ mod tests {
         assert!(matches!(parse_all(b"$abc\r\n"), Parse::Invalid(_)));
         assert!(matches!(parse_all(b"$-2\r\n"), Parse::Invalid(_)));
         assert!(matches!(parse_all(b"$3\r\nfooXX"), Parse::Invalid(_)));
-        assert!(matches!(parse_all(b"$?\r\n;4\r\nHell\r\n;0\r\n"), Parse::Invalid(_)));
+        assert!(matches!(
+            parse_all(b"$?\r\n;4\r\nHell\r\n;0\r\n"),
+            Parse::Invalid(_)
+        ));
     }
 }

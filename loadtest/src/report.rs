@@ -1,7 +1,7 @@
 //! The results: the summary table on stdout and the JSON document. Both are
 //! built from the same `RunReport`, so they cannot disagree.
 
-use crate::config::{Config, Stop};
+use crate::config::{Config, Engine, Protocol, Stop};
 use crate::histogram::{distribution, summarize, Point, Summary};
 use crate::run::{group_thousands, Outcome, TimelinePoint};
 use crate::stats::{CmdStats, Stats};
@@ -65,7 +65,14 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub fn new(run: u32, w: &Workload, stats: &Stats, duration_s: f64, cpu_s: f64, timeline: Vec<TimelinePoint>) -> Self {
+    pub fn new(
+        run: u32,
+        w: &Workload,
+        stats: &Stats,
+        duration_s: f64,
+        cpu_s: f64,
+        timeline: Vec<TimelinePoint>,
+    ) -> Self {
         let order: Vec<String> = w.commands.iter().map(|c| c.name.clone()).collect();
         let commands = order
             .iter()
@@ -148,8 +155,16 @@ pub fn describe(cfg: &Config) -> String {
     } else {
         write!(s, "{}-{} B values", cfg.data_size_min, cfg.data_size_max).unwrap();
     }
-    write!(s, " | {:?} | engine {:?}", cfg.protocol, cfg.engine).unwrap();
-    s.to_lowercase()
+    let proto = match cfg.protocol {
+        Protocol::Resp2 => "resp2",
+        Protocol::Resp3 => "resp3",
+    };
+    let engine = match cfg.engine {
+        Engine::Epoll => "epoll",
+        Engine::Glommio => "glommio",
+    };
+    write!(s, " | {proto} | engine {engine}").unwrap();
+    s
 }
 
 /// The summary table, memtier style.
@@ -158,14 +173,29 @@ pub fn table(title: &str, r: &RunReport) -> String {
     writeln!(out, "\n{title}").unwrap();
     let header = format!(
         "{:<10} {:>13} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11} {:>8}",
-        "Type", "Ops/sec", "Misses/sec", "Avg ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-        "p99.99 ms", "Max ms", "RX KB/sec", "TX KB/sec", "Errors"
+        "Type",
+        "Ops/sec",
+        "Misses/sec",
+        "Avg ms",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "p99.99 ms",
+        "Max ms",
+        "RX KB/sec",
+        "TX KB/sec",
+        "Errors"
     );
     writeln!(out, "{}", "-".repeat(header.len())).unwrap();
     writeln!(out, "{header}").unwrap();
     writeln!(out, "{}", "-".repeat(header.len())).unwrap();
     let row = |out: &mut String, name: &str, c: &CmdReport, secs: f64| {
-        let misses = if secs > 0.0 { c.misses as f64 / secs } else { 0.0 };
+        let misses = if secs > 0.0 {
+            c.misses as f64 / secs
+        } else {
+            0.0
+        };
         writeln!(
             out,
             "{:<10} {:>13} {:>11.2} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>11.2} {:>11.2} {:>8}",
@@ -197,14 +227,22 @@ pub fn table(title: &str, r: &RunReport) -> String {
         group_thousands(r.totals.ops as f64),
         r.duration_s,
         r.client_cpu_s,
-        if r.duration_s > 0.0 { 100.0 * r.client_cpu_s / r.duration_s } else { 0.0 },
+        if r.duration_s > 0.0 {
+            100.0 * r.client_cpu_s / r.duration_s
+        } else {
+            0.0
+        },
         r.client_cpu_us_per_op
     )
     .unwrap();
     if r.errors_by_kind.is_empty() {
         writeln!(out, "Errors: none").unwrap();
     } else {
-        let kinds: Vec<String> = r.errors_by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        let kinds: Vec<String> = r
+            .errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
         writeln!(out, "ERRORS: {} ({})", r.totals.errors, kinds.join(", ")).unwrap();
     }
     out
@@ -257,9 +295,18 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         for key in ["ops_per_sec", "p50_ms", "p99_ms", "p999_ms", "errors"] {
             assert!(json["totals"][key].is_number(), "totals.{key}");
-            assert!(json["commands"]["SET"][key].is_number(), "commands.SET.{key}");
+            assert!(
+                json["commands"]["SET"][key].is_number(),
+                "commands.SET.{key}"
+            );
         }
-        assert!(json["commands"]["GET"]["percentiles"].as_array().unwrap().len() > 5);
+        assert!(
+            json["commands"]["GET"]["percentiles"]
+                .as_array()
+                .unwrap()
+                .len()
+                > 5
+        );
         let t = table("t", &r);
         assert!(t.contains("SET") && t.contains("GET") && t.contains("Totals"));
         assert!(t.contains("ERRORS: 2 (ERR: 1, conn:closed: 1)"), "{t}");

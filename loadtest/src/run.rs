@@ -53,8 +53,17 @@ pub struct RunPlan {
 
 /// Worker -> main thread.
 pub enum Msg {
-    Interval { thread: usize, index: u64, stats: Stats },
-    Done { thread: usize, index: u64, stats: Stats, elapsed_ns: u64 },
+    Interval {
+        thread: usize,
+        index: u64,
+        stats: Stats,
+    },
+    Done {
+        thread: usize,
+        index: u64,
+        stats: Stats,
+        elapsed_ns: u64,
+    },
     Fatal(String),
 }
 
@@ -137,7 +146,11 @@ pub fn execute(cfg: &Config, plan: &RunPlan) -> Result<Outcome, String> {
     let (tx, rx) = channel();
     let barrier = Arc::new(Barrier::new(threads + 1));
     let abort = Arc::new(AtomicBool::new(false));
-    let cpu0 = sys::process_cpu_seconds();
+    // Output files first: failing to create one must not leave a run half-started.
+    let hlogs = match &plan.hlog_prefix {
+        Some(p) => Some(Hlogs::create(p, &plan.workload)?),
+        None => None,
+    };
 
     let mut handles = Vec::with_capacity(threads);
     for (thread, clients) in clients.into_iter().enumerate() {
@@ -180,12 +193,18 @@ pub fn execute(cfg: &Config, plan: &RunPlan) -> Result<Outcome, String> {
         }
         return Err(first.unwrap_or_else(|| "a worker failed to start".into()));
     }
+    // CPU from here on is the run itself: connecting and thread start-up are done.
+    let cpu0 = sys::process_cpu_seconds();
 
-    let mut col = Collector::new(plan, threads, total)?;
+    let mut col = Collector::new(plan, threads, total, hlogs);
     let mut fatal = None;
     for msg in rx.iter() {
         match msg {
-            Msg::Interval { thread, index, stats } => col.interval(thread, index, stats, None),
+            Msg::Interval {
+                thread,
+                index,
+                stats,
+            } => col.interval(thread, index, stats, None),
             Msg::Done {
                 thread,
                 index,
@@ -319,18 +338,14 @@ struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    fn new(plan: &'a RunPlan, threads: usize, total_clients: u64) -> Result<Self, String> {
+    fn new(plan: &'a RunPlan, threads: usize, total_clients: u64, hlogs: Option<Hlogs>) -> Self {
         let commands = plan.workload.commands.len();
-        let hlogs = match &plan.hlog_prefix {
-            Some(p) => Some(Hlogs::create(p, &plan.workload)?),
-            None => None,
-        };
         let total_requests = match plan.limit {
             Limit::PerClient(n) => Some(n * total_clients),
             Limit::Slices { keys } => Some(keys),
             Limit::Unlimited => None,
         };
-        Ok(Collector {
+        Collector {
             plan,
             threads,
             total_requests,
@@ -345,7 +360,7 @@ impl<'a> Collector<'a> {
             hlogs,
             progress: plan.progress.then(Progress::new),
             commands,
-        })
+        }
     }
 
     fn interval(&mut self, thread: usize, index: u64, stats: Stats, done_after: Option<u64>) {
@@ -367,7 +382,10 @@ impl<'a> Collector<'a> {
                 break;
             }
             let k = self.next;
-            let stats = self.pending.remove(&k).unwrap_or_else(|| Stats::new(self.commands));
+            let stats = self
+                .pending
+                .remove(&k)
+                .unwrap_or_else(|| Stats::new(self.commands));
             self.emit(k, stats);
             self.next += 1;
         }
@@ -396,7 +414,10 @@ impl<'a> Collector<'a> {
         if let Some(h) = &mut self.hlogs {
             h.write(start, dur_ns, &stats, &latency);
         }
-        if let Some(p) = &mut self.progress {
+        // The last sliver of a run (the drain after --test-time) would show a
+        // meaningless rate; it is still in the timeline.
+        let show = dur_ns >= INTERVAL_NS / 4;
+        if let (Some(p), true) = (&mut self.progress, show) {
             let done_ops = self.run.ops();
             let elapsed = (start + dur_ns) as f64 / 1e9;
             let remaining = match (self.plan.duration_s, self.total_requests) {
@@ -454,7 +475,15 @@ impl Progress {
         }
     }
 
-    fn print(&mut self, label: &str, elapsed: f64, remaining: Option<f64>, ops: f64, p99: f64, errors: u64) {
+    fn print(
+        &mut self,
+        label: &str,
+        elapsed: f64,
+        remaining: Option<f64>,
+        ops: f64,
+        p99: f64,
+        errors: u64,
+    ) {
         let left = match remaining {
             Some(r) => format!("{r:.0}s left"),
             None => "?s left".into(),
@@ -517,9 +546,14 @@ impl Hlogs {
                 .add_comment(&format!("shardis-bench interval log: {name} latency in ns"))
                 .with_start_time(now)
                 .with_base_time(now)
-                .with_max_value_divisor(1e6)
                 .begin_log_with(&mut f, &mut ser)
                 .map_err(|e| format!("{path}: {e}"))?;
+            // The column legend Java's HistogramLogWriter writes (readers skip it).
+            writeln!(
+                f,
+                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+            )
+            .map_err(|e| format!("{path}: {e}"))?;
             files.push(f);
         }
         Ok(Hlogs {
@@ -565,7 +599,13 @@ impl Hlogs {
 /// Command names become file name parts: keep them to a safe alphabet.
 pub fn file_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -611,7 +651,7 @@ mod tests {
             progress: false,
             hlog_prefix: None,
         };
-        let mut col = Collector::new(&plan, 2, 2).unwrap();
+        let mut col = Collector::new(&plan, 2, 2, None);
         let stats = |ops: u64| {
             let mut s = Stats::new(2);
             s.cmds[1].ops = ops;
@@ -620,7 +660,10 @@ mod tests {
         };
         col.interval(0, 0, stats(1), None);
         col.interval(0, 1, stats(2), None);
-        assert!(col.timeline.is_empty(), "thread 1 has not reported interval 0");
+        assert!(
+            col.timeline.is_empty(),
+            "thread 1 has not reported interval 0"
+        );
         col.interval(1, 0, stats(3), None);
         assert_eq!(col.timeline.len(), 1);
         assert_eq!(col.timeline[0].ops_per_sec, 4.0);
@@ -632,6 +675,9 @@ mod tests {
         assert_eq!(out.stats.cmds[1].latency.len(), 5);
         assert_eq!(out.timeline.len(), 4);
         assert_eq!(out.elapsed_s, 3.5);
-        assert_eq!(out.timeline[3].ops_per_sec, 8.0, "half-second last interval");
+        assert_eq!(
+            out.timeline[3].ops_per_sec, 8.0,
+            "half-second last interval"
+        );
     }
 }

@@ -54,7 +54,8 @@ impl ErrorCounts {
         if let Some(e) = self.kinds.iter_mut().find(|(k, _)| k.as_bytes() == kind) {
             e.1 += n;
         } else {
-            self.kinds.push((String::from_utf8_lossy(kind).into_owned(), n));
+            self.kinds
+                .push((String::from_utf8_lossy(kind).into_owned(), n));
         }
     }
 

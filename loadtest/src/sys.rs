@@ -107,8 +107,8 @@ pub fn tighten_timer_slack() {
 }
 
 /// Raises the soft RLIMIT_MEMLOCK to the hard limit (glommio registers buffers
-/// with io_uring, which counts against it). Returns the new soft limit in bytes.
-pub fn raise_memlock_limit() -> io::Result<u64> {
+/// with io_uring, which counts against it).
+pub fn raise_memlock_limit() -> io::Result<()> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -124,7 +124,7 @@ pub fn raise_memlock_limit() -> io::Result<u64> {
             return Err(io::Error::last_os_error());
         }
     }
-    Ok(lim.rlim_cur as u64)
+    Ok(())
 }
 
 /// User + system CPU seconds this process has used so far (all threads).

@@ -62,10 +62,6 @@ impl CommandSpec {
             expiry: None,
         })
     }
-
-    pub fn uses(&self, wanted: &Arg) -> bool {
-        self.args.iter().any(|a| a == wanted)
-    }
 }
 
 fn encoded_bulk(bytes: &[u8]) -> Vec<u8> {
@@ -110,8 +106,8 @@ pub fn split_template(s: &str) -> Result<Vec<String>, String> {
 
 /// Built-in `SET __key__ __data__ [EX <ttl>]`.
 pub fn set_command(weight: u32, keys: KeySpace, expiry: Option<(u64, u64)>) -> CommandSpec {
-    let mut c = CommandSpec::from_template("SET __key__ __data__", weight, keys)
-        .expect("static template");
+    let mut c =
+        CommandSpec::from_template("SET __key__ __data__", weight, keys).expect("static template");
     if let Some((lo, hi)) = expiry {
         c.args.push(Arg::Literal(encoded_bulk(b"EX")));
         c.args.push(Arg::Expiry);
@@ -190,7 +186,10 @@ impl Workload {
     pub fn pick(&self, pos: u64) -> usize {
         let total = *self.cum_weights.last().expect("non-empty");
         let p = pos % total;
-        self.cum_weights.iter().position(|&c| p < c).expect("p < total")
+        self.cum_weights
+            .iter()
+            .position(|&c| p < c)
+            .expect("p < total")
     }
 
     /// Appends one request for command `cmd` to `out`. No allocation once `out`
@@ -243,17 +242,22 @@ pub fn parse_range(flag: &str, s: &str) -> Result<(u64, u64), String> {
     Ok((a, b))
 }
 
-/// Renders a request as text for error messages and tests.
-pub fn encode_one_for_display(w: &Workload, cmd: usize, keys: &mut KeyGen, rng: &mut Rng) -> String {
-    let mut out = Vec::new();
-    w.encode(cmd, &mut out, keys, rng);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::keys::KeyPattern;
+
+    /// Renders a request as text for error messages and tests.
+    fn encode_one_for_display(
+        w: &Workload,
+        cmd: usize,
+        keys: &mut KeyGen,
+        rng: &mut Rng,
+    ) -> String {
+        let mut out = Vec::new();
+        w.encode(cmd, &mut out, keys, rng);
+        String::from_utf8_lossy(&out).into_owned()
+    }
 
     fn seq(min: u64, max: u64) -> KeySpace {
         KeySpace {
@@ -284,23 +288,38 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut kg = KeyGen::new(&w.commands[0].keys, 0, 1);
         let set = encode_one_for_display(&w, 0, &mut kg, &mut rng);
-        assert!(set.starts_with("*3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$4\r\n"), "{set}");
-        assert_eq!(set.len(), "*3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$4\r\nxxxx\r\n".len());
+        assert!(
+            set.starts_with("*3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$4\r\n"),
+            "{set}"
+        );
+        assert_eq!(
+            set.len(),
+            "*3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$4\r\nxxxx\r\n".len()
+        );
         let get = encode_one_for_display(&w, 1, &mut kg, &mut rng);
         assert_eq!(get, "*2\r\n$3\r\nGET\r\n$5\r\nkey:8\r\n");
     }
 
     #[test]
     fn set_with_expiry_and_data_range() {
-        let w = Workload::new(vec![set_command(1, seq(0, 0), Some((5, 6)))], "k", (1, 3), 9);
+        let w = Workload::new(
+            vec![set_command(1, seq(0, 0), Some((5, 6)))],
+            "k",
+            (1, 3),
+            9,
+        );
         let mut rng = Rng::new(3);
         let mut kg = KeyGen::new(&w.commands[0].keys, 0, 1);
         let mut sizes = [false; 4];
         for _ in 0..200 {
             let s = encode_one_for_display(&w, 0, &mut kg, &mut rng);
             assert!(s.starts_with("*5\r\n$3\r\nSET\r\n$2\r\nk0\r\n$"), "{s}");
-            assert!(s.ends_with("$2\r\nEX\r\n$1\r\n5\r\n") || s.ends_with("$2\r\nEX\r\n$1\r\n6\r\n"));
-            let len: usize = s["*5\r\n$3\r\nSET\r\n$2\r\nk0\r\n$".len()..][..1].parse().unwrap();
+            assert!(
+                s.ends_with("$2\r\nEX\r\n$1\r\n5\r\n") || s.ends_with("$2\r\nEX\r\n$1\r\n6\r\n")
+            );
+            let len: usize = s["*5\r\n$3\r\nSET\r\n$2\r\nk0\r\n$".len()..][..1]
+                .parse()
+                .unwrap();
             sizes[len] = true;
         }
         assert_eq!(sizes, [false, true, true, true]);
@@ -314,7 +333,10 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut kg = KeyGen::new(&w.commands[0].keys, 0, 1);
         let s = encode_one_for_display(&w, 0, &mut kg, &mut rng);
-        assert!(s.starts_with("*4\r\n$4\r\nhset\r\n$3\r\nu:3\r\n$1\r\nf\r\n$2\r\n"), "{s}");
+        assert!(
+            s.starts_with("*4\r\n$4\r\nhset\r\n$3\r\nu:3\r\n$1\r\nf\r\n$2\r\n"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ async fn serve_session(
         }
         if let Some(msg) = &protocol_error {
             let mut r = Reply::with_buf(std::mem::take(&mut wbuf), sess.resp3);
-            r.error(msg);
+            r.error(&format!("ERR {msg}"));
             wbuf = r.buf;
             sess.closing = true;
         }

@@ -13,7 +13,7 @@ use crate::local::{unix_ms, Local};
 use bytes::Bytes;
 use futures_channel::oneshot;
 use shard::locks::{Mode, Request};
-use shard::keys;
+use shard::{bitops, keys, string};
 use shard::{Cmd, Handler, Reply};
 use std::rc::Rc;
 
@@ -88,18 +88,27 @@ impl Tx {
             .flat_map(|p| p.keys.iter().map(move |k| (p.shard, p.db, k.clone())))
             .collect();
         for p in self.parts.iter_mut().filter(|p| p.mode == Mode::Shared) {
-            p.keys
-                .retain(|k| !exclusive.iter().any(|(s, d, e)| *s == p.shard && *d == p.db && e == k));
+            p.keys.retain(|k| {
+                !exclusive
+                    .iter()
+                    .any(|(s, d, e)| *s == p.shard && *d == p.db && e == k)
+            });
         }
-        self.parts.retain(|p| !p.keys.is_empty() || p.mode == Mode::Exclusive);
-        self.parts.sort_by_key(|p| (p.shard, p.db, p.mode == Mode::Exclusive));
+        self.parts
+            .retain(|p| !p.keys.is_empty() || p.mode == Mode::Exclusive);
+        self.parts
+            .sort_by_key(|p| (p.shard, p.db, p.mode == Mode::Exclusive));
         for p in &self.parts {
             loop {
                 let (db, mode, keys) = (p.db, p.mode, p.keys.clone());
                 let refused: Option<oneshot::Receiver<()>> = local
                     .call(p.shard, move |l| {
                         let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-                        let req = Request::Keys { db, keys: &slices, mode };
+                        let req = Request::Keys {
+                            db,
+                            keys: &slices,
+                            mode,
+                        };
                         let (tx, rx) = oneshot::channel();
                         l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
                     })
@@ -214,6 +223,10 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
     let db = job.db;
     let cmd = job.cmd.clone();
     let mode = job.lock_mode();
+    if matches!(kind, Multi::Mset | Multi::Msetnx) && cmd.len().is_multiple_of(2) {
+        // A key without a value: Redis' arity error, before anything is split.
+        return out.error(&shard::reply::err::arity(&cmd[0]));
+    }
     match kind {
         // These lock keys in different modes or databases: they plan their own locks.
         Multi::Copy => return copy(local, &cmd, db, out).await,
@@ -247,7 +260,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         Multi::Mset => {
             let c = cmd.clone();
             tx.finish(local, move |l, pos| {
-                run_part(l, &c, db, &with_values(pos), resp3, route)
+                run_part(l, &c, db, &with_values(pos), resp3, handler)
             })
             .await;
             out.ok();
@@ -267,7 +280,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             let c = cmd.clone();
             tx.finish(local, move |l, pos| {
                 if !any {
-                    run_part(l, &c, db, &with_values(pos), resp3, shard::string::mset);
+                    run_part(l, &c, db, &with_values(pos), resp3, string::mset);
                 }
             })
             .await;
@@ -279,7 +292,9 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         Multi::Count => {
             let c = cmd.clone();
             let parts = tx
-                .finish(local, move |l, pos| run_part(l, &c, db, pos, resp3, handler))
+                .finish(local, move |l, pos| {
+                    run_part(l, &c, db, pos, resp3, handler)
+                })
                 .await;
             let total: i64 = parts
                 .iter()
@@ -350,7 +365,9 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let (src_shard, dst_shard) = (local.shard_of(&src), local.shard_of(&dst));
     let s = src.clone();
     let exists = tx
-        .on(local, src_shard, move |l| l.shard.borrow_mut().dbs[db].contains(&s, unix_ms()))
+        .on(local, src_shard, move |l| {
+            l.shard.borrow_mut().dbs[db].contains(&s, unix_ms())
+        })
         .await;
     if !exists {
         tx.release(local).await;
@@ -359,7 +376,9 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     if nx {
         let d = dst.clone();
         let taken = tx
-            .on(local, dst_shard, move |l| l.shard.borrow_mut().dbs[db].contains(&d, unix_ms()))
+            .on(local, dst_shard, move |l| {
+                l.shard.borrow_mut().dbs[db].contains(&d, unix_ms())
+            })
             .await;
         if taken {
             tx.release(local).await;
@@ -369,9 +388,8 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let s = src.clone();
     let entry = tx
         .on(local, src_shard, move |l| {
-            let mut shard = l.shard.borrow_mut();
-            shard.dirty += 1;
-            keys::take_entry(&mut shard.dbs[db], &s, unix_ms())
+            // The destination shard counts the change (RENAME is one change, as in Redis).
+            keys::take_entry(&mut l.shard.borrow_mut().dbs[db], &s, unix_ms())
         })
         .await;
     if let Some(entry) = entry {
@@ -434,4 +452,78 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
     };
     tx.release(local).await;
     out.int(copied as i64);
+}
+
+/// Reads the string at argument `pos` of `cmd` from its shard (a copy: it crosses shards).
+async fn fetch_string(
+    local: &Rc<Local>,
+    cmd: &Cmd,
+    db: usize,
+    pos: usize,
+) -> Result<Option<Vec<u8>>, string::WrongType> {
+    let key = cmd.arg_bytes(pos);
+    local
+        .call(local.shard_of(&key), move |l| {
+            let mut shard = l.shard.borrow_mut();
+            string::read_string(&mut shard.dbs[db], &key, unix_ms())
+                .map(|v| v.map(|v| v.into_owned()))
+        })
+        .await
+}
+
+/// LCS with the two keys on different shards: both values are read under shared locks and
+/// compared here.
+async fn lcs(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, out: &mut Reply) {
+    let a = fetch_string(local, cmd, db, 1).await;
+    let b = fetch_string(local, cmd, db, 2).await;
+    tx.release(local).await;
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return out.error(string::ERR_LCS_TYPES);
+    };
+    match string::parse_lcs_opts(cmd) {
+        Ok(opts) => string::lcs_reply(
+            out,
+            a.as_deref().unwrap_or_default(),
+            b.as_deref().unwrap_or_default(),
+            &opts,
+        ),
+        Err(e) => out.error(e),
+    }
+}
+
+/// BITOP op destkey key... with keys on several shards: the sources are read under shared
+/// locks and folded here, and the result is stored on the destination's shard under its
+/// exclusive lock.
+async fn bitop(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
+    let op = match bitops::parse_bitop(cmd) {
+        Ok(op) => op,
+        Err(e) => return out.error(e),
+    };
+    let mut tx = Tx::default();
+    tx.add(local, db, Mode::Exclusive, cmd, 2);
+    for pos in 3..cmd.len() {
+        tx.add(local, db, Mode::Shared, cmd, pos);
+    }
+    tx.lock(local).await;
+    let mut fold = bitops::BitopFold::new(op);
+    for pos in 3..cmd.len() {
+        match fetch_string(local, cmd, db, pos).await {
+            Ok(v) => fold.feed(v.as_deref().unwrap_or_default()),
+            Err(string::WrongType) => {
+                tx.release(local).await;
+                return out.error(shard::reply::err::WRONGTYPE);
+            }
+        }
+    }
+    let (dest, result, resp3) = (cmd.arg_bytes(2), fold.finish(), out.resp3);
+    let reply = tx
+        .on(local, local.shard_of(&dest), move |l| {
+            let mut r = Reply::new(resp3);
+            let mut shard = l.shard.borrow_mut();
+            bitops::bitop_store(&mut shard.ctx(db, unix_ms(), &mut r), &dest, result);
+            r.buf
+        })
+        .await;
+    tx.release(local).await;
+    out.raw(&reply);
 }

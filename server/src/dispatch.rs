@@ -9,13 +9,14 @@
 use crate::client::Session;
 use crate::command::meta::{self, flag, CommandSpec};
 use crate::command::{self, Command, Route};
-use crate::local::{unix_ms, Local};
 use crate::coord;
+use crate::local::{unix_ms, Local};
 use futures_channel::oneshot;
 use shard::locks::Mode;
 use shard::{Cmd, Reply};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// A command bound for one shard.
@@ -68,6 +69,10 @@ pub async fn run_batch(
         if sess.closing {
             break;
         }
+        if let Some(wait) = paused(local, &cmd) {
+            flush(local, sess, run, out).await;
+            wait_out_pause(local, &cmd, wait).await;
+        }
         match plan(local, sess, cmd) {
             Plan::Shard(shard, job) => run.push(shard, job),
             Plan::Reject(msg) => {
@@ -102,6 +107,34 @@ pub async fn run_batch(
     flush(local, sess, run, out).await;
 }
 
+/// CLIENT PAUSE: how long `cmd` must wait, if a pause applies to it (every command, or
+/// only writes for `PAUSE ... WRITE`, as Redis).
+fn paused(local: &Local, cmd: &Cmd) -> Option<std::time::Duration> {
+    let until = local.shared.pause_until_ms.load(Ordering::Relaxed);
+    let now = unix_ms();
+    if until <= now {
+        return None;
+    }
+    if local.shared.pause_writes_only.load(Ordering::Relaxed) {
+        let write = command::lookup(&cmd[0]).is_some_and(|c| c.spec.flags & flag::WRITE != 0);
+        if !write {
+            return None;
+        }
+    }
+    Some(std::time::Duration::from_millis(until - now))
+}
+
+async fn wait_out_pause(local: &Local, cmd: &Cmd, mut wait: std::time::Duration) {
+    loop {
+        // Wake up now and then: CLIENT UNPAUSE may end the pause early.
+        glommio::timer::sleep(wait.min(std::time::Duration::from_millis(10))).await;
+        match paused(local, cmd) {
+            Some(w) => wait = w,
+            None => return,
+        }
+    }
+}
+
 /// Looks the command up and checks it (existence, arity, authentication) before routing.
 fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
     let Some(command) = command::lookup(&cmd[0]) else {
@@ -113,7 +146,7 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
             spec = sub;
         }
     }
-    if !command::arity_ok(spec.arity, cmd.len()) {
+    if !meta::arity_ok(spec.arity, cmd.len()) {
         return Plan::Reject(format!(
             "ERR wrong number of arguments for '{}' command",
             spec.name

@@ -135,19 +135,32 @@ fn server(local: &Local, out: &mut String) {
         out,
         "executable",
         "{}",
-        std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()
+        std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     field!(out, "config_file", "");
     field!(out, "io_threads_active", "0");
     field!(out, "shardis_version", "{}", env!("CARGO_PKG_VERSION"));
     field!(out, "shards", "{}", local.shards());
     for (i, b) in cfg.bind.iter().enumerate() {
-        field!(out, format!("listener{i}"), "name=tcp,bind={},port={}", b, shared.port);
+        field!(
+            out,
+            format!("listener{i}"),
+            "name=tcp,bind={},port={}",
+            b,
+            shared.port
+        );
     }
 }
 
 fn uname() -> String {
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
     format!(
         "Linux {} {}",
         read("/proc/sys/kernel/osrelease"),
@@ -158,7 +171,12 @@ fn uname() -> String {
 fn clients(local: &Local, out: &mut String) {
     let shared = &local.shared;
     out.push_str("# Clients\r\n");
-    field!(out, "connected_clients", "{}", shared.connected_clients.load(Ordering::Relaxed));
+    field!(
+        out,
+        "connected_clients",
+        "{}",
+        shared.connected_clients.load(Ordering::Relaxed)
+    );
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", shared.config().maxclients);
     field!(out, "client_recent_max_input_buffer", "0");
@@ -189,7 +207,11 @@ fn memory_section(out: &mut String) {
         out,
         "used_memory_peak_perc",
         "{:.2}%",
-        if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 }
+        if peak > 0 {
+            used as f64 * 100.0 / peak as f64
+        } else {
+            100.0
+        }
     );
     field!(out, "total_system_memory", "{}", total);
     field!(out, "total_system_memory_human", "{}", memory::human(total));
@@ -200,9 +222,18 @@ fn memory_section(out: &mut String) {
         out,
         "mem_fragmentation_ratio",
         "{:.2}",
-        if used > 0 { rss as f64 / used as f64 } else { 0.0 }
+        if used > 0 {
+            rss as f64 / used as f64
+        } else {
+            0.0
+        }
     );
-    field!(out, "mem_fragmentation_bytes", "{}", rss as i64 - used as i64);
+    field!(
+        out,
+        "mem_fragmentation_bytes",
+        "{}",
+        rss as i64 - used as i64
+    );
     field!(out, "mem_allocator", "mimalloc");
     field!(out, "lazyfree_pending_objects", "0");
 }
@@ -237,7 +268,12 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
 fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String) {
     let sum = |f: fn(&ShardReport) -> u64| reports.iter().map(f).sum::<u64>();
     out.push_str("# Stats\r\n");
-    field!(out, "total_connections_received", "{}", total.connections_received);
+    field!(
+        out,
+        "total_connections_received",
+        "{}",
+        total.connections_received
+    );
     field!(out, "total_commands_processed", "{}", total.commands);
     field!(out, "instantaneous_ops_per_sec", "{}", ops);
     field!(out, "total_net_input_bytes", "{}", total.net_input_bytes);
@@ -246,7 +282,12 @@ fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String
     field!(out, "total_net_repl_output_bytes", "0");
     field!(out, "instantaneous_input_kbps", "0.00");
     field!(out, "instantaneous_output_kbps", "0.00");
-    field!(out, "rejected_connections", "{}", total.rejected_connections);
+    field!(
+        out,
+        "rejected_connections",
+        "{}",
+        total.rejected_connections
+    );
     field!(out, "sync_full", "0");
     field!(out, "sync_partial_ok", "0");
     field!(out, "sync_partial_err", "0");
@@ -275,7 +316,12 @@ fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String
     field!(out, "total_writes_processed", "{}", total.commands);
     field!(out, "io_threaded_reads_processed", "0");
     field!(out, "io_threaded_writes_processed", "0");
-    field!(out, "shardis_cross_shard_hops", "{}", total.cross_shard_hops);
+    field!(
+        out,
+        "shardis_cross_shard_hops",
+        "{}",
+        total.cross_shard_hops
+    );
 }
 
 fn replication(local: &Local, out: &mut String) {
@@ -318,7 +364,11 @@ fn keyspace(reports: &[ShardReport], out: &mut String) {
         let keys: usize = reports.iter().map(|r| r.dbs[db].0).sum();
         let expires: usize = reports.iter().map(|r| r.dbs[db].1).sum();
         if keys > 0 {
-            field!(out, format!("db{db}"), "keys={keys},expires={expires},avg_ttl=0");
+            field!(
+                out,
+                format!("db{db}"),
+                "keys={keys},expires={expires},avg_ttl=0"
+            );
         }
     }
 }

@@ -920,7 +920,7 @@ mod tests {
         ] {
             let mut payload = vec![b'A'; 1024];
             payload.push(b'\n');
-            let pieces = std::iter::once(seq).chain(std::iter::repeat(&payload[..]).take(70));
+            let pieces = std::iter::once(seq).chain(std::iter::repeat_n(&payload[..], 70));
             assert_eq!(feed_chunks(pieces, &Limits::default()), vec![err(msg)]);
         }
     }

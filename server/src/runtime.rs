@@ -45,10 +45,9 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     let shared = Arc::new(Shared::new(config, port));
     let mut handles = Vec::with_capacity(shards);
     for id in 0..shards {
-        let placement = if pin {
-            Placement::Fixed(cpus[id])
-        } else {
-            Placement::Unbound
+        let placement = match cpus.get(id) {
+            Some(&cpu) if pin => Placement::Fixed(cpu),
+            _ => Placement::Unbound,
         };
         let (mesh, shared, addrs) = (mesh.clone(), shared.clone(), addrs.clone());
         let h = LocalExecutorBuilder::new(placement)

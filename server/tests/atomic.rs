@@ -114,7 +114,10 @@ fn shards_flooding_each_other_do_not_stall() {
                 for round in 0..20 {
                     let mut p = redis::pipe();
                     for i in 0..500 {
-                        p.cmd("SET").arg(format!("flood:{w}:{i}")).arg(round).ignore();
+                        p.cmd("SET")
+                            .arg(format!("flood:{w}:{i}"))
+                            .arg(round)
+                            .ignore();
                         p.cmd("MGET")
                             .arg(format!("flood:{w}:{i}"))
                             .arg(format!("flood:{}:{i}", (w + 1) % 16))
@@ -140,9 +143,18 @@ fn multi_key_counts_sum_over_shards() {
     for k in &keys {
         q::<()>(&mut c, &["SET", k, "1"]);
     }
-    let n: i64 = redis::cmd("EXISTS").arg(&keys).arg(&keys[0]).query(&mut c).unwrap();
+    let n: i64 = redis::cmd("EXISTS")
+        .arg(&keys)
+        .arg(&keys[0])
+        .query(&mut c)
+        .unwrap();
     assert_eq!(n, 11, "EXISTS counts repeated keys");
-    let n: i64 = redis::cmd("DEL").arg(&keys).arg("nokey").arg(&keys[0]).query(&mut c).unwrap();
+    let n: i64 = redis::cmd("DEL")
+        .arg(&keys)
+        .arg("nokey")
+        .arg(&keys[0])
+        .query(&mut c)
+        .unwrap();
     assert_eq!(n, 10, "DEL counts each deleted key once");
     let n: i64 = redis::cmd("EXISTS").arg(&keys).query(&mut c).unwrap();
     assert_eq!(n, 0);
@@ -152,7 +164,10 @@ fn multi_key_counts_sum_over_shards() {
 fn msetnx_is_all_or_nothing_across_shards() {
     let s = Server::start(2, &[]);
     let mut c = s.client();
-    assert_eq!(q::<i64>(&mut c, &["MSETNX", "nx:a", "1", "nx:b", "2", "nx:c", "3"]), 1);
+    assert_eq!(
+        q::<i64>(&mut c, &["MSETNX", "nx:a", "1", "nx:b", "2", "nx:c", "3"]),
+        1
+    );
     assert_eq!(q::<i64>(&mut c, &["MSETNX", "nx:d", "4", "nx:b", "5"]), 0);
     assert_eq!(q::<Option<String>>(&mut c, &["GET", "nx:d"]), None);
     assert_eq!(q::<String>(&mut c, &["GET", "nx:b"]), "2");

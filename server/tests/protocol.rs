@@ -24,13 +24,34 @@ fn read_to_close(s: &mut std::net::TcpStream) -> Vec<u8> {
 fn protocol_errors_close_the_connection_with_redis_messages() {
     let s = Server::start(2, &[]);
     let cases: &[(&[u8], &str)] = &[
-        (b"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$600000000\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$536870913\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\nfoo\r\n", "-ERR Protocol error: expected '$', got 'f'\r\n"),
-        (b"*3000000000\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"SET \"a b\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (
+            b"*abc\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$600000000\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$536870913\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\nfoo\r\n",
+            "-ERR Protocol error: expected '$', got 'f'\r\n",
+        ),
+        (
+            b"*3000000000\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"SET \"a b\r\n",
+            "-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
     ];
     for (input, expect) in cases {
         let mut c = s.raw();
@@ -77,7 +98,10 @@ fn inline_commands_and_empty_lines() {
     let s = Server::start(2, &[]);
     let mut c = s.raw();
     let got = roundtrip(&mut c, b"SET k1 hello\r\n\r\nGET k1\nPING\r\n", 22);
-    assert_eq!(String::from_utf8_lossy(&got), "+OK\r\n$5\r\nhello\r\n+PONG\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "+OK\r\n$5\r\nhello\r\n+PONG\r\n"
+    );
     let got = roundtrip(&mut c, b"SET \"a b\" 'c\\'d'\r\nGET \"a b\"\r\n", 15);
     assert_eq!(String::from_utf8_lossy(&got), "+OK\r\n$3\r\nc'd\r\n");
 }
@@ -89,7 +113,9 @@ fn a_deep_pipeline_keeps_request_order_across_shards() {
     let mut req = Vec::new();
     let n = 2000;
     for i in 0..n {
-        req.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$6\r\nk{i:05}\r\n$5\r\n{i:05}\r\n").as_bytes());
+        req.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n$6\r\nk{i:05}\r\n$5\r\n{i:05}\r\n").as_bytes(),
+        );
     }
     for i in 0..n {
         req.extend_from_slice(format!("*2\r\n$3\r\nGET\r\n$6\r\nk{i:05}\r\n").as_bytes());
@@ -108,7 +134,11 @@ fn binary_safe_keys_and_values() {
     let mut c = s.client();
     let key: &[u8] = b"bin\x00key\r\n\xff";
     let val: &[u8] = b"\x00\x01\r\n$5\r\n*\xfe";
-    redis::cmd("SET").arg(key).arg(val).query::<()>(&mut c).unwrap();
+    redis::cmd("SET")
+        .arg(key)
+        .arg(val)
+        .query::<()>(&mut c)
+        .unwrap();
     let got: Vec<u8> = redis::cmd("GET").arg(key).query(&mut c).unwrap();
     assert_eq!(got, val);
 }
@@ -118,7 +148,11 @@ fn a_100mb_value_round_trips() {
     let s = Server::start(2, &[]);
     let mut c = s.client();
     let big: Vec<u8> = (0..100 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
-    redis::cmd("SET").arg("big").arg(&big).query::<()>(&mut c).unwrap();
+    redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query::<()>(&mut c)
+        .unwrap();
     let got: Vec<u8> = redis::cmd("GET").arg("big").query(&mut c).unwrap();
     assert!(got == big, "100 MB value came back different");
     assert_eq!(q::<i64>(&mut c, &["STRLEN", "big"]), big.len() as i64);
@@ -147,7 +181,14 @@ fn abrupt_disconnects_mid_pipeline_are_harmless() {
         let mut c = s.raw();
         let mut req = Vec::new();
         for j in 0..100 {
-            req.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$3\r\nd{:02}\r\n$1\r\n{}\r\n", j % 100, j % 10).as_bytes());
+            req.extend_from_slice(
+                format!(
+                    "*3\r\n$3\r\nSET\r\n$3\r\nd{:02}\r\n$1\r\n{}\r\n",
+                    j % 100,
+                    j % 10
+                )
+                .as_bytes(),
+            );
         }
         req.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$5\r\nhal");
         c.write_all(&req[..req.len() - (i % 7)]).unwrap();
@@ -161,7 +202,10 @@ fn resp3_hello_and_types() {
     let s = Server::start(2, &[]);
     let mut c = s.raw();
     let got = roundtrip(&mut c, b"HELLO 3\r\n", 10);
-    assert!(got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{got:?}");
+    assert!(
+        got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{got:?}"
+    );
     let mut rest = got;
     // Drain the HELLO map, then check a null in RESP3.
     std::thread::sleep(Duration::from_millis(50));
@@ -172,7 +216,11 @@ fn resp3_hello_and_types() {
     let got = roundtrip(&mut c, b"GET nokey\r\n", 3);
     assert_eq!(got, b"_\r\n");
     let got = roundtrip(&mut c, b"HELLO 4\r\n", 10);
-    assert!(got.starts_with(b"-NOPROTO"), "{:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.starts_with(b"-NOPROTO"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
 }
 
 #[test]
@@ -182,6 +230,10 @@ fn many_idle_connections_are_fine() {
     assert_alive(&s);
     let mut c = s.client();
     let list: String = q(&mut c, &["CLIENT", "LIST"]);
-    assert!(list.lines().count() > 2000, "{} clients listed", list.lines().count());
+    assert!(
+        list.lines().count() > 2000,
+        "{} clients listed",
+        list.lines().count()
+    );
     drop(conns);
 }

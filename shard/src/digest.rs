@@ -32,7 +32,9 @@ fn xor(acc: &mut Digest, d: &Digest) {
 /// The digest of every live key of `db`.
 pub fn db_digest(db: &Db, now_ms: u64) -> Digest {
     let mut acc = [0u8; 20];
-    db.for_each(now_ms, |k, e| xor(&mut acc, &entry_digest(k, &e.value, e.expire_at)));
+    db.for_each(now_ms, |k, e| {
+        xor(&mut acc, &entry_digest(k, &e.value, e.expire_at))
+    });
     acc
 }
 
@@ -70,10 +72,20 @@ mod tests {
         let mut b = Db::default();
         assert_eq!(hex(db_digest(&a, 0)), "0".repeat(40));
         for (k, v) in [("x", "1"), ("y", "2")] {
-            a.set(k.as_bytes(), Value::Str(StrValue::from_bytes(v.as_bytes())), 0, 0);
+            a.set(
+                k.as_bytes(),
+                Value::Str(StrValue::from_bytes(v.as_bytes())),
+                0,
+                0,
+            );
         }
         for (k, v) in [("y", "2"), ("x", "1")] {
-            b.set(k.as_bytes(), Value::Str(StrValue::from_bytes(v.as_bytes())), 0, 0);
+            b.set(
+                k.as_bytes(),
+                Value::Str(StrValue::from_bytes(v.as_bytes())),
+                0,
+                0,
+            );
         }
         assert_eq!(db_digest(&a, 0), db_digest(&b, 0));
         b.set(b"x", Value::Str(StrValue::from_bytes(b"3")), 0, 0);

@@ -4,6 +4,7 @@
 //! thread and writes its reply into a [`Reply`] buffer. The server crate routes commands to
 //! the shard that owns their keys and coordinates the ones that span shards.
 
+pub mod bitops;
 pub mod cmd;
 pub mod dash;
 pub mod db;

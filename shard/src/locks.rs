@@ -95,6 +95,10 @@ impl<W> Default for LockTable<W> {
     }
 }
 
+/// A lock request was refused and its waiter queued: wait for it, then try again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Queued;
+
 /// A request for locks on one shard.
 pub enum Request<'a> {
     Keys {
@@ -138,20 +142,20 @@ impl<W> LockTable<W> {
     /// Takes all the locks of `req`, or none. On refusal the waiter is queued where it
     /// conflicted and is returned by the release that may let it through (the caller then
     /// tries again).
-    pub fn try_lock(&mut self, req: &Request, waiter: W) -> Result<(), ()> {
+    pub fn try_lock(&mut self, req: &Request, waiter: W) -> Result<(), Queued> {
         match *req {
             Request::Keys { db, keys, mode } => {
                 let d = self.dbs.entry(db).or_default();
                 if !d.whole_admits(mode) {
                     d.whole.waiters.push(waiter);
-                    return Err(());
+                    return Err(Queued);
                 }
                 let conflict = keys
                     .iter()
                     .find(|k| d.keys.get(**k).is_some_and(|l| !l.admits(mode)));
                 if let Some(k) = conflict {
                     d.keys.get_mut(*k).unwrap().waiters.push(waiter);
-                    return Err(());
+                    return Err(Queued);
                 }
                 for k in keys {
                     let l = d.keys.entry(Box::from(*k)).or_default();
@@ -169,7 +173,7 @@ impl<W> LockTable<W> {
                     if let Some(d) = self.dbs.get_mut(db) {
                         if d.held_keys > 0 || d.whole.writer || d.whole.readers > 0 {
                             d.whole.waiters.push(waiter);
-                            return Err(());
+                            return Err(Queued);
                         }
                     }
                 }

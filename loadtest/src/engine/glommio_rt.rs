@@ -27,7 +27,9 @@ pub fn executor(thread: usize) -> Result<LocalExecutor, String> {
         .io_memory(IO_MEMORY)
         .make()
         .map_err(|e| {
-            format!("cannot start the glommio executor ({e}); raise `ulimit -l` or use --engine epoll")
+            format!(
+                "cannot start the glommio executor ({e}); raise `ulimit -l` or use --engine epoll"
+            )
         })
 }
 
@@ -73,7 +75,7 @@ pub fn run(ex: LocalExecutor, w: Worker, streams: Vec<std::net::TcpStream>) -> R
             t.await;
         }
         ticker.cancel();
-        let stats = shared.stats.take();
+        let stats = shared.stats.borrow_mut().take();
         reporter.borrow_mut().finish(now_ns(), stats);
     });
     Ok(())

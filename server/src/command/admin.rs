@@ -205,7 +205,9 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                 out.bulk(shard::digest::hex(d).as_bytes());
             }
         }
-        (b"reload", _) => out.error("ERR DEBUG RELOAD needs persistence, which this build does not have yet"),
+        (b"reload", _) => {
+            out.error("ERR DEBUG RELOAD needs persistence, which this build does not have yet")
+        }
         _ => out.error(&format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&cmd[1])
@@ -244,6 +246,8 @@ fn debug_protocol(kind: &[u8], out: &mut Reply) {
     match kind.to_ascii_lowercase().as_slice() {
         b"string" => out.bulk(b"Hello World"),
         b"integer" => out.int(12345),
+        // Redis' own sample value (not π).
+        #[allow(clippy::approx_constant)]
         b"double" => out.double(3.141),
         b"bignum" => out.big_number("1234567999999999999999999999999999999"),
         b"null" => out.null(),
@@ -316,13 +320,19 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             }
         }
         b"set" => {
-            if cmd.len() < 4 || cmd.len() % 2 != 0 {
+            if cmd.len() < 4 || !cmd.len().is_multiple_of(2) {
                 return out.error("ERR wrong number of arguments for 'config|set' command");
             }
-            let pairs: Vec<(&[u8], &[u8])> =
-                (2..cmd.len()).step_by(2).map(|i| (&cmd[i], &cmd[i + 1])).collect();
+            let pairs: Vec<(&[u8], &[u8])> = (2..cmd.len())
+                .step_by(2)
+                .map(|i| (&cmd[i], &cmd[i + 1]))
+                .collect();
             let changed = {
-                let mut cfg = local.shared.config.write().unwrap_or_else(|e| e.into_inner());
+                let mut cfg = local
+                    .shared
+                    .config
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner());
                 cfg.set(&pairs)
             };
             match changed {

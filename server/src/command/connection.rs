@@ -13,7 +13,8 @@ pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is
 pub fn ping(cmd: &Cmd, out: &mut Reply) {
     match cmd.len() {
         1 => out.simple("PONG"),
-        _ => out.bulk(&cmd[1]),
+        2 => out.bulk(&cmd[1]),
+        _ => out.error(&err::arity(&cmd[0])),
     }
 }
 
@@ -236,7 +237,10 @@ impl ClientFilter {
     fn matches(&self, c: &crate::client::ClientInfo) -> bool {
         (self.ids.is_empty() || self.ids.contains(&c.id))
             && self.addr.as_ref().is_none_or(|a| *a == c.addr.to_string())
-            && self.laddr.as_ref().is_none_or(|a| *a == c.laddr.to_string())
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| *a == c.laddr.to_string())
             && !self.type_other
             && !self.user_other
             && self.skip != Some(c.id)
@@ -393,7 +397,7 @@ async fn client_kill(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
         skip: Some(sess.info.id),
         ..ClientFilter::default()
     };
-    if cmd.len() % 2 != 0 {
+    if !cmd.len().is_multiple_of(2) {
         return out.error(err::SYNTAX);
     }
     for pair in (2..cmd.len()).step_by(2) {
@@ -411,7 +415,7 @@ async fn client_kill(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
                 Err(e) => return out.error(&e),
             },
             b"user" => {
-                if val.as_ref() != b"default" {
+                if val != b"default" {
                     return out.error(&format!("ERR No such user '{text}'"));
                 }
             }

@@ -22,25 +22,43 @@ pub async fn keys(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
     }
 }
 
-/// Bits of a SCAN cursor that name the shard; the rest is the shard's own cursor.
-const SHARD_BITS: u32 = 8;
+/// Parses a cursor as Redis does (C's strtoul: leading spaces, a sign, leading zeros; a
+/// negative number wraps).
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(arg).ok()?.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let v: u64 = digits.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// The low bits of a SCAN cursor name the shard. A shard's table cursor always has its low
+/// 10 bits clear (its steps are aligned to at least 2^10, see `shard::dash`), so the two
+/// share one u64 without losing anything.
+const SHARD_MASK: u64 = 0xff;
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
-/// One cursor walks the shards in order: its low bits name the shard, the high bits are that
+/// One cursor walks the shards in order: its low bits name the shard, the rest is that
 /// shard's table cursor. Each shard's walk keeps Redis' guarantee (a key present for the whole
 /// scan is returned at least once), so the concatenation does too.
 pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
-    let Some(cursor) = shard::num::parse_u64(&cmd[1]) else {
+    let Some(cursor) = parse_cursor(&cmd[1]) else {
         return out.error("ERR invalid cursor");
     };
     let opts = match keys::parse_scan_opts(cmd, 2) {
         Ok(o) => o,
-        Err(e) => return out.error(&e),
+        Err(e) => return out.error(e),
     };
     let shards = local.shards() as u64;
-    let mut shard = cursor & ((1 << SHARD_BITS) - 1);
-    let mut inner = cursor >> SHARD_BITS;
+    let mut shard = cursor & SHARD_MASK;
+    let mut inner = cursor & !SHARD_MASK;
     if shard >= shards {
         // A cursor from a server with more shards: start over rather than skip keys.
         shard = 0;
@@ -50,13 +68,19 @@ pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
     let (found, next_inner) = local
         .call(shard as usize, move |l| {
             let mut found = Vec::new();
-            let next =
-                keys::scan_shard(&l.shard.borrow().dbs[db], inner, unix_ms(), &opts, &mut found);
+            let next = keys::scan_shard(
+                &l.shard.borrow().dbs[db],
+                inner,
+                unix_ms(),
+                &opts,
+                &mut found,
+            );
             (found, next)
         })
         .await;
+    debug_assert_eq!(next_inner & SHARD_MASK, 0);
     let next = if next_inner != 0 {
-        (next_inner << SHARD_BITS) | shard
+        next_inner | shard
     } else if shard + 1 < shards {
         shard + 1
     } else {
@@ -81,16 +105,17 @@ pub async fn randomkey(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
     }
     // Pick a shard in proportion to its size, so every key is about equally likely.
     let mut pick = local.shard.borrow_mut().rng.below(total as u64) as usize;
-    let mut order: Vec<usize> = Vec::with_capacity(sizes.len());
+    let mut first = 0;
     for (s, &n) in sizes.iter().enumerate() {
         if pick < n {
-            order.push(s);
+            first = s;
             break;
         }
         pick -= n;
     }
-    order.extend((0..sizes.len()).filter(|s| !order.contains(s) && sizes[*s] > 0));
-    for s in order {
+    // Keys may expire between the count and the pick: fall back to the other shards.
+    let others = (0..sizes.len()).filter(|&s| s != first && sizes[s] > 0);
+    for s in std::iter::once(first).chain(others) {
         let key = local
             .call(s, move |l| {
                 let mut shard = l.shard.borrow_mut();
@@ -103,4 +128,18 @@ pub async fn randomkey(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
         }
     }
     out.null();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        assert_eq!(super::parse_cursor(b"0"), Some(0));
+        assert_eq!(super::parse_cursor(b"007"), Some(7));
+        assert_eq!(super::parse_cursor(b"+5"), Some(5));
+        assert_eq!(super::parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(super::parse_cursor(b"x"), None);
+        assert_eq!(super::parse_cursor(b"1x"), None);
+        assert_eq!(super::parse_cursor(b"99999999999999999999999"), None);
+    }
 }

@@ -241,15 +241,6 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(std::str::from_utf8(lower).ok()?)
 }
 
-/// Redis' arity rule: positive = exactly, negative = at least.
-pub fn arity_ok(arity: i32, argc: usize) -> bool {
-    if arity >= 0 {
-        argc == arity as usize
-    } else {
-        argc >= arity.unsigned_abs() as usize
-    }
-}
-
 /// The argument positions of the keys of `cmd` by (first, last, step).
 pub fn key_positions(spec: &CommandSpec, argc: usize) -> impl Iterator<Item = usize> {
     let first = spec.first_key.max(0) as usize;

@@ -47,7 +47,8 @@ impl Server {
     pub fn client(&self) -> redis::Connection {
         let c = redis::Client::open(self.url()).unwrap();
         let conn = c.get_connection().expect("connect");
-        conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         conn
     }
 
@@ -86,8 +87,9 @@ fn ping(port: u16) -> bool {
     if s.write_all(b"PING\r\n").is_err() {
         return false;
     }
+    // A password-protected server answers -NOAUTH: it is up all the same.
     let mut buf = [0u8; 7];
-    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    s.read_exact(&mut buf).is_ok() && (&buf == b"+PONG\r\n" || buf.starts_with(b"-NOAUTH"))
 }
 
 /// Sends raw bytes and reads until `expect_len` bytes or the connection closes.

@@ -1,0 +1,147 @@
+//! Server commands (Redis' `server.c`, `config.c`, `debug.c`).
+
+use super::flag::*;
+use super::*;
+
+const SERVER: &str = "server";
+
+/// Flags and ACL categories of COMMAND and its subcommands.
+const INTROSPECTION: u64 = LOADING | STALE | SENTINEL;
+const INTROSPECTION_ACL: &[&str] = &["slow", "connection"];
+
+/// Flags of the admin commands.
+const ADMIN_FLAGS: u64 = ADMIN | NOSCRIPT | LOADING | STALE;
+const ADMIN_ACL: &[&str] = &["admin", "slow", "dangerous"];
+const FLUSH_ACL: &[&str] = &["keyspace", "write", "slow", "dangerous"];
+
+const ALL_SHARDS_SUCCEEDED: &[&str] =
+    &["request_policy:all_shards", "response_policy:all_succeeded"];
+const ALL_NODES_SUCCEEDED: &[&str] = &["request_policy:all_nodes", "response_policy:all_succeeded"];
+const LOOKUP_ORDER: &[&str] = &["nondeterministic_output_order"];
+
+const FLUSH_HISTORY: &[(&str, &str)] = &[
+    ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+    ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+];
+const FLUSH_ARGS: &[Arg] = &[oneof(
+    "flush-type",
+    &[
+        pure("async", "ASYNC").since("4.0.0"),
+        pure("sync", "SYNC").since("6.2.0"),
+    ],
+)
+.opt()];
+
+const COMMAND_NAMES: &[Arg] = &[string("command-name").opt().multi()];
+const FULL_COMMAND: &[Arg] = &[string("command"), string("arg").opt().multi()];
+const HELP: &str = "Returns helpful text about the different subcommands.";
+
+// The tables are formatted by hand: one command is a few lines.
+#[rustfmt::skip]
+pub(super) static COMMANDS: &[CommandSpec] = &[
+    cmd("dbsize", 1, READONLY | FAST, &["keyspace", "read", "fast"])
+        .doc(SERVER, "1.0.0", "O(1)", "Returns the number of keys in the database.")
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    cmd("flushdb", -1, WRITE, FLUSH_ACL)
+        .doc(SERVER, "1.0.0", "O(N) where N is the number of keys in the selected database",
+            "Remove all keys from the current database.")
+        .history(FLUSH_HISTORY)
+        .tips(ALL_SHARDS_SUCCEEDED)
+        .args(FLUSH_ARGS),
+    cmd("flushall", -1, WRITE, FLUSH_ACL)
+        .doc(SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases",
+            "Removes all keys from all databases.")
+        .history(FLUSH_HISTORY)
+        .tips(ALL_SHARDS_SUCCEEDED)
+        .args(FLUSH_ARGS),
+    cmd("swapdb", 3, WRITE | FAST, &["keyspace", "write", "fast", "dangerous"])
+        .doc(SERVER, "4.0.0", "O(N) where N is the count of clients watching or blocking on keys \
+            from both databases.",
+            "Swaps two Redis databases.")
+        .args(&[integer("index1"), integer("index2")]),
+    cmd("time", 1, LOADING | STALE | FAST, &["fast"])
+        .doc(SERVER, "2.6.0", "O(1)", "Returns the server time.")
+        .tips(&["nondeterministic_output"]),
+    cmd("info", -1, LOADING | STALE | SENTINEL, &["slow", "dangerous"])
+        .doc(SERVER, "1.0.0", "O(1)", "Returns information and statistics about the server.")
+        .history(&[("7.0.0", "Added support for taking multiple section arguments.")])
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .args(&[string("section").opt().multi()]),
+    cmd("shutdown", -1, ADMIN_FLAGS | NO_MULTI | SENTINEL | ALLOW_BUSY, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "O(N) when saving, where N is the total number of keys in all \
+            databases when saving data, otherwise O(1)",
+            "Synchronously saves the database(s) to disk and shuts down the Redis server.")
+        .history(&[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")])
+        .args(&[
+            oneof("save-selector", &[pure("nosave", "NOSAVE"), pure("save", "SAVE")]).opt(),
+            pure("now", "NOW").since("7.0.0").opt(),
+            pure("force", "FORCE").since("7.0.0").opt(),
+            pure("abort", "ABORT").since("7.0.0").opt(),
+        ]),
+    cmd("debug", -2, ADMIN_FLAGS | PROTECTED, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "Depends on subcommand.", "A container for debugging commands.")
+        .syscmd(),
+    cmd("command", -1, INTROSPECTION, INTROSPECTION_ACL)
+        .doc(SERVER, "2.8.13", "O(N) where N is the total number of Redis commands",
+            "Returns detailed information about all commands.")
+        .tips(LOOKUP_ORDER)
+        .subcommands(&[
+            cmd("command|count", 2, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Returns a count of commands."),
+            cmd("command|docs", -2, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "7.0.0", "O(N) where N is the number of commands to look up",
+                    "Returns documentary information about one, multiple or all commands.")
+                .tips(LOOKUP_ORDER)
+                .args(COMMAND_NAMES),
+            cmd("command|getkeys", -3, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "2.8.13", "O(N) where N is the number of arguments to the command",
+                    "Extracts the key names from an arbitrary command.")
+                .args(FULL_COMMAND),
+            cmd("command|getkeysandflags", -3, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "7.0.0", "O(N) where N is the number of arguments to the command",
+                    "Extracts the key names and access flags for an arbitrary command.")
+                .args(FULL_COMMAND),
+            cmd("command|help", 2, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "5.0.0", "O(1)", HELP),
+            cmd("command|info", -2, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "2.8.13", "O(N) where N is the number of commands to look up",
+                    "Returns information about one, multiple or all commands.")
+                .history(&[("7.0.0",
+                    "Allowed to be called with no argument to get info on all commands.")])
+                .tips(LOOKUP_ORDER)
+                .args(COMMAND_NAMES),
+            cmd("command|list", -2, INTROSPECTION, INTROSPECTION_ACL)
+                .doc(SERVER, "7.0.0", "O(N) where N is the total number of Redis commands",
+                    "Returns a list of command names.")
+                .tips(LOOKUP_ORDER)
+                .args(&[oneof("filterby", &[
+                    string("module-name").token("MODULE"),
+                    string("category").token("ACLCAT"),
+                    pattern("pattern").token("PATTERN"),
+                ]).token("FILTERBY").opt()]),
+        ]),
+    cmd("config", -2, 0, &["slow"])
+        .doc(SERVER, "2.0.0", "Depends on subcommand.",
+            "A container for server configuration commands.")
+        .subcommands(&[
+            cmd("config|get", -3, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.0.0",
+                    "O(N) when N is the number of configuration parameters provided",
+                    "Returns the effective values of configuration parameters.")
+                .history(&[("7.0.0",
+                    "Added the ability to pass multiple pattern parameters in one call")])
+                .args(&[string("parameter").multi()]),
+            cmd("config|help", 2, LOADING | STALE, &["slow"])
+                .doc(SERVER, "5.0.0", "O(1)", HELP),
+            cmd("config|resetstat", 2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.0.0", "O(1)", "Resets the server's statistics.")
+                .tips(ALL_NODES_SUCCEEDED),
+            cmd("config|set", -4, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.0.0",
+                    "O(N) when N is the number of configuration parameters provided",
+                    "Sets configuration parameters in-flight.")
+                .history(&[("7.0.0", "Added the ability to set multiple parameters in one call.")])
+                .tips(ALL_NODES_SUCCEEDED)
+                .args(&[block("data", &[string("parameter"), string("value")]).multi()]),
+        ]),
+];

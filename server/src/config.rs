@@ -403,6 +403,27 @@ static PARAMS: &[Param] = &[
             set: |c, v| c.pidfile = String::from_utf8_lossy(v).into(),
         },
     },
+    // Persistence has not landed: `save` and `appendonly` report the truth (no snapshots, no
+    // AOF), which redis-benchmark and other tools read, and refuse to be switched on rather
+    // than pretend to persist.
+    Param {
+        name: "save",
+        aliases: &[],
+        flags: MULTI_ARG,
+        kind: Kind::Special {
+            parse: parse_save,
+            get: |_| String::new(),
+        },
+    },
+    Param {
+        name: "appendonly",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Special {
+            parse: parse_appendonly,
+            get: |_| "no".into(),
+        },
+    },
     Param {
         name: "shards",
         aliases: &[],
@@ -534,6 +555,23 @@ fn parse_daemonize(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
                            foreground under a supervisor (systemd, a container, nohup)"
                 .into(),
         ),
+        None => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+const NO_PERSISTENCE: &str = "persistence is not available in this version of Shardis";
+
+fn parse_save(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    match args {
+        [] | [b""] => Ok(Box::new(|_| {})),
+        _ => Err(NO_PERSISTENCE.into()),
+    }
+}
+
+fn parse_appendonly(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    match parse_yes_no(args.first().copied().unwrap_or_default()) {
+        Some(false) => Ok(Box::new(|_| {})),
+        Some(true) => Err(NO_PERSISTENCE.into()),
         None => Err("argument must be 'yes' or 'no'".into()),
     }
 }
@@ -1179,7 +1217,7 @@ mod tests {
             ("hz abc\n", "hz abc", "argument couldn't be parsed into an integer"),
             ("protected-mode maybe\n", "protected-mode maybe", "argument must be 'yes' or 'no'"),
             ("maxmemory 1gb\n", "maxmemory 1gb", "Bad directive or wrong number of arguments"),
-            ("save \"\"\n", "save \"\"", "Bad directive or wrong number of arguments"),
+            ("save 3600 1\n", "save 3600 1", "persistence is not available in this version of Shardis"),
             ("port 7000 # comment\n", "port 7000 # comment", "wrong number of arguments"),
             (
                 "loglevel loud\n",
@@ -1270,11 +1308,11 @@ mod tests {
             "values survive quoting"
         );
         assert!(cli(&["-"]).unwrap_err().contains("standard input"));
-        // `--save` alone means `save ""`: still unknown until persistence lands.
-        assert_eq!(
-            cli(&["--save", "--port", "1"]).unwrap_err(),
-            banner(2, "save \"\"", "Bad directive or wrong number of arguments")
-        );
+        // `--save` alone means `save ""`: no snapshots, which is all this version does.
+        assert_eq!(cli(&["--save", "--port", "1"]).unwrap().port, 1);
+        assert!(cli(&["--save", "3600 1"])
+            .unwrap_err()
+            .contains("persistence is not available"));
     }
 
     #[test]
@@ -1579,7 +1617,14 @@ mod tests {
             ["tcp-keepalive", "tcp-backlog", "timeout"]
         );
         assert_eq!(names(&["[bd]*"]), ["bind", "databases", "dir", "daemonize"]);
-        assert!(names(&["nosuch", "maxmemory", "save", "x*"]).is_empty());
+        assert!(names(&["nosuch", "maxmemory", "x*"]).is_empty());
+        assert_eq!(
+            c.get(&[b"save", b"appendonly"]),
+            [
+                ("save".to_string(), String::new()),
+                ("appendonly".to_string(), "no".to_string())
+            ]
+        );
         assert_eq!(
             c.get(&[b"maxclients"]),
             [("maxclients".to_string(), "10000".to_string())]

@@ -77,10 +77,9 @@ impl Tx {
         tx
     }
 
-    /// Takes every lock, part after part in the global order. A transaction only ever waits
-    /// at the highest part it has reached, while everything it holds is lower: no deadlock.
-    async fn lock(&mut self, local: &Rc<Local>) {
-        // A shared and an exclusive lock on the same key of one shard: exclusive covers both.
+    /// Puts the parts in the global lock order; a key locked both shared and exclusive on
+    /// one shard is locked once, exclusive.
+    fn normalize(&mut self) {
         let exclusive: Vec<(usize, usize, Bytes)> = self
             .parts
             .iter()
@@ -94,33 +93,90 @@ impl Tx {
                     .any(|(s, d, e)| *s == p.shard && *d == p.db && e == k)
             });
         }
-        self.parts
-            .retain(|p| !p.keys.is_empty() || p.mode == Mode::Exclusive);
+        self.parts.retain(|p| !p.keys.is_empty());
         self.parts
             .sort_by_key(|p| (p.shard, p.db, p.mode == Mode::Exclusive));
-        for p in &self.parts {
-            loop {
-                let (db, mode, keys) = (p.db, p.mode, p.keys.clone());
-                let refused: Option<oneshot::Receiver<()>> = local
-                    .call(p.shard, move |l| {
-                        let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-                        let req = Request::Keys {
-                            db,
-                            keys: &slices,
-                            mode,
-                        };
-                        let (tx, rx) = oneshot::channel();
-                        l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
-                    })
-                    .await;
-                match refused {
-                    None => break,
-                    Some(wake) => {
-                        let _ = wake.await;
+    }
+
+    /// Takes every lock, part after part in the global order. A transaction only ever waits
+    /// at the highest part it has reached, while everything it holds is lower: no deadlock.
+    async fn lock(&mut self, local: &Rc<Local>) {
+        self.normalize();
+        for i in 0..self.parts.len() {
+            self.lock_part(local, i, |_, _| ()).await;
+        }
+    }
+
+    /// Takes part `i`'s locks, retrying after each release that may let it through, and runs
+    /// `then` on its shard in the same message once they are granted.
+    async fn lock_part<R, F>(&self, local: &Rc<Local>, i: usize, then: F) -> R
+    where
+        R: Send + 'static,
+        F: FnOnce(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
+    {
+        let p = &self.parts[i];
+        loop {
+            let (db, mode, keys, pos, then) = (
+                p.db,
+                p.mode,
+                p.keys.clone(),
+                p.positions.clone(),
+                then.clone(),
+            );
+            let attempt = local
+                .call(p.shard, move |l| {
+                    let slices: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+                    let req = Request::Keys {
+                        db,
+                        keys: &slices,
+                        mode,
+                    };
+                    let (tx, rx) = oneshot::channel();
+                    let granted = l.locks.borrow_mut().try_lock(&req, tx);
+                    match granted {
+                        Ok(()) => Ok(then(l, &pos)),
+                        Err(_) => Err(rx),
                     }
+                })
+                .await;
+            match attempt {
+                Ok(r) => return r,
+                Err(wake) => {
+                    let _ = wake.await;
                 }
             }
         }
+    }
+
+    /// Locks everything, runs `f` on every part and releases each part after its work.
+    /// Results come in part order.
+    ///
+    /// The last part in the global order is locked, run and released in one message: once
+    /// it is granted every other lock is already held, so its work can happen at once. Then
+    /// the other parts run and release in parallel. Two shards cost one round trip when the
+    /// coordinator owns the lower one.
+    async fn run<R, F>(&mut self, local: &Rc<Local>, f: F) -> Vec<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
+    {
+        self.normalize();
+        let last = self.parts.len() - 1;
+        for i in 0..last {
+            self.lock_part(local, i, |_, _| ()).await;
+        }
+        let p = &self.parts[last];
+        let (db, mode, keys, g) = (p.db, p.mode, p.keys.clone(), f.clone());
+        let last_result = self
+            .lock_part(local, last, move |l, pos| {
+                let r = g(l, pos);
+                release(l, db, mode, &keys);
+                r
+            })
+            .await;
+        let mut out = self.finish_parts(local, 0..last, f).await;
+        out.push(last_result);
+        out
     }
 
     /// Runs `f` on every part's shard with the part's argument positions, then releases that
@@ -130,9 +186,22 @@ impl Tx {
         R: Send + 'static,
         F: Fn(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
     {
-        let mut pending = Vec::with_capacity(self.parts.len());
+        self.finish_parts(local, 0..self.parts.len(), f).await
+    }
+
+    async fn finish_parts<R, F>(
+        &self,
+        local: &Rc<Local>,
+        range: std::ops::Range<usize>,
+        f: F,
+    ) -> Vec<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Rc<Local>, &[usize]) -> R + Send + Clone + 'static,
+    {
+        let mut pending = Vec::with_capacity(range.len());
         let mut mine = Vec::new();
-        for (i, p) in self.parts.iter().enumerate() {
+        for (i, p) in self.parts[range].iter().enumerate() {
             let (db, mode, keys, pos, f) =
                 (p.db, p.mode, p.keys.clone(), p.positions.clone(), f.clone());
             let job = move |l: &Rc<Local>| {
@@ -237,13 +306,12 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         unreachable!("coordinated commands have a Multi route")
     };
     let mut tx = Tx::plan(local, db, mode, &cmd, job.key_positions());
-    tx.lock(local).await;
     match kind {
         Multi::Mget => {
             // Each shard replies one item per key; interleave them back into key order.
             let c = cmd.clone();
             let parts = tx
-                .finish(local, move |l, pos| run_mget_items(l, &c, db, pos, resp3))
+                .run(local, move |l, pos| run_mget_items(l, &c, db, pos, resp3))
                 .await;
             out.array(cmd.len() - 1);
             let mut cursors: Vec<(usize, usize)> = vec![(0, 0); parts.len()];
@@ -259,13 +327,14 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         }
         Multi::Mset => {
             let c = cmd.clone();
-            tx.finish(local, move |l, pos| {
+            tx.run(local, move |l, pos| {
                 run_part(l, &c, db, &with_values(pos), resp3, handler)
             })
             .await;
             out.ok();
         }
         Multi::Msetnx => {
+            tx.lock(local).await;
             let mut any = false;
             for p in &tx.parts {
                 let (c, pos) = (cmd.clone(), p.positions.clone());
@@ -286,13 +355,19 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             .await;
             out.int(!any as i64);
         }
-        Multi::Rename { nx } => rename(local, tx, &cmd, db, nx, out).await,
-        Multi::Lcs => lcs(local, tx, &cmd, db, out).await,
+        Multi::Rename { nx } => {
+            tx.lock(local).await;
+            rename(local, tx, &cmd, db, nx, out).await
+        }
+        Multi::Lcs => {
+            tx.lock(local).await;
+            lcs(local, tx, &cmd, db, out).await
+        }
         Multi::Copy | Multi::Bitop => unreachable!("planned above"),
         Multi::Count => {
             let c = cmd.clone();
             let parts = tx
-                .finish(local, move |l, pos| {
+                .run(local, move |l, pos| {
                     run_part(l, &c, db, pos, resp3, handler)
                 })
                 .await;

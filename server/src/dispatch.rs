@@ -369,15 +369,17 @@ pub fn run_jobs(
         }
         let t0 = Instant::now();
         let errors = reply.errors;
-        let ran = catch_unwind(AssertUnwindSafe(|| match job.command.route {
-            Route::Keyed(h) | Route::Multi(_, h) => {
-                h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
-            }
-            Route::Shard(h) | Route::MultiShard(_, h) => {
-                h(&mut shard, job.db, &job.cmd, now, &mut reply)
-            }
-            Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
-        }));
+        let ran = crate::panics::guarded(|| {
+            catch_unwind(AssertUnwindSafe(|| match job.command.route {
+                Route::Keyed(h) | Route::Multi(_, h) => {
+                    h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
+                }
+                Route::Shard(h) | Route::MultiShard(_, h) => {
+                    h(&mut shard, job.db, &job.cmd, now, &mut reply)
+                }
+                Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
+            }))
+        });
         if ran.is_err() {
             // A bug in one command must not take the server down: report it to the client.
             reply.error("ERR internal error while executing the command");

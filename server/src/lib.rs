@@ -13,6 +13,7 @@ pub mod local;
 pub mod log;
 pub mod memory;
 pub mod mesh;
+pub mod panics;
 pub mod resp;
 pub mod runtime;
 pub mod stats;

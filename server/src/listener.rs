@@ -6,9 +6,29 @@ use crate::local::Local;
 use crate::log;
 use futures_lite::AsyncWriteExt;
 use glommio::net::{TcpListener, TcpStream};
+use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+/// A listening socket for this executor: SO_REUSEPORT so every executor has its own queue
+/// of new connections, and SO_REUSEADDR (as Redis) so a restarted server can bind while
+/// connections of the previous one linger in TIME_WAIT.
+pub fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.bind(&addr.into())?;
+    sock.listen(backlog.min(i32::MAX as u32) as i32)?;
+    // SAFETY: `into_raw_fd` hands over sole ownership of a valid, bound and listening TCP
+    // socket, which is exactly what glommio's `from_raw_fd` takes ownership of.
+    Ok(unsafe { TcpListener::from_raw_fd(sock.into_raw_fd()) })
+}
 
 pub async fn accept_loop(local: Rc<Local>, listener: TcpListener) {
     loop {

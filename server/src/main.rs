@@ -2,6 +2,7 @@
 static GLOBAL: server::memory::CountingAlloc = server::memory::CountingAlloc;
 
 fn main() {
+    server::panics::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match server::config::Config::from_cli(&args) {
         Ok(c) => c,

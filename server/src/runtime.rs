@@ -67,9 +67,10 @@ pub fn start(config: Config) -> Result<(), Fatal> {
 }
 
 async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<SocketAddr>) {
+    let backlog = shared.config().tcp_backlog;
     let local = Rc::new(Local::new(id, mesh, shared));
     for addr in addrs {
-        match glommio::net::TcpListener::bind(addr) {
+        match listener::bind(addr, backlog) {
             Ok(l) => {
                 glommio::spawn_local(listener::accept_loop(local.clone(), l)).detach();
             }

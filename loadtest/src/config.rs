@@ -122,7 +122,7 @@ pub struct Cli {
     /// Write HdrHistogram files (.hgrm percentiles, .hlog interval log) per command.
     #[arg(long, alias = "hdr-file-prefix", value_name = "PREFIX")]
     pub hdr_out: Option<String>,
-    /// Before the run, SET keys key-minimum.. key-minimum+N-1 (pipelined).
+    /// Before the run, SET N keys (<prefix><key-minimum> onwards) once each, pipelined.
     #[arg(long, default_value_t = 0)]
     pub preload: u64,
     /// Event loop per thread: plain epoll, or a glommio (io_uring) executor.

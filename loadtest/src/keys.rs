@@ -56,12 +56,16 @@ impl Rng {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum KeyPattern {
     /// R: uniform random over `[min, max]`.
+    #[serde(rename = "R")]
     Random,
     /// S: each client walks `min..=max` in order, wrapping around.
+    #[serde(rename = "S")]
     Sequential,
     /// G: gaussian around a median (default: middle of the range).
+    #[serde(rename = "G")]
     Gaussian,
     /// P: the range is cut into one slice per client; each client walks its own slice.
+    #[serde(rename = "P")]
     Parallel,
 }
 

@@ -51,7 +51,8 @@ impl Run {
 }
 
 enum Plan {
-    Reject(String),
+    /// Refused before running: the command's name when it is known, and the error.
+    Reject(Option<&'static str>, String),
     Shard(usize, Job),
     Multi(command::Multi, Job),
     Server(command::Server, Cmd, &'static CommandSpec),
@@ -75,32 +76,34 @@ pub async fn run_batch(
         }
         match plan(local, sess, cmd) {
             Plan::Shard(shard, job) => run.push(shard, job),
-            Plan::Reject(msg) => {
+            Plan::Reject(name, msg) => {
                 flush(local, sess, run, out).await;
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
                 r.error(&msg);
                 *out = r.buf;
-                local.stats.borrow_mut().error_replies += 1;
+                local.stats.borrow_mut().reject(name, &msg);
             }
             Plan::Multi(kind, job) => {
                 flush(local, sess, run, out).await;
-                let t0 = Instant::now();
+                let (t0, start) = (Instant::now(), out.len());
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
                 coord::run(local, kind, &job, &mut r).await;
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
-                local.stats.borrow_mut().record(job.spec.name, usec, failed);
+                let mut stats = local.stats.borrow_mut();
+                stats.record(job.spec.name, usec, failed, &out[start..]);
             }
             Plan::Server(which, cmd, spec) => {
                 flush(local, sess, run, out).await;
-                let t0 = Instant::now();
+                let (t0, start) = (Instant::now(), out.len());
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
                 command::run_server(local, sess, which, &cmd, &mut r).await;
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
-                local.stats.borrow_mut().record(spec.name, usec, failed);
+                let mut stats = local.stats.borrow_mut();
+                stats.record(spec.name, usec, failed, &out[start..]);
             }
         }
     }
@@ -138,7 +141,7 @@ async fn wait_out_pause(local: &Local, cmd: &Cmd, mut wait: std::time::Duration)
 /// Looks the command up and checks it (existence, arity, authentication) before routing.
 fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
     let Some(command) = command::lookup(&cmd[0]) else {
-        return Plan::Reject(unknown_command(&cmd));
+        return Plan::Reject(None, unknown_command(&cmd));
     };
     let mut spec = command.spec;
     if !spec.subcommands.is_empty() && cmd.len() >= 2 {
@@ -147,13 +150,13 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
         }
     }
     if !meta::arity_ok(spec.arity, cmd.len()) {
-        return Plan::Reject(format!(
-            "ERR wrong number of arguments for '{}' command",
-            spec.name
-        ));
+        return Plan::Reject(
+            Some(spec.name),
+            format!("ERR wrong number of arguments for '{}' command", spec.name),
+        );
     }
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
-        return Plan::Reject("NOAUTH Authentication required.".into());
+        return Plan::Reject(Some(spec.name), "NOAUTH Authentication required.".into());
     }
     sess.info.last_cmd.set(spec.name);
     let job = Job {
@@ -367,7 +370,7 @@ pub fn run_jobs(
             *out = reply.buf;
             return Some((i, wake));
         }
-        let t0 = Instant::now();
+        let (t0, start) = (Instant::now(), reply.buf.len());
         let errors = reply.errors;
         let ran = crate::panics::guarded(|| {
             catch_unwind(AssertUnwindSafe(|| match job.command.route {
@@ -385,7 +388,12 @@ pub fn run_jobs(
             reply.error("ERR internal error while executing the command");
         }
         let usec = t0.elapsed().as_micros() as u64;
-        stats.record(job.spec.name, usec, reply.errors > errors);
+        stats.record(
+            job.spec.name,
+            usec,
+            reply.errors > errors,
+            &reply.buf[start..],
+        );
         ends.push(reply.buf.len());
     }
     *out = reply.buf;

@@ -85,7 +85,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
             "replication" => replication(local, &mut out),
             "cpu" => cpu(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
-            "errorstats" => out.push_str("# Errorstats\r\n"),
+            "errorstats" => errorstats(&total, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(&reports, &mut out),
             "commandstats" => commandstats(&total, &mut out),
@@ -355,6 +355,15 @@ fn cpu(out: &mut String) {
     field!(out, "used_cpu_user", "{:.6}", user);
     field!(out, "used_cpu_sys_children", "{:.6}", csys);
     field!(out, "used_cpu_user_children", "{:.6}", cuser);
+}
+
+fn errorstats(total: &ShardStats, out: &mut String) {
+    out.push_str("# Errorstats\r\n");
+    let mut codes: Vec<_> = total.error_codes.iter().collect();
+    codes.sort();
+    for (code, n) in codes {
+        field!(out, format!("errorstat_{code}"), "count={n}");
+    }
 }
 
 fn keyspace(reports: &[ShardReport], out: &mut String) {

@@ -22,6 +22,7 @@ const IO_MEMORY: u64 = 512 * 1024;
 pub struct Fatal(pub String);
 
 pub fn start(config: Config) -> Result<(), Fatal> {
+    apply_process_settings(&config)?;
     let memlock = raise_memlock()?;
     probe_io_uring()?;
     let cpus = allowed_cpus();
@@ -79,6 +80,23 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
     }
     glommio::spawn_local(cron::run(local.clone())).detach();
     mesh::serve_mailbox(local).await;
+}
+
+/// What redis-server does with its process before serving: log destination and level,
+/// working directory (`dir`), pid file.
+fn apply_process_settings(config: &Config) -> Result<(), Fatal> {
+    log::set_level(config.loglevel.into());
+    std::env::set_current_dir(&config.dir)
+        .map_err(|e| Fatal(format!("Can't chdir to '{}': {e}", config.dir.display())))?;
+    if !config.logfile.is_empty() {
+        log::set_file(&config.logfile)
+            .map_err(|e| Fatal(format!("Can't open the log file: {e}")))?;
+    }
+    if !config.pidfile.is_empty() {
+        std::fs::write(&config.pidfile, format!("{}\n", std::process::id()))
+            .map_err(|e| Fatal(format!("Can't write the pid file {}: {e}", config.pidfile)))?;
+    }
+    Ok(())
 }
 
 /// Raises the soft RLIMIT_MEMLOCK to the hard limit; fails clearly when even that is below

@@ -20,25 +20,52 @@ pub struct ShardStats {
     pub error_replies: u64,
     pub cross_shard_hops: u64,
     pub per_command: AHashMap<&'static str, CmdStat>,
+    /// Error replies by their code (`ERR`, `WRONGTYPE`...), for INFO errorstats.
+    pub error_codes: AHashMap<Box<str>, u64>,
     /// Recent `commands` samples for instantaneous_ops_per_sec: (unix ms, count).
     pub ops_samples: Vec<(u64, u64)>,
 }
 
 impl ShardStats {
-    pub fn record(&mut self, name: &'static str, usec: u64, failed: bool) {
+    /// Counts a command that ran; `reply` is its reply, looked at only when it failed.
+    pub fn record(&mut self, name: &'static str, usec: u64, failed: bool, reply: &[u8]) {
         self.commands += 1;
         let s = self.per_command.entry(name).or_default();
         s.calls += 1;
         s.usec += usec;
         if failed {
             s.failed += 1;
-            self.error_replies += 1;
+            self.count_error(reply);
         }
     }
 
-    pub fn reject(&mut self, name: &'static str) {
-        self.per_command.entry(name).or_default().rejected += 1;
+    /// Counts a command refused before it ran (unknown, arity, authentication).
+    pub fn reject(&mut self, name: Option<&'static str>, error: &str) {
+        if let Some(name) = name {
+            self.per_command.entry(name).or_default().rejected += 1;
+        }
+        self.count_error(format!("-{error}").as_bytes());
+    }
+
+    /// Counts one error reply by its code, the first word after the `-`.
+    fn count_error(&mut self, reply: &[u8]) {
         self.error_replies += 1;
+        let code = reply
+            .strip_prefix(b"-")
+            .map(|r| {
+                &r[..r
+                    .iter()
+                    .position(|&c| c == b' ' || c == b'\r')
+                    .unwrap_or(r.len())]
+            })
+            .unwrap_or(b"ERR");
+        let code = String::from_utf8_lossy(&code[..code.len().min(64)]);
+        match self.error_codes.get_mut(code.as_ref()) {
+            Some(n) => *n += 1,
+            None => {
+                self.error_codes.insert(code.into(), 1);
+            }
+        }
     }
 
     pub fn merge(&mut self, o: &ShardStats) {
@@ -49,6 +76,9 @@ impl ShardStats {
         self.net_output_bytes += o.net_output_bytes;
         self.error_replies += o.error_replies;
         self.cross_shard_hops += o.cross_shard_hops;
+        for (k, v) in &o.error_codes {
+            *self.error_codes.entry(k.clone()).or_default() += v;
+        }
         for (k, v) in &o.per_command {
             let s = self.per_command.entry(k).or_default();
             s.calls += v.calls;

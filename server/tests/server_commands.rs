@@ -247,6 +247,16 @@ fn info_sections_and_counters() {
     assert!(!ks.contains("# Server"));
     let stats: String = q(&mut c, &["INFO", "commandstats"]);
     assert!(stats.contains("cmdstat_set:calls=2,"), "{stats}");
+    let _ = common::qerr(&mut c, &["GET"]);
+    let _ = common::qerr(&mut c, &["NOSUCH"]);
+    let _ = common::qerr(&mut c, &["INCR", "a", "b"]);
+    let errs = info_fields(&q::<String>(&mut c, &["INFO", "errorstats"]));
+    assert_eq!(errs["errorstat_ERR"], "count=3");
+    let stats = info_fields(&q::<String>(&mut c, &["INFO", "commandstats"]));
+    assert!(
+        stats["cmdstat_get"].ends_with("rejected_calls=1,failed_calls=0"),
+        "{stats:?}"
+    );
     q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
     let f = info_fields(&q::<String>(&mut c, &["INFO", "stats"]));
     assert_eq!(f["keyspace_hits"], "0");

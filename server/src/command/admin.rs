@@ -98,6 +98,11 @@ pub fn shutdown(local: &Local, cmd: &Cmd, out: &mut Reply) {
         return out.error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     log::notice("User requested shutdown...");
+    let pidfile = local.shared.config().pidfile.clone();
+    if !pidfile.is_empty() {
+        log::notice("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
     log::notice("Shardis is now ready to exit, bye bye...");
     local
         .shared

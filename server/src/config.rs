@@ -98,6 +98,10 @@ pub struct Config {
     pub protected_mode: bool,
     /// `shards` (Shardis only): executors to run, 0 = one per available core.
     pub shards: usize,
+    /// `spin-before-park-us` (Shardis only): how long an executor that ran out of work polls
+    /// before it sleeps. A reply from another shard that lands in that window skips the
+    /// wake-up of a parked thread (tens of microseconds); an idle server still sleeps.
+    pub spin_before_park_us: u64,
     /// `dir`: absolute working directory (Redis chdirs to it; the caller should too, or
     /// resolve its files against it).
     pub dir: PathBuf,
@@ -133,6 +137,7 @@ impl Default for Config {
             tcp_backlog: 511,
             protected_mode: true,
             shards: 0,
+            spin_before_park_us: 50,
             dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             loglevel: LogLevel::Notice,
             logfile: String::new(),
@@ -422,6 +427,17 @@ static PARAMS: &[Param] = &[
         kind: Kind::Special {
             parse: parse_appendonly,
             get: |_| "no".into(),
+        },
+    },
+    Param {
+        name: "spin-before-park-us",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Int {
+            min: 0,
+            max: 1_000_000,
+            get: |c| c.spin_before_park_us as i64,
+            set: |c, v| c.spin_before_park_us = v as u64,
         },
     },
     Param {

@@ -35,6 +35,7 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     let addrs = listen_addrs(&config)?;
     let port = config.port;
     let pin = cpus.len() >= shards;
+    let spin = std::time::Duration::from_micros(config.spin_before_park_us);
     log::notice(&format!(
         "Shardis {} starting: {} shard(s){}, port {}",
         env!("CARGO_PKG_VERSION"),
@@ -54,6 +55,7 @@ pub fn start(config: Config) -> Result<(), Fatal> {
         let h = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{id}"))
             .io_memory(io_memory as usize)
+            .spin_before_park(spin)
             .spawn(move || shard_main(id, mesh, shared, addrs))
             .map_err(|e| Fatal(format!("could not start shard {id}: {e}")))?;
         handles.push(h);

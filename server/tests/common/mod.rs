@@ -132,3 +132,52 @@ pub fn qerr(c: &mut redis::Connection, args: &[&str]) -> String {
         }
     }
 }
+
+/// The Redis Cluster hash slot of `key`: CRC16/XMODEM of the key, or of its hash tag (the
+/// bytes between the first `{` and the next `}`, when not empty). Written here from the
+/// cluster spec rather than taken from the server, so tests check the server's routing.
+pub fn slot(key: &[u8]) -> u16 {
+    let mut hashed = key;
+    if let Some(open) = key.iter().position(|&c| c == b'{') {
+        if let Some(len) = key[open + 1..].iter().position(|&c| c == b'}') {
+            if len > 0 {
+                hashed = &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    let mut crc: u16 = 0;
+    for &b in hashed {
+        crc ^= (b as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc & 16383
+}
+
+/// The shard that owns `key` when the server runs `shards` shards (contiguous slot ranges).
+pub fn shard_of(key: &[u8], shards: usize) -> usize {
+    slot(key) as usize * shards / 16384
+}
+
+/// `prefix` followed by the first number that puts the key on `shard` of `shards`.
+pub fn key_on(shard: usize, shards: usize, prefix: &str) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| shard_of(k.as_bytes(), shards) == shard)
+        .unwrap()
+}
+
+/// Like [`q`], with binary arguments.
+pub fn qb<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&[u8]]) -> T {
+    let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c)
+        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}

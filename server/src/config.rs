@@ -920,91 +920,20 @@ fn trim_line(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// C's isspace.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
 /// sdssplitargs: words separated by spaces; "double quotes" with \n \r \t \b \a \xHH and
 /// \<any> escapes; 'single quotes' with only \' ; a quote may start mid-word (a"b c" is one
 /// word) but a closing quote must be followed by a space or the end. None if unbalanced.
 fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C strings end at the first NUL.
     let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut words = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(words);
-        }
-        let (mut in_dq, mut in_sq) = (false, false);
-        let mut word = Vec::new();
-        loop {
-            let c = at(p);
-            if in_dq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && hex(at(p + 2)).is_some()
-                    && hex(at(p + 3)).is_some()
-                {
-                    word.push(hex(at(p + 2))? * 16 + hex(at(p + 3))?);
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    word.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    word.push(c);
-                }
-            } else if in_sq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    word.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    word.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => word.push(c),
-                }
-            }
-            p += 1;
-        }
-        words.push(word);
-    }
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+    let (mut out, mut spans) = (Vec::new(), smallvec::SmallVec::new());
+    crate::resp::split_quoted(line, &mut out, &mut spans)?;
+    Some(
+        spans
+            .iter()
+            .map(|&(s, e)| out[s as usize..e as usize].to_vec())
+            .collect(),
+    )
 }
 
 /// How CONFIG SET splits a multi-argument value (sdssplitlen on " "): every space separates,

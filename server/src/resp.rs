@@ -398,7 +398,11 @@ fn split_plain(line: &[u8], spans: &mut SmallVec<[Span; 5]>) {
 /// `sdssplitargs` with quoting: "double quotes" with `\n \r \t \b \a \xHH` and `\<any>`
 /// escapes, 'single quotes' with only `\'`, a closing quote followed by a space or the end.
 /// Unescaped arguments are appended to `out`, spans point into it. `None`: unbalanced.
-fn split_quoted(line: &[u8], out: &mut Vec<u8>, spans: &mut SmallVec<[Span; 5]>) -> Option<()> {
+pub(crate) fn split_quoted(
+    line: &[u8],
+    out: &mut Vec<u8>,
+    spans: &mut SmallVec<[Span; 5]>,
+) -> Option<()> {
     // The byte at `i`, 0 past the end: the C code reads the line as a NUL-terminated string.
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut p = 0;

@@ -474,6 +474,24 @@ impl Pair {
         };
         let (r, s) = (walk(&mut self.redis), walk(&mut self.shardis));
         let shown = format!("SCAN walk {}", show_cmd(opts));
+        let type_none = opts
+            .windows(2)
+            .any(|w| w[0].eq_ignore_ascii_case(b"type") && w[1].eq_ignore_ascii_case(b"none"));
+        if type_none {
+            // Known 7.0/7.2 difference. 7.0 filters by comparing the type *name*, and a key
+            // stored already expired (SET ... EXAT in the past) looks up as "none", so
+            // `TYPE none` returns such keys. 7.2 filters with objectTypeCompare after a
+            // lookup: a key that is gone never passes, and "none" matches no type. Shardis
+            // follows 7.2: `TYPE none` finds nothing.
+            self.skipped += 1;
+            let found = s.as_ref().map(|set| set.len()).unwrap_or(usize::MAX);
+            if found != 0 {
+                self.mismatches
+                    .push(format!("{shown}\n    shardis should find nothing: {s:?}"));
+            }
+            self.history.push(shown);
+            return;
+        }
         self.compared += 1;
         if r != s {
             let fmt = |x: &Result<BTreeSet<Vec<u8>>, String>| match x {
@@ -1279,7 +1297,7 @@ fn scripted() -> Vec<Step> {
 
 /// Steps of the randomized part; `DIFF_STEPS` and `DIFF_SEED` override it and the seed,
 /// to explore further than the fixed run does.
-const RANDOM_STEPS: usize = 4000;
+const RANDOM_STEPS: usize = 6000;
 
 fn env_or(var: &str, default: u64) -> u64 {
     std::env::var(var)

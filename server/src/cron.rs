@@ -32,9 +32,10 @@ pub async fn run(local: Rc<Local>) {
                 }
             }
         }
-        if now >= last_sample + 1000 {
+        // Redis samples every 100 ms and averages the last 16 samples.
+        if now >= last_sample + 100 {
             last_sample = now;
-            local.stats.borrow_mut().sample_ops(now);
+            local.stats.borrow_mut().sample(now);
         }
     }
 }

@@ -70,7 +70,10 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
     for r in &reports {
         total.merge(&r.stats);
     }
-    let ops: u64 = reports.iter().map(|r| r.stats.ops_per_sec()).sum();
+    let rates = reports
+        .iter()
+        .map(|r| r.stats.rates())
+        .fold((0.0, 0.0, 0.0), |a, r| (a.0 + r.0, a.1 + r.1, a.2 + r.2));
     let mut out = String::new();
     for (i, section) in sections(&args).into_iter().enumerate() {
         if i > 0 {
@@ -81,7 +84,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
             "clients" => clients(local, &mut out),
             "memory" => memory_section(&mut out),
             "persistence" => persistence(local, &reports, &mut out),
-            "stats" => stats(&total, ops, &reports, &mut out),
+            "stats" => stats(&total, rates, &reports, &mut out),
             "replication" => replication(local, &mut out),
             "cpu" => cpu(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
@@ -104,6 +107,14 @@ macro_rules! field {
     }};
 }
 
+/// Fields whose value is fixed in this build: features that do not exist yet report what
+/// Redis reports without them (no blocked clients, no forks, no replicas...).
+fn fixed(out: &mut String, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        field!(out, name, "{}", value);
+    }
+}
+
 fn server(local: &Local, out: &mut String) {
     let shared = &local.shared;
     let cfg = shared.config();
@@ -111,16 +122,26 @@ fn server(local: &Local, out: &mut String) {
     let uname = uname();
     out.push_str("# Server\r\n");
     field!(out, "redis_version", "{}", crate::REDIS_VERSION);
-    field!(out, "redis_git_sha1", "00000000");
-    field!(out, "redis_git_dirty", "0");
-    field!(out, "redis_build_id", "0");
-    field!(out, "redis_mode", "standalone");
+    fixed(
+        out,
+        &[
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", "0"),
+            ("redis_build_id", "0"),
+            ("redis_mode", "standalone"),
+        ],
+    );
     field!(out, "os", "{}", uname);
-    field!(out, "arch_bits", "64");
-    field!(out, "monotonic_clock", "POSIX clock_gettime");
-    field!(out, "multiplexing_api", "io_uring");
-    field!(out, "atomicvar_api", "c11-builtin");
-    field!(out, "gcc_version", "0.0.0");
+    fixed(
+        out,
+        &[
+            ("arch_bits", "64"),
+            ("monotonic_clock", "POSIX clock_gettime"),
+            ("multiplexing_api", "io_uring"),
+            ("atomicvar_api", "c11-builtin"),
+            ("gcc_version", "0.0.0"),
+        ],
+    );
     field!(out, "process_id", "{}", std::process::id());
     field!(out, "process_supervised", "no");
     field!(out, "run_id", "{}", shared.run_id);
@@ -179,16 +200,21 @@ fn clients(local: &Local, out: &mut String) {
     );
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", shared.config().maxclients);
-    field!(out, "client_recent_max_input_buffer", "0");
-    field!(out, "client_recent_max_output_buffer", "0");
-    field!(out, "blocked_clients", "0");
-    field!(out, "tracking_clients", "0");
-    field!(out, "pubsub_clients", "0");
-    field!(out, "watching_clients", "0");
-    field!(out, "clients_in_timeout_table", "0");
-    field!(out, "total_watched_keys", "0");
-    field!(out, "total_blocking_keys", "0");
-    field!(out, "total_blocking_keys_on_nokey", "0");
+    fixed(
+        out,
+        &[
+            ("client_recent_max_input_buffer", "0"),
+            ("client_recent_max_output_buffer", "0"),
+            ("blocked_clients", "0"),
+            ("tracking_clients", "0"),
+            ("pubsub_clients", "0"),
+            ("watching_clients", "0"),
+            ("clients_in_timeout_table", "0"),
+            ("total_watched_keys", "0"),
+            ("total_blocking_keys", "0"),
+            ("total_blocking_keys_on_nokey", "0"),
+        ],
+    );
 }
 
 fn memory_section(out: &mut String) {
@@ -215,9 +241,14 @@ fn memory_section(out: &mut String) {
     );
     field!(out, "total_system_memory", "{}", total);
     field!(out, "total_system_memory_human", "{}", memory::human(total));
-    field!(out, "maxmemory", "0");
-    field!(out, "maxmemory_human", "0B");
-    field!(out, "maxmemory_policy", "noeviction");
+    fixed(
+        out,
+        &[
+            ("maxmemory", "0"),
+            ("maxmemory_human", "0B"),
+            ("maxmemory_policy", "noeviction"),
+        ],
+    );
     field!(
         out,
         "mem_fragmentation_ratio",
@@ -241,9 +272,14 @@ fn memory_section(out: &mut String) {
 fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     let started = unix_ms() / 1000 - local.shared.started.elapsed().as_secs();
     out.push_str("# Persistence\r\n");
-    field!(out, "loading", "0");
-    field!(out, "async_loading", "0");
-    field!(out, "current_cow_peak", "0");
+    fixed(
+        out,
+        &[
+            ("loading", "0"),
+            ("async_loading", "0"),
+            ("current_cow_peak", "0"),
+        ],
+    );
     field!(
         out,
         "rdb_changes_since_last_save",
@@ -252,20 +288,30 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     );
     field!(out, "rdb_bgsave_in_progress", "0");
     field!(out, "rdb_last_save_time", "{}", started);
-    field!(out, "rdb_last_bgsave_status", "ok");
-    field!(out, "rdb_last_bgsave_time_sec", "-1");
-    field!(out, "rdb_current_bgsave_time_sec", "-1");
-    field!(out, "aof_enabled", "0");
-    field!(out, "aof_rewrite_in_progress", "0");
-    field!(out, "aof_rewrite_scheduled", "0");
-    field!(out, "aof_last_rewrite_time_sec", "-1");
-    field!(out, "aof_current_rewrite_time_sec", "-1");
-    field!(out, "aof_last_bgrewrite_status", "ok");
-    field!(out, "aof_last_write_status", "ok");
-    field!(out, "module_fork_in_progress", "0");
+    fixed(
+        out,
+        &[
+            ("rdb_last_bgsave_status", "ok"),
+            ("rdb_last_bgsave_time_sec", "-1"),
+            ("rdb_current_bgsave_time_sec", "-1"),
+            ("aof_enabled", "0"),
+            ("aof_rewrite_in_progress", "0"),
+            ("aof_rewrite_scheduled", "0"),
+            ("aof_last_rewrite_time_sec", "-1"),
+            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_last_bgrewrite_status", "ok"),
+            ("aof_last_write_status", "ok"),
+            ("module_fork_in_progress", "0"),
+        ],
+    );
 }
 
-fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String) {
+fn stats(
+    total: &ShardStats,
+    (ops, input, output): (f64, f64, f64),
+    reports: &[ShardReport],
+    out: &mut String,
+) {
     let sum = |f: fn(&ShardReport) -> u64| reports.iter().map(f).sum::<u64>();
     out.push_str("# Stats\r\n");
     field!(
@@ -275,41 +321,61 @@ fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String
         total.connections_received
     );
     field!(out, "total_commands_processed", "{}", total.commands);
-    field!(out, "instantaneous_ops_per_sec", "{}", ops);
+    field!(out, "instantaneous_ops_per_sec", "{}", ops as u64);
     field!(out, "total_net_input_bytes", "{}", total.net_input_bytes);
     field!(out, "total_net_output_bytes", "{}", total.net_output_bytes);
-    field!(out, "total_net_repl_input_bytes", "0");
-    field!(out, "total_net_repl_output_bytes", "0");
-    field!(out, "instantaneous_input_kbps", "0.00");
-    field!(out, "instantaneous_output_kbps", "0.00");
+    fixed(
+        out,
+        &[
+            ("total_net_repl_input_bytes", "0"),
+            ("total_net_repl_output_bytes", "0"),
+        ],
+    );
+    field!(out, "instantaneous_input_kbps", "{:.2}", input / 1024.0);
+    field!(out, "instantaneous_output_kbps", "{:.2}", output / 1024.0);
     field!(
         out,
         "rejected_connections",
         "{}",
         total.rejected_connections
     );
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
+    fixed(
+        out,
+        &[
+            ("sync_full", "0"),
+            ("sync_partial_ok", "0"),
+            ("sync_partial_err", "0"),
+        ],
+    );
     field!(out, "expired_keys", "{}", sum(|r| r.expired));
-    field!(out, "expired_stale_perc", "0.00");
-    field!(out, "expired_time_cap_reached_count", "0");
-    field!(out, "evicted_keys", "0");
-    field!(out, "evicted_clients", "0");
-    field!(out, "total_eviction_exceeded_time", "0");
-    field!(out, "current_eviction_exceeded_time", "0");
+    fixed(
+        out,
+        &[
+            ("expired_stale_perc", "0.00"),
+            ("expired_time_cap_reached_count", "0"),
+            ("evicted_keys", "0"),
+            ("evicted_clients", "0"),
+            ("total_eviction_exceeded_time", "0"),
+            ("current_eviction_exceeded_time", "0"),
+        ],
+    );
     field!(out, "keyspace_hits", "{}", sum(|r| r.hits));
     field!(out, "keyspace_misses", "{}", sum(|r| r.misses));
-    field!(out, "pubsub_channels", "0");
-    field!(out, "pubsub_patterns", "0");
-    field!(out, "pubsubshard_channels", "0");
-    field!(out, "latest_fork_usec", "0");
-    field!(out, "total_forks", "0");
-    field!(out, "migrate_cached_sockets", "0");
-    field!(out, "tracking_total_keys", "0");
-    field!(out, "tracking_total_items", "0");
-    field!(out, "tracking_total_prefixes", "0");
-    field!(out, "unexpected_error_replies", "0");
+    fixed(
+        out,
+        &[
+            ("pubsub_channels", "0"),
+            ("pubsub_patterns", "0"),
+            ("pubsubshard_channels", "0"),
+            ("latest_fork_usec", "0"),
+            ("total_forks", "0"),
+            ("migrate_cached_sockets", "0"),
+            ("tracking_total_keys", "0"),
+            ("tracking_total_items", "0"),
+            ("tracking_total_prefixes", "0"),
+            ("unexpected_error_replies", "0"),
+        ],
+    );
     field!(out, "total_error_replies", "{}", total.error_replies);
     field!(out, "dump_payload_sanitizations", "0");
     field!(out, "total_reads_processed", "{}", total.commands);
@@ -326,17 +392,27 @@ fn stats(total: &ShardStats, ops: u64, reports: &[ShardReport], out: &mut String
 
 fn replication(local: &Local, out: &mut String) {
     out.push_str("# Replication\r\n");
-    field!(out, "role", "master");
-    field!(out, "connected_slaves", "0");
-    field!(out, "master_failover_state", "no-failover");
+    fixed(
+        out,
+        &[
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_failover_state", "no-failover"),
+        ],
+    );
     field!(out, "master_replid", "{}", local.shared.run_id);
     field!(out, "master_replid2", "{}", "0".repeat(40));
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
-    field!(out, "repl_backlog_active", "0");
-    field!(out, "repl_backlog_size", "1048576");
-    field!(out, "repl_backlog_first_byte_offset", "0");
-    field!(out, "repl_backlog_histlen", "0");
+    fixed(
+        out,
+        &[
+            ("master_repl_offset", "0"),
+            ("second_repl_offset", "-1"),
+            ("repl_backlog_active", "0"),
+            ("repl_backlog_size", "1048576"),
+            ("repl_backlog_first_byte_offset", "0"),
+            ("repl_backlog_histlen", "0"),
+        ],
+    );
 }
 
 fn cpu(out: &mut String) {

@@ -22,8 +22,9 @@ pub struct ShardStats {
     pub per_command: AHashMap<&'static str, CmdStat>,
     /// Error replies by their code (`ERR`, `WRONGTYPE`...), for INFO errorstats.
     pub error_codes: AHashMap<Box<str>, u64>,
-    /// Recent `commands` samples for instantaneous_ops_per_sec: (unix ms, count).
-    pub ops_samples: Vec<(u64, u64)>,
+    /// Recent samples for the instantaneous_* rates: (unix ms, commands, input bytes,
+    /// output bytes).
+    pub samples: Vec<(u64, u64, u64, u64)>,
 }
 
 impl ShardStats {
@@ -88,26 +89,36 @@ impl ShardStats {
         }
     }
 
-    /// Keeps a one-second sample of the command counter (called by the shard's cron).
-    pub fn sample_ops(&mut self, now_ms: u64) {
-        self.ops_samples.push((now_ms, self.commands));
-        if self.ops_samples.len() > 16 {
-            self.ops_samples.remove(0);
+    /// Keeps a sample of the counters (called by the shard's cron every 100 ms).
+    pub fn sample(&mut self, now_ms: u64) {
+        self.samples.push((
+            now_ms,
+            self.commands,
+            self.net_input_bytes,
+            self.net_output_bytes,
+        ));
+        if self.samples.len() > 16 {
+            self.samples.remove(0);
         }
     }
 
-    /// Operations per second over the sampled window.
-    pub fn ops_per_sec(&self) -> u64 {
-        match (self.ops_samples.first(), self.ops_samples.last()) {
-            (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) * 1000 / (b.0 - a.0),
-            _ => 0,
+    /// Commands, input bytes and output bytes per second over the sampled window (as
+    /// Redis, a mean over its last samples).
+    pub fn rates(&self) -> (f64, f64, f64) {
+        match (self.samples.first(), self.samples.last()) {
+            (Some(a), Some(b)) if b.0 > a.0 => {
+                let secs = (b.0 - a.0) as f64 / 1000.0;
+                (
+                    b.1.saturating_sub(a.1) as f64 / secs,
+                    b.2.saturating_sub(a.2) as f64 / secs,
+                    b.3.saturating_sub(a.3) as f64 / secs,
+                )
+            }
+            _ => (0.0, 0.0, 0.0),
         }
     }
 
     pub fn reset(&mut self) {
-        *self = ShardStats {
-            ops_samples: std::mem::take(&mut self.ops_samples),
-            ..ShardStats::default()
-        };
+        *self = ShardStats::default();
     }
 }

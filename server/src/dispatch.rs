@@ -52,7 +52,7 @@ impl Run {
 
 enum Plan {
     /// Refused before running: the command's name when it is known, and the error.
-    Reject(Option<&'static str>, String),
+    Reject(Option<&'static str>, Vec<u8>),
     Shard(usize, Job),
     Multi(command::Multi, Job),
     Server(command::Server, Cmd, &'static CommandSpec),
@@ -79,7 +79,7 @@ pub async fn run_batch(
             Plan::Reject(name, msg) => {
                 flush(local, sess, run, out).await;
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
-                r.error(&msg);
+                r.error_bytes(&msg);
                 *out = r.buf;
                 local.stats.borrow_mut().reject(name, &msg);
             }
@@ -152,11 +152,11 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
     if !meta::arity_ok(spec.arity, cmd.len()) {
         return Plan::Reject(
             Some(spec.name),
-            format!("ERR wrong number of arguments for '{}' command", spec.name),
+            format!("ERR wrong number of arguments for '{}' command", spec.name).into(),
         );
     }
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
-        return Plan::Reject(Some(spec.name), "NOAUTH Authentication required.".into());
+        return Plan::Reject(Some(spec.name), b"NOAUTH Authentication required.".to_vec());
     }
     sess.info.last_cmd.set(spec.name);
     let job = Job {
@@ -181,20 +181,28 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
     }
 }
 
-/// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` as Redis words it.
-fn unknown_command(cmd: &Cmd) -> String {
-    let mut msg = format!(
-        "ERR unknown command '{}', with args beginning with: ",
-        String::from_utf8_lossy(&cmd[0][..cmd[0].len().min(128)])
-    );
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` as Redis words it: the
+/// name and the arguments as C's `%.*s` prints them (raw bytes, cut at a NUL), the name to
+/// 128 bytes, the arguments within one budget of 128 bytes.
+fn unknown_command(cmd: &Cmd) -> Vec<u8> {
+    fn c_str(b: &[u8], max: usize) -> &[u8] {
+        let b = &b[..b.len().min(max)];
+        b.split(|&c| c == 0).next().unwrap_or_default()
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_str(&cmd[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    let mut args = Vec::new();
     for a in cmd.args().skip(1) {
-        if msg.len() > 256 {
+        if args.len() >= 128 {
             break;
         }
-        msg.push('\'');
-        msg.push_str(&String::from_utf8_lossy(&a[..a.len().min(128)]));
-        msg.push_str("' ");
+        let budget = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(c_str(a, budget));
+        args.extend_from_slice(b"' ");
     }
+    msg.extend_from_slice(&args);
     msg
 }
 

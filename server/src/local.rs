@@ -83,12 +83,17 @@ pub struct Local {
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let databases = shared.config().databases;
+        let (databases, max_string_len) = {
+            let c = shared.config();
+            (c.databases, c.proto_max_bulk_len)
+        };
+        let mut shard = Shard::new(id, databases);
+        shard.max_string_len = max_string_len;
         Local {
             id,
             mesh,
             shared,
-            shard: RefCell::new(Shard::new(id, databases)),
+            shard: RefCell::new(shard),
             locks: RefCell::new(LockTable::default()),
             stats: RefCell::new(ShardStats::default()),
             clients: RefCell::new(BTreeMap::new()),

@@ -41,11 +41,11 @@ impl ShardStats {
     }
 
     /// Counts a command refused before it ran (unknown, arity, authentication).
-    pub fn reject(&mut self, name: Option<&'static str>, error: &str) {
+    pub fn reject(&mut self, name: Option<&'static str>, error: &[u8]) {
         if let Some(name) = name {
             self.per_command.entry(name).or_default().rejected += 1;
         }
-        self.count_error(format!("-{error}").as_bytes());
+        self.count_error(&[b"-", error].concat());
     }
 
     /// Counts one error reply by its code, the first word after the `-`.

@@ -288,8 +288,14 @@ fn config_get_and_set() {
     let v: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "timeout"]);
     assert_eq!(v["timeout"], "100");
     // Parameters of features that are not built yet are unknown, not silently accepted.
-    let none: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "appendonly"]);
+    let none: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "maxmemory"]);
     assert!(none.is_empty());
+    // Persistence is not built yet: it reports what is true and refuses to be switched on.
+    let aof: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "appendonly", "save"]);
+    assert_eq!(aof["appendonly"], "no");
+    assert_eq!(aof["save"], "");
+    assert!(qerr(&mut c, &["CONFIG", "SET", "appendonly", "yes"])
+        .contains("persistence is not available"));
 }
 
 #[test]

@@ -11,9 +11,7 @@ use crate::db::Db;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
-use crate::string::{
-    clamp_range, lookup_read, lookup_write, StrValue, WrongType, PROTO_MAX_BULK_LEN,
-};
+use crate::string::{clamp_range, lookup_read, lookup_write, StrValue, WrongType};
 use crate::value::Value;
 use smallvec::SmallVec;
 
@@ -32,14 +30,18 @@ const ERR_BITFIELD_RO: &str = "ERR BITFIELD_RO only supports the GET subcommand"
 
 /// Parses a bit offset. With `field_bits` (BITFIELD), `#n` means the n-th field of that
 /// width. The byte holding the bit must lie below the 512 MB limit.
-fn parse_bit_offset(arg: &[u8], field_bits: Option<u32>) -> Result<u64, &'static str> {
+fn parse_bit_offset(
+    arg: &[u8],
+    field_bits: Option<u32>,
+    max_string_len: u64,
+) -> Result<u64, &'static str> {
     let (index, scale) = match (arg, field_bits) {
         ([b'#', rest @ ..], Some(bits)) if !rest.is_empty() => (rest, bits as i64),
         _ => (arg, 1),
     };
     parse_i64(index)
         .and_then(|v| v.checked_mul(scale))
-        .filter(|&v| v >= 0 && ((v as u64) >> 3) < PROTO_MAX_BULK_LEN)
+        .filter(|&v| v >= 0 && ((v as u64) >> 3) < max_string_len)
         .map(|v| v as u64)
         .ok_or(ERR_BIT_OFFSET)
 }
@@ -173,7 +175,7 @@ fn with_bits_for_write<R>(
 
 /// SETBIT key offset value
 pub fn setbit(ctx: &mut Ctx, cmd: &Cmd) {
-    let offset = match parse_bit_offset(&cmd[2], None) {
+    let offset = match parse_bit_offset(&cmd[2], None, ctx.max_string_len) {
         Ok(o) => o,
         Err(e) => return ctx.out.error(e),
     };
@@ -195,7 +197,7 @@ pub fn setbit(ctx: &mut Ctx, cmd: &Cmd) {
 
 /// GETBIT key offset
 pub fn getbit(ctx: &mut Ctx, cmd: &Cmd) {
-    let offset = match parse_bit_offset(&cmd[2], None) {
+    let offset = match parse_bit_offset(&cmd[2], None, ctx.max_string_len) {
         Ok(o) => o,
         Err(e) => return ctx.out.error(e),
     };
@@ -505,7 +507,7 @@ type BitfieldOps = SmallVec<[BitfieldOp; 4]>;
 
 /// Parses BITFIELD's subcommands (from argument 2), each GET/SET/INCRBY taking the OVERFLOW
 /// mode in force when it appears.
-fn parse_bitfield(cmd: &Cmd) -> Result<BitfieldOps, &'static str> {
+fn parse_bitfield(cmd: &Cmd, max_string_len: u64) -> Result<BitfieldOps, &'static str> {
     let mut ops = BitfieldOps::new();
     let mut overflow = Overflow::Wrap;
     let mut i = 2;
@@ -530,7 +532,7 @@ fn parse_bitfield(cmd: &Cmd) -> Result<BitfieldOps, &'static str> {
             return Err(err::SYNTAX);
         }
         let ty = parse_field_type(&cmd[i + 1])?;
-        let offset = parse_bit_offset(&cmd[i + 2], Some(ty.bits))?;
+        let offset = parse_bit_offset(&cmd[i + 2], Some(ty.bits), max_string_len)?;
         let value = match args {
             3 => parse_i64(&cmd[i + 3]).ok_or(err::NOT_INT)?,
             _ => 0,
@@ -674,7 +676,7 @@ pub fn bitfield_ro(ctx: &mut Ctx, cmd: &Cmd) {
 }
 
 fn bitfield_generic(ctx: &mut Ctx, cmd: &Cmd, read_only: bool) {
-    let ops = match parse_bitfield(cmd) {
+    let ops = match parse_bitfield(cmd, ctx.max_string_len) {
         Ok(ops) => ops,
         Err(e) => return ctx.out.error(e),
     };
@@ -722,6 +724,7 @@ fn bitfield_reads(ctx: &mut Ctx, key: &[u8], ops: &[BitfieldOp]) {
 mod tests {
     use super::*;
     use crate::string::testkit::*;
+    use crate::string::PROTO_MAX_BULK_LEN;
 
     fn ints(values: &[i64]) -> String {
         let mut s = format!("*{}\r\n", values.len());

@@ -204,10 +204,7 @@ pub fn object(ctx: &mut Ctx, cmd: &Cmd) {
         return;
     }
     let Some(query) = ObjectQuery::parse(sub) else {
-        let shown = String::from_utf8_lossy(&sub[..sub.len().min(128)]); // as Redis' %.128s
-        return ctx.out.error(&format!(
-            "ERR unknown subcommand '{shown}'. Try OBJECT HELP."
-        ));
+        return unknown_subcommand(ctx.out, sub);
     };
     if cmd.len() != 3 {
         return ctx.out.error(&err::arity(query.full_name().as_bytes()));
@@ -225,6 +222,25 @@ pub fn object(ctx: &mut Ctx, cmd: &Cmd) {
         Some(ObjectInfo::Int(n)) => ctx.out.int(n),
         Some(ObjectInfo::FreqNotTracked) => ctx.out.error(NOT_LFU),
     }
+}
+
+/// `ERR unknown subcommand '<sub>'. Try OBJECT HELP.`, the name printed as Redis' `%.128s`
+/// prints it: its bytes as they are (not necessarily UTF-8), cut at 128 bytes or at the first
+/// NUL, line breaks turned into spaces.
+fn unknown_subcommand(out: &mut Reply, sub: &[u8]) {
+    let shown = sub[..sub.len().min(128)]
+        .split(|&b| b == 0)
+        .next()
+        .unwrap_or_default();
+    let mut line = b"-ERR unknown subcommand '".to_vec();
+    line.extend(
+        shown
+            .iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
+    line.extend_from_slice(b"'. Try OBJECT HELP.\r\n");
+    out.errors += 1;
+    out.raw(&line);
 }
 
 /// Seconds since the last access; `access` is in seconds of the shard clock (Unix ms / 1000).
@@ -1084,6 +1100,26 @@ mod tests {
                 "ERR unknown subcommand '{}'. Try OBJECT HELP.",
                 &long[..128]
             ))
+        );
+    }
+
+    #[test]
+    fn object_unknown_subcommand_is_printed_like_redis_percent_128s() {
+        let mut s = shard();
+        let mut error_for = |sub: &[u8]| {
+            let cmd = Cmd::from_args(&[b"OBJECT".as_slice(), sub, b"k"]);
+            let mut out = Reply::new(false);
+            object(&mut s.ctx(0, NOW, &mut out), &cmd);
+            assert_eq!(out.errors, 1);
+            out.buf
+        };
+        assert_eq!(
+            error_for(b"a\x00b"),
+            b"-ERR unknown subcommand 'a'. Try OBJECT HELP.\r\n"
+        );
+        assert_eq!(
+            error_for(b"\xff\r\n"),
+            b"-ERR unknown subcommand '\xff  '. Try OBJECT HELP.\r\n"
         );
     }
 

@@ -54,11 +54,16 @@ impl Reply {
     /// An error reply. `msg` starts with the error code (`ERR ...`, `WRONGTYPE ...`); line
     /// breaks in it are replaced by spaces, as Redis does, so the protocol stays intact.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply from raw bytes (Redis prints some arguments into errors as they are).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.errors += 1;
         self.buf.push(b'-');
         self.buf.extend(
-            msg.bytes()
-                .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+            msg.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
         );
         self.buf.extend_from_slice(b"\r\n");
     }

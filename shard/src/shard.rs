@@ -16,6 +16,9 @@ pub struct Shard {
     pub dirty: u64,
     /// DEBUG SET-ACTIVE-EXPIRE: whether the cron reclaims expired keys.
     pub active_expire: bool,
+    /// `proto-max-bulk-len`: the largest string a command may build (APPEND, SETRANGE,
+    /// SETBIT, BITFIELD), as in Redis.
+    pub max_string_len: u64,
 }
 
 impl Shard {
@@ -26,6 +29,7 @@ impl Shard {
             rng: Rng::new(0x5eed_0000 + id as u64),
             dirty: 0,
             active_expire: true,
+            max_string_len: crate::string::PROTO_MAX_BULK_LEN,
         }
     }
 
@@ -38,6 +42,7 @@ impl Shard {
             now: now_ms,
             dirty: &mut self.dirty,
             rng: &mut self.rng,
+            max_string_len: self.max_string_len,
         }
     }
 
@@ -56,6 +61,8 @@ pub struct Ctx<'a> {
     pub now: u64,
     pub dirty: &'a mut u64,
     pub rng: &'a mut Rng,
+    /// `proto-max-bulk-len` (see [`Shard::max_string_len`]).
+    pub max_string_len: u64,
 }
 
 impl Ctx<'_> {

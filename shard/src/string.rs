@@ -228,10 +228,11 @@ fn int_arg(arg: &[u8]) -> Result<i64, ErrReply> {
     parse_i64(arg).ok_or(Cow::Borrowed(err::NOT_INT))
 }
 
-/// Fails when a string of `size` bytes grown by `append` bytes would exceed the limit.
-fn check_string_length(size: u64, append: u64) -> Result<(), ErrReply> {
+/// Fails when a string of `size` bytes grown by `append` bytes would exceed `limit`
+/// (`proto-max-bulk-len`).
+fn check_string_length(size: u64, append: u64, limit: u64) -> Result<(), ErrReply> {
     match size.checked_add(append) {
-        Some(total) if total <= PROTO_MAX_BULK_LEN => Ok(()),
+        Some(total) if total <= limit => Ok(()),
         _ => Err(Cow::Borrowed(ERR_TOO_BIG)),
     }
 }
@@ -679,7 +680,7 @@ pub fn strlen(ctx: &mut Ctx, cmd: &Cmd) {
 
 /// APPEND key value
 pub fn append(ctx: &mut Ctx, cmd: &Cmd) {
-    let (key, suffix) = (&cmd[1], &cmd[2]);
+    let (key, suffix, max) = (&cmd[1], &cmd[2], ctx.max_string_len);
     let r = match lookup_write(ctx.db, key, ctx.now) {
         Err(WrongType) => Err(WrongType.into()),
         Ok(None) => {
@@ -688,7 +689,7 @@ pub fn append(ctx: &mut Ctx, cmd: &Cmd) {
             ctx.db.set(key, Value::Str(v), 0, ctx.now);
             Ok(len)
         }
-        Ok(Some(s)) => check_string_length(s.len() as u64, suffix.len() as u64).map(|()| {
+        Ok(Some(s)) => check_string_length(s.len() as u64, suffix.len() as u64, max).map(|()| {
             let buf = s.make_raw();
             buf.extend_from_slice(suffix);
             buf.len()
@@ -754,7 +755,7 @@ fn setrange_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
         None if patch.is_empty() => ctx.out.int(0),
         Some(s) if patch.is_empty() => ctx.out.int(s.len() as i64),
         None => {
-            check_string_length(offset, patch.len() as u64)?;
+            check_string_length(offset, patch.len() as u64, ctx.max_string_len)?;
             // Zeroed in one allocation (lazily by the OS for big offsets).
             let mut buf = vec![0; offset as usize + patch.len()];
             write_at(&mut buf, offset as usize, patch);
@@ -763,7 +764,7 @@ fn setrange_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             ctx.wrote(1);
         }
         Some(s) => {
-            check_string_length(offset, patch.len() as u64)?;
+            check_string_length(offset, patch.len() as u64, ctx.max_string_len)?;
             let buf = s.make_raw();
             write_at(buf, offset as usize, patch);
             ctx.out.int(buf.len() as i64);

@@ -342,9 +342,7 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             };
             match changed {
                 Ok(names) => {
-                    if names.contains(&"loglevel") {
-                        log::set_level(local.shared.config().loglevel.into());
-                    }
+                    apply_config_changes(local, &names).await;
                     out.ok()
                 }
                 Err(e) => out.error(&e),
@@ -368,6 +366,20 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             "ERR unknown subcommand '{}'. Try CONFIG HELP.",
             String::from_utf8_lossy(&cmd[1])
         )),
+    }
+}
+
+/// Pushes runtime-changeable parameters that live outside the shared config to where they
+/// are used (the others are read from the config when needed).
+async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
+    if names.contains(&"loglevel") {
+        log::set_level(local.shared.config().loglevel.into());
+    }
+    if names.contains(&"proto-max-bulk-len") {
+        let max = local.shared.config().proto_max_bulk_len;
+        local
+            .call_all(move |l| l.shard.borrow_mut().max_string_len = max)
+            .await;
     }
 }
 

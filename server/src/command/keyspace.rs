@@ -22,11 +22,12 @@ pub async fn keys(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
     }
 }
 
-/// Parses a cursor as Redis does (C's strtoul: leading spaces, a sign, leading zeros; a
-/// negative number wraps).
+/// Parses a cursor as Redis does: C's strtoul (a sign, leading zeros, a negative number
+/// wraps, an empty string is 0) but no leading space and nothing after the digits.
 fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = std::str::from_utf8(arg).ok()?.trim_start();
+    let s = std::str::from_utf8(arg).ok()?;
     let (neg, digits) = match s.as_bytes().first() {
+        None => return Some(0),
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
@@ -65,26 +66,37 @@ pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
         inner = 0;
     }
     let db = sess.db;
-    let (found, next_inner) = local
-        .call(shard as usize, move |l| {
-            let mut found = Vec::new();
-            let next = keys::scan_shard(
-                &l.shard.borrow().dbs[db],
-                inner,
-                unix_ms(),
-                &opts,
-                &mut found,
-            );
-            (found, next)
-        })
-        .await;
-    debug_assert_eq!(next_inner & SHARD_MASK, 0);
-    let next = if next_inner != 0 {
-        next_inner | shard
-    } else if shard + 1 < shards {
-        shard + 1
-    } else {
-        0
+    let mut found = Vec::new();
+    // A shard that finishes early hands over to the next one within the same call, so a
+    // small keyspace is walked in one call (cursor 0 back, as Redis gives).
+    let next = loop {
+        let shard_opts = opts.clone();
+        let (part, next_inner) = local
+            .call(shard as usize, move |l| {
+                let mut part = Vec::new();
+                let next = keys::scan_shard(
+                    &l.shard.borrow().dbs[db],
+                    inner,
+                    unix_ms(),
+                    &shard_opts,
+                    &mut part,
+                );
+                (part, next)
+            })
+            .await;
+        found.extend(part);
+        debug_assert_eq!(next_inner & SHARD_MASK, 0);
+        if next_inner != 0 {
+            break next_inner | shard;
+        }
+        shard += 1;
+        inner = 0;
+        if shard == shards {
+            break 0;
+        }
+        if found.len() >= opts.count {
+            break shard;
+        }
     };
     out.array(2);
     out.bulk(next.to_string().as_bytes());
@@ -139,6 +151,8 @@ mod tests {
         assert_eq!(super::parse_cursor(b"+5"), Some(5));
         assert_eq!(super::parse_cursor(b"-1"), Some(u64::MAX));
         assert_eq!(super::parse_cursor(b"x"), None);
+        assert_eq!(super::parse_cursor(b""), Some(0));
+        assert_eq!(super::parse_cursor(b" 5"), None);
         assert_eq!(super::parse_cursor(b"1x"), None);
         assert_eq!(super::parse_cursor(b"99999999999999999999999"), None);
     }

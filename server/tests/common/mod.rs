@@ -181,3 +181,53 @@ pub fn qb<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&[u8]]) -
     cmd.query(c)
         .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
+
+/// The server a test talks to: normally a fresh shardis-server; with `REFERENCE_PORT=<port>`
+/// in the environment, an already running Redis on that loopback port instead (flushed
+/// first), to check the tests' own expectations against the reference. Run the tests one at
+/// a time then (`--test-threads 1`): they share that server.
+pub enum Target {
+    Shardis(Server),
+    Reference(u16),
+}
+
+impl Target {
+    pub fn start(shards: usize) -> Target {
+        match std::env::var("REFERENCE_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+        {
+            Some(port) => {
+                let t = Target::Reference(port);
+                let _: () = redis::cmd("FLUSHALL").query(&mut t.client()).unwrap();
+                t
+            }
+            None => Target::Shardis(Server::start(shards, &[])),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        match self {
+            Target::Shardis(s) => s.port,
+            Target::Reference(p) => *p,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port())
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        let conn = redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        conn
+    }
+
+    pub fn is_reference(&self) -> bool {
+        matches!(self, Target::Reference(_))
+    }
+}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --bin shardis-server
-BIN=target/debug/shardis-server
+BIN="${CARGO_TARGET_DIR:-target}/debug/shardis-server"
 PORT=${SHARDIS_TEST_PORT:-16379}
 LOG=$(mktemp)
 $BIN --port "$PORT" --shards 2 >"$LOG" 2>&1 &

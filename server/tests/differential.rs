@@ -36,24 +36,10 @@ use common::Server;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------------------------
 // The reference server
-
-/// Debian's redis-server on a free loopback port, killed on drop (also when a test panics).
-struct RedisServer {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn redis_server_binary() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -63,54 +49,30 @@ fn redis_server_binary() -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let bin = redis_server_binary().unwrap_or_else(|| {
-            panic!(
-                "redis-server not found: the differential test needs Debian's redis-server \
+/// Debian's redis-server on a free loopback port, killed on drop (also when a test panics).
+fn start_reference_redis() -> Server {
+    let bin = redis_server_binary().unwrap_or_else(|| {
+        panic!(
+            "redis-server not found: the differential test needs Debian's redis-server \
                  as its reference; run scripts/test-setup.sh to install it"
-            )
-        });
-        for _ in 0..20 {
-            let port = free_port();
-            let mut child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", &std::env::temp_dir().to_string_lossy()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // the port was taken in between: try another
-                }
-                if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
-                    let _ = c.set_read_timeout(Some(Duration::from_millis(500)));
-                    let mut buf = [0u8; 7];
-                    if c.write_all(b"PING\r\n").is_ok()
-                        && c.read_exact(&mut buf).is_ok()
-                        && &buf == b"+PONG\r\n"
-                    {
-                        return RedisServer { port, child };
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start");
-    }
+        )
+    });
+    let dir = std::env::temp_dir().to_string_lossy().into_owned();
+    Server::start_program(
+        &bin,
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            &dir,
+        ],
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1389,7 +1351,7 @@ fn scripted() -> Vec<Step> {
 
 /// Both servers' replies to each of `cmds`, one connection each.
 fn replies_of_both(cmds: &[&[&[u8]]]) -> Vec<(String, String)> {
-    let redis = RedisServer::start();
+    let redis = start_reference_redis();
     let shardis = Server::start(2, &[]);
     let (mut r, mut s) = (Conn::open(redis.port), Conn::open(shardis.port));
     cmds.iter()
@@ -1448,7 +1410,7 @@ fn run_differential(resp3: bool, seed: u64) {
         .map(|k| common::shard_of(k, 2))
         .collect();
     assert_eq!(tagged.len(), 1, "the {{t}} keys should share a shard");
-    let redis = RedisServer::start();
+    let redis = start_reference_redis();
     let shardis = Server::start(2, &[]);
     let mut pair = Pair::new(redis.port, shardis.port);
     if resp3 {

@@ -15,15 +15,24 @@ pub struct Server {
 impl Server {
     /// A server with `shards` shards and extra `--name value` arguments.
     pub fn start(shards: usize, extra: &[&str]) -> Server {
+        let shards = shards.to_string();
+        let mut args = vec!["--shards", shards.as_str()];
+        args.extend_from_slice(extra);
+        Server::start_program(env!("CARGO_BIN_EXE_shardis-server").as_ref(), &args)
+    }
+
+    /// Any Redis-protocol server (`program --port P args...`) on a free loopback port, once
+    /// it answers PING.
+    pub fn start_program(program: &std::path::Path, args: &[&str]) -> Server {
         for _ in 0..20 {
             let port = free_port();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_shardis-server"))
-                .args(["--port", &port.to_string(), "--shards", &shards.to_string()])
-                .args(extra)
+            let mut child = Command::new(program)
+                .args(["--port", &port.to_string()])
+                .args(args)
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stderr(Stdio::null())
                 .spawn()
-                .expect("spawn shardis-server");
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -37,7 +46,7 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("shardis-server did not start");
+        panic!("{} did not start", program.display());
     }
 
     pub fn url(&self) -> String {

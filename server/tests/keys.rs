@@ -5,47 +5,17 @@
 
 mod common;
 
-use common::{key_on, q, qb, qerr, shard_of, Target};
+use common::{
+    arity, cross, get, invalid_expire, key_on, pttl, q, qb, qerr, shard_of, start, ttl, NOT_INT,
+    SYNTAX,
+};
 use std::collections::BTreeSet;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn arity(name: &str) -> String {
-    format!("ERR wrong number of arguments for '{name}' command")
-}
-
-const SYNTAX: &str = "ERR syntax error";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 const NO_SUCH_KEY: &str = "ERR no such key";
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 const DB_RANGE: &str = "ERR DB index is out of range";
-
-fn invalid_expire(name: &str) -> String {
-    format!("ERR invalid expire time in '{name}' command")
-}
-
-fn start() -> (Target, redis::Connection) {
-    let s = Target::start(2);
-    let c = s.client();
-    (s, c)
-}
-
-/// Two keys on different shards (0 and 1 of 2).
-fn cross(prefix: &str) -> (String, String) {
-    (key_on(0, 2, prefix), key_on(1, 2, prefix))
-}
-
-fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
-    q(c, &["GET", k])
-}
-
-fn ttl(c: &mut redis::Connection, k: &str) -> i64 {
-    q(c, &["TTL", k])
-}
-
-fn pttl(c: &mut redis::Connection, k: &str) -> i64 {
-    q(c, &["PTTL", k])
-}
 
 fn exists(c: &mut redis::Connection, k: &str) -> bool {
     q::<i64>(c, &["EXISTS", k]) == 1

@@ -4,45 +4,13 @@
 
 mod common;
 
-use common::{key_on, q, qb, qerr, Target};
+use common::{
+    arity, cross, get, invalid_expire, key_on, pttl, q, qb, qerr, start, ttl, NOT_INT, SYNTAX,
+};
 use redis::Value;
 
-fn arity(name: &str) -> String {
-    format!("ERR wrong number of arguments for '{name}' command")
-}
-
-const SYNTAX: &str = "ERR syntax error";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 const NOT_FLOAT: &str = "ERR value is not a valid float";
 const TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-
-fn invalid_expire(name: &str) -> String {
-    format!("ERR invalid expire time in '{name}' command")
-}
-
-/// A 2-shard server and a connection to it.
-fn start() -> (Target, redis::Connection) {
-    let s = Target::start(2);
-    let c = s.client();
-    (s, c)
-}
-
-/// Two keys on different shards (0 and 1 of 2).
-fn cross(prefix: &str) -> (String, String) {
-    (key_on(0, 2, prefix), key_on(1, 2, prefix))
-}
-
-fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
-    q(c, &["GET", k])
-}
-
-fn ttl(c: &mut redis::Connection, k: &str) -> i64 {
-    q(c, &["TTL", k])
-}
-
-fn pttl(c: &mut redis::Connection, k: &str) -> i64 {
-    q(c, &["PTTL", k])
-}
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()

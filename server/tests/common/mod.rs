@@ -240,3 +240,42 @@ impl Target {
         matches!(self, Target::Reference(_))
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// Shared by the command-family tests (strings.rs, keys.rs)
+
+/// Redis' error texts the family tests compare against.
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+
+pub fn arity(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
+pub fn invalid_expire(name: &str) -> String {
+    format!("ERR invalid expire time in '{name}' command")
+}
+
+/// A 2-shard server (or the reference Redis, see [`Target`]) and a connection to it.
+pub fn start() -> (Target, redis::Connection) {
+    let s = Target::start(2);
+    let c = s.client();
+    (s, c)
+}
+
+/// Two keys on different shards (0 and 1 of 2).
+pub fn cross(prefix: &str) -> (String, String) {
+    (key_on(0, 2, prefix), key_on(1, 2, prefix))
+}
+
+pub fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
+    q(c, &["GET", k])
+}
+
+pub fn ttl(c: &mut redis::Connection, k: &str) -> i64 {
+    q(c, &["TTL", k])
+}
+
+pub fn pttl(c: &mut redis::Connection, k: &str) -> i64 {
+    q(c, &["PTTL", k])
+}

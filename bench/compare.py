@@ -9,6 +9,11 @@ CPU time per request (from /proc/<pid>/stat), and prints medians and the shardis
     python3 bench/compare.py                  # all workloads, 3 rounds
     python3 bench/compare.py --rounds 5 --only get-p16
     python3 bench/compare.py --other "valkey-server --port {port} --save ''"  # compare another server
+    python3 bench/compare.py --shardis-args "--spin-before-park-us 0"
+    python3 bench/compare.py --shards 2 --server-core 0-1   # two shards on cores 0 and 1
+
+Before the workloads, each server gets (almost) all 100,000 keys, so GETs hit. The broader
+suite with shardis-bench, latency charts and memory is bench/suite.py.
 
 Reported in docs/BENCHMARKS.md.
 """

@@ -23,10 +23,10 @@ docs/BENCHMARKS.md.
 import argparse
 import json
 import os
+import datetime
 import statistics
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import ROOT, Connection, Server, parse_cores  # noqa: E402
@@ -90,42 +90,58 @@ def run_one(server, opts, weights, path):
     return row
 
 
-def summarise(rows):
-    """Medians of the hop's extra p50 (absolute and relative to a local GET) and the fitted CPU."""
-    extra = [r["remote_p50_ms"] - r["local_p50_ms"] for r in rows]
-    rel = [r["remote_p50_ms"] / r["local_p50_ms"] for r in rows]
+def latency_summary(rows):
+    """Medians of local and remote p50 over runs (same placement and remote fraction)."""
+    local = statistics.median(r["local_p50_ms"] for r in rows)
+    remote = statistics.median(r["remote_p50_ms"] for r in rows)
+    return {"runs": len(rows), "local_p50_us": 1000 * local, "remote_p50_us": 1000 * remote,
+            "hop_p50_us": 1000 * (remote - local), "remote_over_local": remote / local,
+            "cpu_us_per_op": statistics.median(r["cpu_us_per_op"] for r in rows),
+            "ops_per_sec": statistics.median(r["ops_per_sec"] for r in rows)}
+
+
+def cpu_summary(rows):
+    """CPU of a local GET and extra CPU of a hop, from the line through (remote fraction, CPU
+    per request); None unless both fractions were seen."""
     fit = fit_line([(r["remote_frac"], r["cpu_us_per_op"]) for r in rows])
-    out = {"runs": len(rows), "hop_p50_us": 1000 * statistics.median(extra),
-           "remote_over_local_p50": statistics.median(rel),
-           "local_p50_us": 1000 * statistics.median(r["local_p50_ms"] for r in rows),
-           "ops_per_sec": statistics.median(r["ops_per_sec"] for r in rows)}
-    if fit:
-        out["local_cpu_us"], out["hop_cpu_us"] = fit
-        out["hop_cpu_over_local"] = fit[1] / fit[0] if fit[0] > 0 else None
-    return out
+    if fit is None:
+        return None
+    local, hop_extra = fit
+    return {"runs": len(rows), "local_cpu_us": local, "hop_cpu_us": hop_extra,
+            "hop_over_local": hop_extra / local if local > 0 else None}
+
+
+def placements(rows):
+    """Runs grouped by the shard the connection landed on. On a 2-core machine shard 1 shares
+    its core with the load generator, which changes both latencies: never mix the two."""
+    return [(k, [r for r in rows if r["conn_shard"] == k]) for k in (0, 1)]
 
 
 def report(spins, rows):
-    """Markdown table: per spin value, all runs and then per connection placement (on a 2-core
-    machine shard 1 shares its core with the load generator, which changes both latencies)."""
-    lines = ["| spin-before-park-us | connection on | runs | local GET p50 | hop: extra p50 "
-             "| remote/local p50 | local GET CPU | hop: extra CPU | hop CPU / local GET CPU |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """Two markdown tables: latency per (spin, placement, share of requests that hop), and
+    the CPU fit per (spin, placement)."""
+    lat = ["| spin-before-park-us | connection on | requests that hop | runs | local GET p50 "
+           "| remote GET p50 | hop: extra p50 | remote/local p50 | server CPU/request |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    cpu = ["| spin-before-park-us | connection on | runs | local GET CPU (fit) | hop: extra CPU (fit) "
+           "| hop CPU / local GET CPU |", "|---|---|---|---|---|---|"]
     for spin in spins:
-        groups = [("any shard", rows[spin])] + [
-            (f"shard {k} (core {k})", [r for r in rows[spin] if r["conn_shard"] == k]) for k in (0, 1)]
-        for label, group in groups:
-            if not group:
-                continue
-            s = summarise(group)
-            if "hop_cpu_us" in s:
-                cpu = (f"{s['local_cpu_us']:.2f} us | {s['hop_cpu_us']:.2f} us | "
-                       + ("" if s.get("hop_cpu_over_local") is None else f"{s['hop_cpu_over_local']:.2f}x"))
-            else:
-                cpu = "n/a | n/a (one remote fraction only) | "
-            lines.append(f"| {spin} | {label} | {s['runs']} | {s['local_p50_us']:.1f} us | "
-                         f"{s['hop_p50_us']:.1f} us | {s['remote_over_local_p50']:.2f}x | {cpu} |")
-    return "\n".join(lines)
+        for shard, group in placements(rows[spin]):
+            for frac in sorted({r["remote_frac"] for r in group}):
+                s = latency_summary([r for r in group if r["remote_frac"] == frac])
+                lat.append(f"| {spin} | shard {shard} (core {shard}) | {frac:.0%} | {s['runs']} | "
+                           f"{s['local_p50_us']:.1f} us | {s['remote_p50_us']:.1f} us | "
+                           f"{s['hop_p50_us']:.1f} us | {s['remote_over_local']:.2f}x | "
+                           f"{s['cpu_us_per_op']:.1f} us |")
+            c = cpu_summary(group) if group else None
+            if c:
+                rel = "" if c["hop_over_local"] is None else f"{c['hop_over_local']:.2f}x"
+                cpu.append(f"| {spin} | shard {shard} (core {shard}) | {c['runs']} | "
+                           f"{c['local_cpu_us']:.1f} us | {c['hop_cpu_us']:.1f} us | {rel} |")
+            elif group:
+                cpu.append(f"| {spin} | shard {shard} (core {shard}) | {len(group)} | n/a | "
+                           f"n/a (one hop share only) | |")
+    return "\n".join(lat) + "\n\n" + "\n".join(cpu)
 
 
 def main():
@@ -137,13 +153,23 @@ def main():
     ap.add_argument("--load-cores", default="1")
     ap.add_argument("--shardis", default=os.path.join(ROOT, "target/release/shardis-server"))
     ap.add_argument("--bench", default=os.path.join(ROOT, "target/release/shardis-bench"))
+    ap.add_argument("--out", help="directory for rows.json (default bench/results/<timestamp>-hop)")
+    ap.add_argument("--from-json", metavar="ROWS", help="only print the tables of a saved rows.json")
     opts = ap.parse_args()
+
+    if opts.from_json:
+        with open(opts.from_json) as f:
+            saved = json.load(f)
+        print(report([int(k) for k in saved], {int(k): v for k, v in saved.items()}))
+        return
 
     cores = parse_cores(opts.server_cores)
     assert key_shard("a", 2) != key_shard("b", 2)
     spins = [int(s) for s in opts.spin.split(",")]
     rows = {s: [] for s in spins}
-    tmp = tempfile.mkdtemp(prefix="shardis-hop-")
+    outdir = opts.out or os.path.join(ROOT, "bench", "results",
+                                   datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-hop")
+    os.makedirs(outdir, exist_ok=True)
     for rnd in range(opts.rounds):
         for spin in spins if rnd % 2 == 0 else spins[::-1]:
             cmd = [opts.shardis, "--port", "{port}", "--bind", "127.0.0.1", "--shards", "2",
@@ -153,7 +179,7 @@ def main():
                     for k in KEYS:
                         c.call("SET", k, "x" * 32)
                 for weights in ((9, 1), (1, 9)):
-                    row = run_one(server, opts, weights, os.path.join(tmp, "run.json"))
+                    row = run_one(server, opts, weights, os.path.join(outdir, "run.json"))
                     row["conn_shard"] = key_shard(row["local_key"], 2)
                     rows[spin].append(row)
                     print(f"round {rnd + 1} spin {spin:4} GET a:b {weights[0]}:{weights[1]}  "
@@ -163,9 +189,9 @@ def main():
                           f"{row['ops_per_sec']:,.0f} ops/s", file=sys.stderr)
 
     print(report(spins, rows))
-    with open(os.path.join(tmp, "rows.json"), "w") as f:
+    with open(os.path.join(outdir, "rows.json"), "w") as f:
         json.dump({str(k): v for k, v in rows.items()}, f, indent=1)
-    print(f"\nper-run data: {os.path.join(tmp, 'rows.json')}", file=sys.stderr)
+    print(f"\nper-run data: {os.path.join(outdir, 'rows.json')}", file=sys.stderr)
 
 
 if __name__ == "__main__":

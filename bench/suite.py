@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (  # noqa: E402
-    REDIS_CMDLINE, ROOT, Connection, RespError, Server, info, is_unknown_command, parse_cores,
+    REDIS_CMDLINE, ROOT, Connection, Server, info, is_unknown_command, parse_cores,
 )
 import svgplot  # noqa: E402
 import subscribers  # noqa: E402
@@ -134,6 +134,7 @@ class RunResult:
     load_cpu_pct: float | None = None
     errors: int = 0
     errors_by_kind: dict = field(default_factory=dict)
+    stalled_s: int = 0  # seconds with < 10% of the median throughput (see stalled_seconds)
     delivered_per_sec: float | None = None  # pub/sub: messages the subscribers received
     delivered_frac: float | None = None  # ... as a fraction of publishes x subscribers
     note: str = ""
@@ -174,13 +175,28 @@ def parse_bench_json(doc, exit_code=0):
     errors = int(t.get("errors", 0))
     kinds = dict(doc.get("errors_by_kind") or {})
     status = "ok" if exit_code == 0 and errors == 0 else "errors"
-    note = "" if status == "ok" else "errors: " + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items()))
+    notes = [] if status == "ok" else ["errors: " + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items()))]
+    stalls = stalled_seconds(run0.get("timeline", []))
+    if stalls:
+        notes.append(f"stalled {stalls} s")
+    note = "; ".join(notes)
     return RunResult(
         status=status, ops=int(t["ops"]), ops_per_sec=float(t["ops_per_sec"]), duration_s=duration,
         p50_ms=float(t["p50_ms"]), p99_ms=float(t["p99_ms"]), p999_ms=float(t["p999_ms"]),
-        load_cpu_pct=load_pct, errors=errors, errors_by_kind=kinds, note=note,
+        load_cpu_pct=load_pct, errors=errors, errors_by_kind=kinds, stalled_s=stalls, note=note,
         percentiles=[{"percentile": p["percentile"], "value_ms": p["value_ms"]}
                      for p in t.get("percentiles", [])])
+
+
+def stalled_seconds(timeline):
+    """Seconds of a run in which fewer than 10% of the run's median throughput came back: the
+    server (or the machine) stopped. The last interval is partial and not judged. On a shared
+    machine this flags runs to distrust; if it recurs on a quiet one, it is a bug."""
+    rates = [t["ops_per_sec"] for t in timeline[:-1]]
+    if len(rates) < 2:
+        return 0
+    floor = 0.1 * statistics.median(rates)
+    return sum(1 for r in rates if r < floor)
 
 
 def add_server_cpu(result, cpu_s, server_cores):
@@ -219,7 +235,9 @@ def summarise(runs):
     med = {f: _median([getattr(r, f) for r in ok])
            for f in ("ops_per_sec", "p50_ms", "p99_ms", "p999_ms", "cpu_us_per_op",
                      "server_cpu_pct", "load_cpu_pct", "delivered_per_sec", "delivered_frac")}
-    note = "" if len(ok) == len(runs) else f"{len(ok)}/{len(runs)} rounds ok"
+    notes = [] if len(ok) == len(runs) else [f"{len(ok)}/{len(runs)} rounds ok"]
+    notes += [f"round {i + 1}: {r.note}" for i, r in enumerate(runs) if r.note]
+    note = "; ".join(notes)
     return Summary(status="ok", rounds_ok=len(ok), rounds=len(runs), note=note, **med)
 
 
@@ -230,10 +248,15 @@ def ratio(a, b):
     return a / b
 
 
-def paired_ratios(subject_runs, ref_runs):
-    """ops/s ratios of the runs of the same round (both ok): the spread a noisy machine gives."""
-    return [s.ops_per_sec / r.ops_per_sec for s, r in zip(subject_runs, ref_runs)
-            if s.status == "ok" and r.status == "ok" and r.ops_per_sec > 0]
+def paired_ratios(subject_runs, ref_runs, metric="ops_per_sec"):
+    """Ratios of `metric` between the runs of the same round (both ok): the spread a noisy
+    machine gives."""
+    out = []
+    for s, r in zip(subject_runs, ref_runs):
+        a, b = getattr(s, metric), getattr(r, metric)
+        if s.status == "ok" and r.status == "ok" and a is not None and b:
+            out.append(a / b)
+    return out
 
 
 def fmt_ops(v):
@@ -304,8 +327,9 @@ def full_table(workloads, servers, summaries, subject=SUBJECT):
 def ratio_table(workloads, servers, summaries, runs, subject=SUBJECT):
     """Markdown: the ratios only, one row per (workload, reference server), with the per-round
     throughput ratios so the reader sees how far one trial can be trusted."""
-    lines = ["| workload | vs | ops/s | p50 | p99 | p99.9 | CPU/op | ops/s ratio per round |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| workload | vs | ops/s | p50 | p99 | p99.9 | CPU/op | ops/s ratio per round "
+             "| CPU/op ratio per round |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for w in workloads:
         for ref in servers:
             if ref == subject or subject not in servers:
@@ -313,15 +337,16 @@ def ratio_table(workloads, servers, summaries, runs, subject=SUBJECT):
             a, b = summaries[(w.name, subject)], summaries[(w.name, ref)]
             if a.status != "ok" or b.status != "ok":
                 why = f"{subject}: {a.status}" if a.status != "ok" else f"{ref}: {b.status}"
-                lines.append(f"| {w.name} | {ref} | {why} | | | | | |")
+                lines.append(f"| {w.name} | {ref} | {why} | | | | | | |")
                 continue
-            per_round = ", ".join(f"{x:.2f}" for x in paired_ratios(runs[(w.name, subject)],
-                                                                     runs[(w.name, ref)]))
+            pair = (runs[(w.name, subject)], runs[(w.name, ref)])
+            per_round = ", ".join(f"{x:.2f}" for x in paired_ratios(*pair))
+            cpu_round = ", ".join(f"{x:.2f}" for x in paired_ratios(*pair, metric="cpu_us_per_op"))
             lines.append(
                 f"| {w.name} | {ref} | {fmt_x(ratio(a.ops_per_sec, b.ops_per_sec))} | "
                 f"{fmt_x(ratio(a.p50_ms, b.p50_ms))} | {fmt_x(ratio(a.p99_ms, b.p99_ms))} | "
                 f"{fmt_x(ratio(a.p999_ms, b.p999_ms))} | "
-                f"{fmt_x(ratio(a.cpu_us_per_op, b.cpu_us_per_op))} | {per_round} |")
+                f"{fmt_x(ratio(a.cpu_us_per_op, b.cpu_us_per_op))} | {per_round} | {cpu_round} |")
     return "\n".join(lines)
 
 
@@ -443,6 +468,8 @@ class Suite:
         argv = self.bench_argv(server.port, workload.clients, workload.pipeline,
                                list(workload.args) + ["--test-time", str(self.opts.duration),
                                                       "--json-out", json_path])
+        if os.path.exists(json_path):  # never read a stale result (--out reused)
+            os.remove(json_path)
         cpu0 = server.cpu_seconds()
         proc = subprocess.run(argv, capture_output=True, text=True,
                               timeout=self.opts.duration + 120)
@@ -477,9 +504,9 @@ class Suite:
             return result
         add_server_cpu(result, cpu1 - cpu0, len(self.server_cores))
         add_delivery(result, report.get("messages", 0), workload.subscribers)
-        if report.get("closed"):
-            result.note = (result.note + "; " if result.note else "") + \
-                f"server closed {report['closed']} subscriber(s)"
+        problems = [f"server closed {report['closed']} subscriber(s)" if report.get("closed") else "",
+                    f"{report['misaligned']} stray bytes" if report.get("misaligned") else ""]
+        result.note = "; ".join(p for p in [result.note] + problems if p)
         return result
 
     def run_workload(self, server, workload, json_path):
@@ -588,25 +615,27 @@ def git_version():
         return "?"
 
 
-def write_report(suite, memory, started, load_before):
+def write_report(suite, memory, started, load_before, tree):
     names = list(suite.servers)
     summaries = {k: summarise(v) for k, v in suite.runs.items()}
     full = full_table(suite.workloads, names, summaries)
     ratios = ratio_table(suite.workloads, names, summaries, suite.runs)
     mem = memory_table(memory) if memory else "(memory test skipped)"
     o = suite.opts
-    header = (f"Shardis suite, {started:%Y-%m-%d %H:%M}, tree {git_version()}: {o.rounds} round(s) x "
+    built = datetime.datetime.fromtimestamp(os.path.getmtime(o.shardis))
+    header = (f"Shardis suite, {started:%Y-%m-%d %H:%M}, source tree {tree} (shardis-server built "
+              f"{built:%Y-%m-%d %H:%M}): {o.rounds} round(s) x "
               f"{o.duration} s per run, servers on cores {o.server_cores}, load on cores "
               f"{o.load_cores}, {os.cpu_count()} CPUs, load average {load_before:.2f} before and "
               f"{os.getloadavg()[0]:.2f} after.\n"
-              + "\n".join(f"- {n}: `{c if isinstance(c, str) else shlex.join(c)}`"
+              + "\n".join(f"- {n}: `{c if isinstance(c, str) else ' '.join(c)}`"
                           for n, c in suite.servers.items()))
     text = (f"{header}\n\n## All results (medians)\n\n{full}\n\n## Ratios\n\n{ratios}\n\n"
             f"## Memory\n\n{mem}\n")
     with open(os.path.join(suite.outdir, "summary.md"), "w") as f:
         f.write(text)
     doc = {"started": started.isoformat(), "options": vars(o),
-           "servers": {n: c if isinstance(c, str) else shlex.join(c) for n, c in suite.servers.items()},
+           "servers": {n: c if isinstance(c, str) else " ".join(c) for n, c in suite.servers.items()},
            "workloads": [dataclasses.asdict(w) for w in suite.workloads],
            "runs": {f"{w}|{s}": [dataclasses.asdict(r) for r in v] for (w, s), v in suite.runs.items()},
            "summaries": {f"{w}|{s}": dataclasses.asdict(v) for (w, s), v in summaries.items()},
@@ -694,7 +723,7 @@ def main(argv=None):
     print(f"{len(workloads)} workloads x {len(servers)} servers x {opts.rounds} rounds, about "
           f"{estimate / 60:.0f} min (+ memory); results in {outdir}", file=sys.stderr)
 
-    load_before = os.getloadavg()[0]
+    load_before, tree = os.getloadavg()[0], git_version()
     suite.run_rounds()
     memory = {}
     if not opts.no_memory:
@@ -703,7 +732,7 @@ def main(argv=None):
             m = memory[name]
             print(f"memory {name:10} {fmt_us(m.get('used_per_key'))} B/key used_memory, "
                   f"{fmt_us(m.get('rss_per_key'))} B/key RSS {m.get('note', '')}", file=sys.stderr)
-    print(write_report(suite, memory, started, load_before))
+    print(write_report(suite, memory, started, load_before, tree))
     charts = write_charts(suite)
     if opts.copy_charts:
         os.makedirs(opts.copy_charts, exist_ok=True)

@@ -69,7 +69,17 @@ def test_summarise_takes_medians_of_ok_runs():
     s = suite.summarise([ok(100, cpu=3), ok(300, cpu=1), RunResult(status="failed", note="x"), ok(200, cpu=2)])
     assert s.status == "ok"
     assert s.ops_per_sec == 200 and s.cpu_us_per_op == 2
-    assert s.note == "3/4 rounds ok"
+    assert s.note == "3/4 rounds ok; round 3: x"
+
+
+def test_stalled_seconds():
+    tl = [{"ops_per_sec": v} for v in (500, 600, 0, 550, 40, 300)]
+    assert suite.stalled_seconds(tl) == 2  # 0 and 40 < 10% of 500; the last (partial) not judged
+    assert suite.stalled_seconds(tl[:2]) == 0
+    doc = bench_doc()
+    doc["runs"][0]["timeline"] = tl
+    r = suite.parse_bench_json(doc)
+    assert r.status == "ok" and r.stalled_s == 2 and r.note == "stalled 2 s"
 
 
 def test_summarise_unsupported_wins_over_other_failures():
@@ -86,6 +96,7 @@ def test_ratio_and_paired_ratios():
     a = [ok(150), RunResult(status="failed"), ok(300)]
     b = [ok(100), ok(100), ok(200)]
     assert suite.paired_ratios(a, b) == [1.5, 1.5]
+    assert suite.paired_ratios(a, b, metric="cpu_us_per_op") == [1.0, 1.0]
 
 
 def summaries_for(runs):
@@ -102,7 +113,7 @@ def test_full_and_ratio_tables():
     assert "| | **shardis/redis** | **1.50x** | 0.80x | 1.00x | 1.00x | 0.50x | | | |" in full
     assert "| hset | shardis | unsupported |" in full
     ratios = suite.ratio_table(w, ["shardis", "redis"], sums, runs)
-    assert "| get | redis | 1.50x | 0.80x | 1.00x | 1.00x | 0.50x | 1.50 |" in ratios
+    assert "| get | redis | 1.50x | 0.80x | 1.00x | 1.00x | 0.50x | 1.50 | 0.50 |" in ratios
     assert "| hset | redis | shardis: unsupported |" in ratios
     # Every markdown row has the header's column count.
     for table in (full, ratios):
@@ -287,3 +298,14 @@ def test_hop_classify():
     assert row["local_key"] == "b"
     assert row["remote_frac"] == pytest.approx(0.9)
     assert math.isclose(row["remote_p50_ms"], 0.05)
+
+
+def test_hop_report_groups_by_placement_and_share():
+    def row(shard, frac, local, remote, cpu):
+        return {"conn_shard": shard, "remote_frac": frac, "local_p50_ms": local,
+                "remote_p50_ms": remote, "cpu_us_per_op": cpu, "ops_per_sec": 1000.0}
+    rows = {0: [row(0, 0.1, 0.03, 0.09, 12.0), row(0, 0.9, 0.03, 0.06, 28.0), row(1, 0.9, 0.02, 0.05, 30.0)]}
+    text = hop.report([0], rows)
+    assert "| 0 | shard 0 (core 0) | 10% | 1 | 30.0 us | 90.0 us | 60.0 us | 3.00x | 12.0 us |" in text
+    assert "| 0 | shard 0 (core 0) | 2 | 10.0 us | 20.0 us | 2.00x |" in text
+    assert "| 0 | shard 1 (core 1) | 1 | n/a | n/a (one hop share only) | |" in text

@@ -12,3 +12,6 @@ cargo test --workspace
 
 echo "== client tools and Python acceptance tests against shardis-server"
 bash scripts/acceptance.sh
+
+echo "== benchmark suite's own unit tests (no servers)"
+python3 -m pytest -q bench/test_suite.py

@@ -17,6 +17,7 @@
 //! (`dir`, `include`) are resolved against it, which is what Redis' chdir amounts to.
 
 use shard::glob::glob_match;
+use shard::num::parse_i64;
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -943,30 +944,6 @@ fn split_spaces(v: &[u8]) -> Vec<&[u8]> {
         Vec::new()
     } else {
         v.split(|&b| b == b' ').collect()
-    }
-}
-
-/// Redis' string2ll: optional `-`, digits without leading zeros ("0" alone is fine), no
-/// spaces, no `+`, no overflow.
-fn parse_i64(s: &[u8]) -> Option<i64> {
-    let (neg, digits) = match s.strip_prefix(b"-") {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    if s == b"0" {
-        return Some(0);
-    }
-    if digits.first().is_none_or(|&d| !(b'1'..=b'9').contains(&d)) {
-        return None;
-    }
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let magnitude = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
-    if neg {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
     }
 }
 

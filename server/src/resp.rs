@@ -45,6 +45,7 @@
 //! ```
 
 use bytes::{Buf, Bytes, BytesMut};
+use shard::num::parse_i64;
 use shard::Cmd;
 use smallvec::SmallVec;
 use std::fmt;
@@ -232,7 +233,7 @@ fn parse_multibulk(
         if cr + 2 > buf.len() {
             return Ok(Parsed::Incomplete);
         }
-        let count = match string2ll(&buf[1..cr]) {
+        let count = match parse_i64(&buf[1..cr]) {
             Some(n) if n <= 0 || n as u64 <= limits.max_multibulk_len as u64 => n,
             _ => {
                 return Err(ProtocolError::new(
@@ -274,7 +275,7 @@ fn parse_multibulk(
                 if buf[start] != b'$' {
                     return Err(expected_dollar(buf[start]));
                 }
-                let len = match string2ll(&buf[start + 1..cr]) {
+                let len = match parse_i64(&buf[start + 1..cr]) {
                     Some(n) if n >= 0 && n as u64 <= limits.max_bulk_len as u64 => n as u64,
                     _ => return Err(ProtocolError::new("Protocol error: invalid bulk length")),
                 };
@@ -480,38 +481,6 @@ fn hex(b: u8) -> u8 {
         b'0'..=b'9' => b - b'0',
         b'a'..=b'f' => b - b'a' + 10,
         _ => b - b'A' + 10,
-    }
-}
-
-/// Redis' `string2ll`: strict decimal, no sign but '-', no leading zeros, no spaces,
-/// fewer than 21 bytes, within `i64`.
-fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        // -(2^63) is the one value whose magnitude is not an i64.
-        0i64.checked_sub_unsigned(v)
-    } else {
-        i64::try_from(v).ok()
     }
 }
 
@@ -1069,7 +1038,7 @@ mod tests {
             ("1a", None),
             ("000000000000000000001", None),
         ] {
-            assert_eq!(string2ll(s.as_bytes()), v, "{s:?}");
+            assert_eq!(parse_i64(s.as_bytes()), v, "{s:?}");
         }
     }
 

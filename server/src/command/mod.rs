@@ -241,7 +241,10 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(std::str::from_utf8(lower).ok()?)
 }
 
-/// The argument positions of the keys of `cmd` by (first, last, step).
+/// The argument positions of the keys of `cmd` by (first, last, step): the routing hot path,
+/// allocation-free. It equals `meta::key_positions` (the full key-spec walk, used by COMMAND
+/// GETKEYS) for every command without movable keys; a test holds the two together, and a
+/// command with movable keys (ZUNIONSTORE, EVAL...) must route with the key specs instead.
 pub fn key_positions(spec: &CommandSpec, argc: usize) -> impl Iterator<Item = usize> {
     let first = spec.first_key.max(0) as usize;
     let last = if spec.last_key < 0 {
@@ -274,6 +277,29 @@ mod tests {
         assert!(lookup(b"GeT").is_some());
         assert!(lookup(b"nope").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn range_keys_agree_with_key_specs() {
+        for (name, _) in routes() {
+            let spec = meta::lookup(name.as_bytes()).unwrap();
+            assert_eq!(
+                spec.flags & meta::flag::MOVABLE_KEYS,
+                0,
+                "{name} needs key-spec routing"
+            );
+            for argc in 1..9 {
+                let args: Vec<Vec<u8>> = (0..argc).map(|i| format!("a{i}").into_bytes()).collect();
+                let mut args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                args[0] = name.as_bytes();
+                if !meta::arity_ok(spec.arity, argc) || !spec.subcommands.is_empty() {
+                    continue;
+                }
+                let by_spec = meta::key_positions(spec, &args).unwrap_or_default();
+                let by_range: Vec<usize> = key_positions(spec, argc).collect();
+                assert_eq!(by_range, by_spec, "{name} with {argc} arguments");
+            }
+        }
     }
 
     #[test]

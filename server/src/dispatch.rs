@@ -253,24 +253,32 @@ async fn flush(local: &Rc<Local>, sess: &Session, run: &mut Run, out: &mut Vec<u
     // collect.
     let n = run.by_shard.len();
     let mut results: Vec<(Vec<u8>, Vec<usize>)> = Vec::with_capacity(n);
-    let mut pending = Vec::with_capacity(n);
-    for s in 0..n {
-        let jobs = std::mem::take(&mut run.by_shard[s]);
-        if jobs.is_empty() || s == local.id {
-            pending.push(Err(jobs));
-        } else {
-            pending.push(Ok(send_jobs(local, s, jobs, sess.resp3)));
-        }
+    enum Group {
+        None,
+        Here(Vec<Job>),
+        Sent(oneshot::Receiver<GroupResult>),
     }
-    for (s, p) in pending.into_iter().enumerate() {
+    let groups: Vec<Group> = (0..n)
+        .map(|s| {
+            let jobs = std::mem::take(&mut run.by_shard[s]);
+            if jobs.is_empty() {
+                Group::None
+            } else if s == local.id {
+                Group::Here(jobs)
+            } else {
+                Group::Sent(send_jobs(local, s, jobs, sess.resp3))
+            }
+        })
+        .collect();
+    for (s, group) in groups.into_iter().enumerate() {
         let mut buf = Vec::new();
         let mut ends = Vec::new();
-        match p {
-            Err(jobs) if !jobs.is_empty() => {
+        match group {
+            Group::None => {}
+            Group::Here(jobs) => {
                 exec_on(local, s, jobs, sess.resp3, &mut buf, &mut ends).await;
             }
-            Err(_) => {}
-            Ok(rx) => {
+            Group::Sent(rx) => {
                 let r = rx.await.expect("shard mailbox dropped a job");
                 finish_remote(local, s, r, sess.resp3, &mut buf, &mut ends).await;
             }

@@ -122,6 +122,9 @@ pub struct Config {
     pub hz: u32,
     /// `pidfile`: empty = none.
     pub pidfile: String,
+    /// The collection encoding thresholds (`hash-max-listpack-entries`...), pushed to every
+    /// shard when changed.
+    pub limits: shard::limits::Limits,
 }
 
 impl Default for Config {
@@ -148,6 +151,7 @@ impl Default for Config {
             enable_protected_configs: Access::No,
             hz: 10,
             pidfile: String::new(),
+            limits: shard::limits::Limits::default(),
         }
     }
 }
@@ -216,6 +220,116 @@ struct Param {
 
 /// Every parameter Shardis understands, with Redis 7.2's bounds, defaults and flags.
 static PARAMS: &[Param] = &[
+    Param {
+        name: "hash-max-listpack-entries",
+        aliases: &["hash-max-ziplist-entries"],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.limits.hash_max_listpack_entries as i64,
+            set: |c, v| c.limits.hash_max_listpack_entries = v as usize,
+        },
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        aliases: &["hash-max-ziplist-value"],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.limits.hash_max_listpack_value as u64,
+            set: |c, v| c.limits.hash_max_listpack_value = v as usize,
+        },
+    },
+    Param {
+        name: "set-max-intset-entries",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.limits.set_max_intset_entries as i64,
+            set: |c, v| c.limits.set_max_intset_entries = v as usize,
+        },
+    },
+    Param {
+        name: "set-max-listpack-entries",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.limits.set_max_listpack_entries as i64,
+            set: |c, v| c.limits.set_max_listpack_entries = v as usize,
+        },
+    },
+    Param {
+        name: "set-max-listpack-value",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.limits.set_max_listpack_value as u64,
+            set: |c, v| c.limits.set_max_listpack_value = v as usize,
+        },
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        aliases: &["zset-max-ziplist-entries"],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.limits.zset_max_listpack_entries as i64,
+            set: |c, v| c.limits.zset_max_listpack_entries = v as usize,
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        aliases: &["zset-max-ziplist-value"],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.limits.zset_max_listpack_value as u64,
+            set: |c, v| c.limits.zset_max_listpack_value = v as usize,
+        },
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.limits.hll_sparse_max_bytes as u64,
+            set: |c, v| c.limits.hll_sparse_max_bytes = v as usize,
+        },
+    },
+    Param {
+        name: "list-max-listpack-size",
+        aliases: &["list-max-ziplist-size"],
+        flags: 0,
+        kind: Kind::Int {
+            min: i32::MIN as i64,
+            max: i32::MAX as i64,
+            get: |c| c.limits.list_max_listpack_size,
+            set: |c, v| c.limits.list_max_listpack_size = v,
+        },
+    },
+    Param {
+        name: "list-compress-depth",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            get: |c| c.limits.list_compress_depth as i64,
+            set: |c, v| c.limits.list_compress_depth = v as usize,
+        },
+    },
     Param {
         name: "port",
         aliases: &[],
@@ -1512,8 +1626,14 @@ mod tests {
             c.get(&pats).into_iter().map(|(n, _)| n).collect::<Vec<_>>()
         };
         let all = names(&["*"]);
-        assert_eq!(all.len(), PARAMS.len());
-        assert_eq!(names(&["*max*"]), ["maxclients", "proto-max-bulk-len"]);
+        let aliases: usize = PARAMS.iter().map(|p| p.aliases.len()).sum();
+        assert_eq!(
+            all.len(),
+            PARAMS.len() + aliases,
+            "globs list aliases too, as Redis"
+        );
+        assert_eq!(names(&["max*s"]), ["maxclients"]);
+        assert_eq!(names(&["proto-max*"]), ["proto-max-bulk-len"]);
         assert_eq!(names(&["PO*"]), ["port"]);
         assert_eq!(
             names(&["p*"]),
@@ -1531,7 +1651,7 @@ mod tests {
         );
         assert_eq!(
             names(&["port", "hz", "port", "*"]).len(),
-            PARAMS.len(),
+            PARAMS.len() + aliases,
             "no duplicates"
         );
         assert_eq!(

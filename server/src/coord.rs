@@ -299,6 +299,12 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
     match kind {
         // These lock keys in different modes or databases: they plan their own locks.
         Multi::Copy => return copy(local, &cmd, db, out).await,
+        Multi::Gather => {
+            let (Route::Multi(_, handler) | Route::Blocking(handler)) = job.command.route else {
+                unreachable!("gathered commands have a Multi or Blocking route")
+            };
+            return gather(local, &cmd, db, job.spec, handler, out).await;
+        }
         Multi::Bitop => return bitop(local, &cmd, db, out).await,
         _ => {}
     }
@@ -363,7 +369,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             tx.lock(local).await;
             lcs(local, tx, &cmd, db, out).await
         }
-        Multi::Copy | Multi::Bitop => unreachable!("planned above"),
+        Multi::Copy | Multi::Bitop | Multi::Gather => unreachable!("planned above"),
         Multi::Count => {
             let c = cmd.clone();
             let parts = tx
@@ -601,4 +607,95 @@ async fn bitop(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
         .await;
     tx.release(local).await;
     out.raw(&reply);
+}
+
+/// Any multi-key command whose keys span shards, run by its own single-shard handler.
+///
+/// Every key is locked (exclusive when the key specs say the command may write it), copied
+/// into a scratch database here, the handler runs there exactly as it would on one shard, and
+/// if it changed anything the keys it may write are written back to their shards (replaced,
+/// or deleted when the handler left them absent) before the locks go. Atomic like every
+/// coordinated command; the price is copying the values involved, so a command on large
+/// collections spread over shards costs a copy of them (keys with a common hash tag avoid it).
+async fn gather(
+    local: &Rc<Local>,
+    cmd: &Cmd,
+    db: usize,
+    spec: &'static crate::command::meta::CommandSpec,
+    handler: Handler,
+    out: &mut Reply,
+) {
+    use crate::command::meta::{self, key_flag};
+    let args: Vec<&[u8]> = cmd.args().collect();
+    let found = meta::key_positions_with_flags(spec, &args).unwrap_or_default();
+    let mut tx = Tx::default();
+    let mut written: Vec<Bytes> = Vec::new();
+    for &(pos, flags) in &found {
+        let writes = flags & (key_flag::RW | key_flag::OW | key_flag::RM) != 0;
+        let mode = if writes {
+            Mode::Exclusive
+        } else {
+            Mode::Shared
+        };
+        tx.add(local, db, mode, cmd, pos);
+        let key = cmd.arg_bytes(pos);
+        if writes && !written.contains(&key) {
+            written.push(key);
+        }
+    }
+    tx.lock(local).await;
+
+    let mut scratch = {
+        let mut home = local.shard.borrow_mut();
+        let mut s = shard::Shard::new(local.id, 1);
+        s.limits = home.limits;
+        s.max_string_len = home.max_string_len;
+        s.rng = shard::rng::Rng::new(home.rng.next_u64());
+        s
+    };
+    for p in &tx.parts {
+        let keys = p.keys.clone();
+        let entries = tx
+            .on(local, p.shard, move |l| {
+                let now = unix_ms();
+                let mut shard = l.shard.borrow_mut();
+                keys.into_iter()
+                    .filter_map(|k| keys::clone_entry(&mut shard.dbs[db], &k, now).map(|e| (k, e)))
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        for (k, e) in entries {
+            scratch.dbs[0].insert_entry(&k, e);
+        }
+    }
+
+    let mut reply = Reply::new(out.resp3);
+    handler(&mut scratch.ctx(0, unix_ms(), &mut reply), cmd);
+    if reply.buf.is_empty() {
+        crate::command::timeout_reply(spec.name, &mut reply);
+    }
+    if scratch.dirty > 0 {
+        let mut dirty = scratch.dirty;
+        for key in written {
+            let entry = scratch.dbs[0].remove(&key);
+            let changes = std::mem::take(&mut dirty);
+            tx.on(local, local.shard_of(&key), move |l| {
+                let mut shard = l.shard.borrow_mut();
+                shard.dirty += changes;
+                let db = &mut shard.dbs[db];
+                match entry {
+                    Some(e) => {
+                        keys::put_entry(db, &key, e, true, unix_ms());
+                    }
+                    None => {
+                        db.remove(&key);
+                    }
+                }
+            })
+            .await;
+        }
+    }
+    tx.release(local).await;
+    out.errors += reply.errors;
+    out.raw(&reply.buf);
 }

@@ -177,6 +177,10 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
             Some(shard) => Plan::Shard(shard, job),
             None => Plan::Multi(kind, job),
         },
+        Route::Blocking(_) => match job.single_shard(local) {
+            Some(shard) => Plan::Shard(shard, job),
+            None => Plan::Multi(command::Multi::Gather, job),
+        },
         Route::Server(which) => Plan::Server(which, job.cmd, spec),
     }
 }
@@ -207,8 +211,8 @@ fn unknown_command(cmd: &Cmd) -> Vec<u8> {
 }
 
 impl Job {
-    pub fn key_positions(&self) -> impl Iterator<Item = usize> {
-        command::key_positions(self.spec, self.cmd.len())
+    pub fn key_positions(&self) -> command::KeyPositions {
+        command::command_keys(self.spec, &self.cmd)
     }
 
     /// The shard all keys live on, if they share one.
@@ -392,6 +396,13 @@ pub fn run_jobs(
             catch_unwind(AssertUnwindSafe(|| match job.command.route {
                 Route::Keyed(h) | Route::Multi(_, h) => {
                     h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
+                }
+                Route::Blocking(h) => {
+                    let before = reply.buf.len();
+                    h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd);
+                    if reply.buf.len() == before {
+                        command::timeout_reply(job.spec.name, &mut reply);
+                    }
                 }
                 Route::Shard(h) | Route::MultiShard(_, h) => {
                     h(&mut shard, job.db, &job.cmd, now, &mut reply)

@@ -83,12 +83,13 @@ pub struct Local {
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let (databases, max_string_len) = {
+        let (databases, max_string_len, limits) = {
             let c = shared.config();
-            (c.databases, c.proto_max_bulk_len)
+            (c.databases, c.proto_max_bulk_len, c.limits)
         };
         let mut shard = Shard::new(id, databases);
         shard.max_string_len = max_string_len;
+        shard.limits = limits;
         Local {
             id,
             mesh,

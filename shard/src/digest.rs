@@ -9,9 +9,7 @@ pub type Digest = [u8; 20];
 
 fn value_bytes(v: &Value, h: &mut sha1_smol::Sha1) {
     h.update(v.type_name().as_bytes());
-    match v {
-        Value::Str(s) => h.update(&s.as_bytes()),
-    }
+    v.digest(h);
 }
 
 fn entry_digest(key: &[u8], value: &Value, expire_at: u64) -> Digest {

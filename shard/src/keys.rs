@@ -911,6 +911,7 @@ mod tests {
             .peek(key.as_bytes(), NOW)
             .map(|e| match &e.value {
                 Value::Str(s) => String::from_utf8(s.as_bytes().into_owned()).unwrap(),
+                other => format!("<{}>", other.type_name()),
             })
     }
 

@@ -2,6 +2,7 @@
 
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::limits::Limits;
 use crate::reply::Reply;
 use crate::rng::Rng;
 
@@ -19,6 +20,8 @@ pub struct Shard {
     /// `proto-max-bulk-len`: the largest string a command may build (APPEND, SETRANGE,
     /// SETBIT, BITFIELD), as in Redis.
     pub max_string_len: u64,
+    /// The collection encoding thresholds (`hash-max-listpack-entries`...).
+    pub limits: Limits,
 }
 
 impl Shard {
@@ -30,6 +33,7 @@ impl Shard {
             dirty: 0,
             active_expire: true,
             max_string_len: crate::string::PROTO_MAX_BULK_LEN,
+            limits: Limits::default(),
         }
     }
 
@@ -43,6 +47,7 @@ impl Shard {
             dirty: &mut self.dirty,
             rng: &mut self.rng,
             max_string_len: self.max_string_len,
+            limits: &self.limits,
         }
     }
 
@@ -63,6 +68,8 @@ pub struct Ctx<'a> {
     pub rng: &'a mut Rng,
     /// `proto-max-bulk-len` (see [`Shard::max_string_len`]).
     pub max_string_len: u64,
+    /// The collection encoding thresholds.
+    pub limits: &'a Limits,
 }
 
 impl Ctx<'_> {

@@ -156,9 +156,7 @@ pub fn reply_str(out: &mut Reply, s: &StrValue) {
 // Lookups and small shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The key holds a value of another type (the caller replies `WRONGTYPE`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WrongType;
+pub use crate::value::WrongType;
 
 /// An error reply: almost always a constant, sometimes naming the command.
 pub type ErrReply = Cow<'static, str>;
@@ -166,7 +164,6 @@ pub type ErrReply = Cow<'static, str>;
 fn as_str(v: &Value) -> Result<&StrValue, WrongType> {
     match v {
         Value::Str(s) => Ok(s),
-        #[allow(unreachable_patterns)]
         _ => Err(WrongType),
     }
 }
@@ -174,7 +171,6 @@ fn as_str(v: &Value) -> Result<&StrValue, WrongType> {
 fn as_str_mut(v: &mut Value) -> Result<&mut StrValue, WrongType> {
     match v {
         Value::Str(s) => Ok(s),
-        #[allow(unreachable_patterns)]
         _ => Err(WrongType),
     }
 }
@@ -1849,6 +1845,7 @@ pub(crate) mod testkit {
         let e = shard.dbs[0].peek(key.as_bytes(), NOW).expect("key exists");
         match &e.value {
             crate::value::Value::Str(s) => s.as_bytes().into_owned(),
+            other => panic!("{key} holds a {}", other.type_name()),
         }
     }
 

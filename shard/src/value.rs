@@ -1,13 +1,27 @@
 //! The values a key can hold.
 //!
 //! Every type lives in its own family module; this enum is the one place that knows them all
-//! (for TYPE, OBJECT ENCODING, WRONGTYPE checks and memory accounting). Values are plain data
-//! (`Send`): a cross-shard RENAME or COPY moves them between shards.
+//! (for TYPE, OBJECT ENCODING, WRONGTYPE checks, DEBUG DIGEST and memory accounting). Values
+//! are plain data (`Send`): a cross-shard RENAME, COPY or multi-key command moves them between
+//! shards.
+//!
+//! Each collection type provides the same small surface used here: `encoding()` (Redis'
+//! OBJECT ENCODING name), `heap_size()`, `digest(&mut Sha1)` (order-independent for
+//! unordered types) and `Clone`.
 
+use crate::hash::HashValue;
+use crate::list::ListValue;
+use crate::set::SetValue;
 use crate::string::StrValue;
+use crate::zset::ZSetValue;
 
+#[derive(Clone)]
 pub enum Value {
     Str(StrValue),
+    List(ListValue),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -15,6 +29,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -22,6 +40,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
@@ -29,13 +51,51 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(v) => v.heap_size(),
+            Value::Hash(v) => v.heap_size(),
+            Value::Set(v) => v.heap_size(),
+            Value::ZSet(v) => v.heap_size(),
         }
     }
 
     /// A deep copy (COPY).
     pub fn duplicate(&self) -> Value {
+        self.clone()
+    }
+
+    /// Feeds the value's contents to a DEBUG DIGEST hash.
+    pub fn digest(&self, h: &mut sha1_smol::Sha1) {
         match self {
-            Value::Str(s) => Value::Str(s.clone()),
+            Value::Str(s) => h.update(&s.as_bytes()),
+            Value::List(v) => v.digest(h),
+            Value::Hash(v) => v.digest(h),
+            Value::Set(v) => v.digest(h),
+            Value::ZSet(v) => v.digest(h),
         }
+    }
+}
+
+/// The key holds a value of another type (the caller replies `WRONGTYPE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WrongType;
+
+/// Mixes unordered items into a digest: the XOR of each item's SHA-1, so the order a hash or
+/// set happens to store its items in does not matter (as Redis' DEBUG DIGEST does).
+#[derive(Default)]
+pub struct UnorderedDigest([u8; 20]);
+
+impl UnorderedDigest {
+    pub fn add(&mut self, parts: &[&[u8]]) {
+        let mut h = sha1_smol::Sha1::new();
+        for p in parts {
+            h.update(&(p.len() as u64).to_le_bytes());
+            h.update(p);
+        }
+        let d = h.digest().bytes();
+        self.0.iter_mut().zip(d).for_each(|(a, b)| *a ^= b);
+    }
+
+    pub fn finish(self, h: &mut sha1_smol::Sha1) {
+        h.update(&self.0);
     }
 }

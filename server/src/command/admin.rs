@@ -381,6 +381,17 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             .call_all(move |l| l.shard.borrow_mut().max_string_len = max)
             .await;
     }
+    let encoding = |n: &&str| {
+        ["-listpack-", "-intset-", "list-compress-", "hll-sparse-"]
+            .iter()
+            .any(|p| n.contains(p))
+    };
+    if names.iter().any(encoding) {
+        let limits = local.shared.config().limits;
+        local
+            .call_all(move |l| l.shard.borrow_mut().limits = limits)
+            .await;
+    }
 }
 
 pub fn command(cmd: &Cmd, out: &mut Reply) {

@@ -22,23 +22,6 @@ pub async fn keys(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
     }
 }
 
-/// Parses a cursor as Redis does: C's strtoul (a sign, leading zeros, a negative number
-/// wraps, an empty string is 0) but no leading space and nothing after the digits.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = std::str::from_utf8(arg).ok()?;
-    let (neg, digits) = match s.as_bytes().first() {
-        None => return Some(0),
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let v: u64 = digits.parse().ok()?;
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// The low bits of a SCAN cursor name the shard. A shard's table cursor always has its low
 /// 10 bits clear (its steps are aligned to at least 2^10, see `shard::dash`), so the two
 /// share one u64 without losing anything.
@@ -50,8 +33,8 @@ const SHARD_MASK: u64 = 0xff;
 /// shard's table cursor. Each shard's walk keeps Redis' guarantee (a key present for the whole
 /// scan is returned at least once), so the concatenation does too.
 pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
-    let Some(cursor) = parse_cursor(&cmd[1]) else {
-        return out.error("ERR invalid cursor");
+    let Some(cursor) = shard::scan::parse_cursor(&cmd[1]) else {
+        return out.error(shard::scan::ERR_INVALID_CURSOR);
     };
     let opts = match keys::parse_scan_opts(cmd, 2) {
         Ok(o) => o,
@@ -140,20 +123,4 @@ pub async fn randomkey(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
         }
     }
     out.null();
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        assert_eq!(super::parse_cursor(b"0"), Some(0));
-        assert_eq!(super::parse_cursor(b"007"), Some(7));
-        assert_eq!(super::parse_cursor(b"+5"), Some(5));
-        assert_eq!(super::parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(super::parse_cursor(b"x"), None);
-        assert_eq!(super::parse_cursor(b""), Some(0));
-        assert_eq!(super::parse_cursor(b" 5"), None);
-        assert_eq!(super::parse_cursor(b"1x"), None);
-        assert_eq!(super::parse_cursor(b"99999999999999999999999"), None);
-    }
 }

@@ -3,8 +3,15 @@
 
 pub mod admin;
 pub mod connection;
+pub mod geo;
+pub mod hash;
+pub mod hll;
 pub mod keyspace;
+pub mod list;
 pub mod meta;
+pub mod set;
+pub mod sort;
+pub mod zset;
 
 use ahash::AHashMap;
 use meta::CommandSpec;
@@ -33,6 +40,10 @@ pub enum Multi {
     Lcs,
     /// BITOP op dest key...: sources fetched, result stored on the destination's shard.
     Bitop,
+    /// Any other multi-key command (SUNIONSTORE, ZINTER, LMOVE, PFMERGE...): the keys are
+    /// locked, copied here, the command's own single-shard handler runs on the copies, and
+    /// the keys it may write are written back to their shards (see `coord::gather`).
+    Gather,
 }
 
 /// Commands run by the connection itself (no key, or all shards).
@@ -107,6 +118,19 @@ pub enum Route {
     /// Like `Multi`, with a local form that needs all databases of its shard (COPY ... DB).
     MultiShard(Multi, ShardHandler),
     Server(Server),
+    /// A blocking command (BLPOP, BZPOPMIN, BLMOVE...): its handler serves the client when
+    /// it can and writes no reply at all when every key is empty; the server then blocks the
+    /// client until a key is ready or the timeout passes (inside MULTI or a script it answers
+    /// [`timeout_reply`] at once, as Redis does). Keys may span shards, as with `Multi`.
+    Blocking(Handler),
+}
+
+/// What a blocking command answers when it times out (or would block where it may not).
+pub fn timeout_reply(name: &str, out: &mut Reply) {
+    match name {
+        "blmove" | "brpoplpush" => out.null(),
+        _ => out.null_array(),
+    }
 }
 
 pub struct Command {
@@ -132,6 +156,23 @@ fn copy_local(shard: &mut Shard, db: usize, cmd: &Cmd, now: u64, out: &mut Reply
 }
 
 fn routes() -> Vec<(&'static str, Route)> {
+    let mut all = core_routes();
+    for family in [
+        list::routes,
+        hash::routes,
+        set::routes,
+        zset::routes,
+        geo::routes,
+        hll::routes,
+        sort::routes,
+    ] {
+        all.extend(family());
+    }
+    all
+}
+
+/// Strings, keys, connection and server commands.
+fn core_routes() -> Vec<(&'static str, Route)> {
     use self::Multi as M;
     use self::Server as S;
     use shard::bitops as b;
@@ -241,11 +282,45 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(std::str::from_utf8(lower).ok()?)
 }
 
+/// The argument positions of the keys of a command.
+pub enum KeyPositions {
+    /// By (first, last, step): no allocation (see [`key_positions`]).
+    Range(std::iter::StepBy<std::ops::Range<usize>>),
+    /// Found by walking the key specs (commands with movable keys).
+    Listed(smallvec::IntoIter<[usize; 4]>),
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            KeyPositions::Range(r) => r.next(),
+            KeyPositions::Listed(l) => l.next(),
+        }
+    }
+}
+
+/// The keys of `cmd`: by range for ordinary commands, by the key specs for commands with
+/// movable keys (ZUNIONSTORE numkeys..., SORT ... STORE). Arguments the specs cannot resolve
+/// (a bad numkeys) give no keys: the command then runs where it was received and its handler
+/// answers the error.
+pub fn command_keys(spec: &CommandSpec, cmd: &Cmd) -> KeyPositions {
+    if spec.flags & meta::flag::MOVABLE_KEYS == 0 {
+        return KeyPositions::Range(key_positions(spec, cmd.len()));
+    }
+    let args: smallvec::SmallVec<[&[u8]; 8]> = cmd.args().collect();
+    let found = meta::key_positions(spec, &args).unwrap_or_default();
+    KeyPositions::Listed(smallvec::SmallVec::from_vec(found).into_iter())
+}
+
 /// The argument positions of the keys of `cmd` by (first, last, step): the routing hot path,
 /// allocation-free. It equals `meta::key_positions` (the full key-spec walk, used by COMMAND
-/// GETKEYS) for every command without movable keys; a test holds the two together, and a
-/// command with movable keys (ZUNIONSTORE, EVAL...) must route with the key specs instead.
-pub fn key_positions(spec: &CommandSpec, argc: usize) -> impl Iterator<Item = usize> {
+/// GETKEYS) for every command without movable keys; a test holds the two together, and
+/// commands with movable keys (ZUNIONSTORE, EVAL...) route with the key specs instead
+/// ([`command_keys`]).
+pub fn key_positions(spec: &CommandSpec, argc: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
     let first = spec.first_key.max(0) as usize;
     let last = if spec.last_key < 0 {
         argc as i64 + spec.last_key as i64
@@ -283,11 +358,9 @@ mod tests {
     fn range_keys_agree_with_key_specs() {
         for (name, _) in routes() {
             let spec = meta::lookup(name.as_bytes()).unwrap();
-            assert_eq!(
-                spec.flags & meta::flag::MOVABLE_KEYS,
-                0,
-                "{name} needs key-spec routing"
-            );
+            if spec.flags & meta::flag::MOVABLE_KEYS != 0 {
+                continue; // routed by the key specs themselves
+            }
             for argc in 1..9 {
                 let args: Vec<Vec<u8>> = (0..argc).map(|i| format!("a{i}").into_bytes()).collect();
                 let mut args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();

@@ -627,6 +627,20 @@ pub fn key_positions(spec: &CommandSpec, args: &[&[u8]]) -> Result<Vec<usize>, &
     Ok(keys)
 }
 
+/// The key positions of `args` with each key's flags (`key_flag`), as COMMAND
+/// GETKEYSANDFLAGS reports them.
+pub fn key_positions_with_flags(
+    spec: &CommandSpec,
+    args: &[&[u8]],
+) -> Result<Vec<(usize, u64)>, &'static str> {
+    let variable = variable_key_flags(spec, args);
+    let mut keys = Vec::new();
+    find_keys(spec, args, |pos, flags| {
+        keys.push((pos, variable.unwrap_or(flags)))
+    })?;
+    Ok(keys)
+}
+
 /// Calls `found(position, key spec flags)` for every key of `args`.
 fn find_keys(
     spec: &CommandSpec,

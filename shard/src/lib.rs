@@ -5,6 +5,7 @@
 //! the shard that owns their keys and coordinates the ones that span shards.
 
 pub mod bitops;
+pub mod blocking;
 pub mod cmd;
 pub mod dash;
 pub mod db;

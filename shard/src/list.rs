@@ -8,6 +8,13 @@ pub struct ListValue {
 }
 
 impl ListValue {
+    /// A list of `items` in order, encoded as Redis would encode it (SORT ... STORE).
+    pub fn from_items(items: Vec<Vec<u8>>, _limits: &crate::limits::Limits) -> ListValue {
+        ListValue {
+            items: items.into_iter().map(Vec::into_boxed_slice).collect(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -22,6 +29,11 @@ impl ListValue {
 
     pub fn heap_size(&self) -> usize {
         self.items.iter().map(|i| i.len()).sum()
+    }
+
+    /// Visits every element (in list order for lists). SORT reads collections through this.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        self.items.iter().for_each(|i| f(i))
     }
 
     pub fn digest(&self, h: &mut sha1_smol::Sha1) {

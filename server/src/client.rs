@@ -23,6 +23,8 @@ pub struct ClientInfo {
     pub qbuf: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub no_touch: Cell<bool>,
+    /// The wait of a blocking command in progress (CLIENT UNBLOCK reaches it here).
+    pub blocked: RefCell<Option<std::sync::Arc<crate::blocking::Waiter>>>,
     killed: Cell<bool>,
     kill_waker: RefCell<Option<Waker>>,
 }
@@ -46,6 +48,7 @@ impl ClientInfo {
             qbuf: Cell::new(0),
             no_evict: Cell::new(false),
             no_touch: Cell::new(false),
+            blocked: RefCell::default(),
             killed: Cell::new(false),
             kill_waker: RefCell::default(),
         }
@@ -84,7 +87,7 @@ impl ClientInfo {
         let cmd = self.last_cmd.get();
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
              ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
              oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
              lib-ver={}",
@@ -95,6 +98,11 @@ impl ClientInfo {
             String::from_utf8_lossy(&self.name.borrow()),
             now.duration_since(self.created).as_secs(),
             now.duration_since(self.last_interaction.get()).as_secs(),
+            if self.blocked.borrow().is_some() {
+                "b"
+            } else {
+                "N"
+            },
             self.db.get(),
             self.qbuf.get(),
             cmd,

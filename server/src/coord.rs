@@ -7,6 +7,7 @@
 //! Transactions over disjoint keys never wait for each other. MULTI/EXEC and scripts reuse
 //! [`Tx`].
 
+use crate::blocking::{self, Attempt, Waiter};
 use crate::command::{Multi, Route};
 use crate::dispatch::Job;
 use crate::local::{unix_ms, Local};
@@ -16,6 +17,7 @@ use shard::locks::{Mode, Request};
 use shard::{bitops, keys, string};
 use shard::{Cmd, Handler, Reply};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The keys one transaction holds on one shard in one database.
 struct Part {
@@ -478,6 +480,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
             let mut shard = l.shard.borrow_mut();
             shard.dirty += 1;
             keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
+            blocking::signal(l, &mut shard, db, &dst);
         })
         .await;
     }
@@ -526,7 +529,9 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
             tx.on(local, dst_shard, move |l| {
                 let mut shard = l.shard.borrow_mut();
                 shard.dirty += 1;
-                keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms())
+                let put = keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms());
+                blocking::signal(l, &mut shard, dst_db, &dst);
+                put
             })
             .await
         }
@@ -625,6 +630,54 @@ async fn gather(
     handler: Handler,
     out: &mut Reply,
 ) {
+    let reply = gather_run(local, cmd, db, spec, out.resp3, |scratch, reply| {
+        handler(&mut scratch.ctx(0, unix_ms(), reply), cmd);
+        if reply.buf.is_empty() {
+            // A blocking command that may not block here (it found every key empty).
+            crate::command::timeout_reply(spec.name, reply);
+        }
+        None
+    })
+    .await;
+    out.errors += reply.errors;
+    out.raw(&reply.buf);
+}
+
+/// A blocking command whose keys span shards: one attempt under the keys' locks, registering
+/// the waiter with every shard of its keys (before the locks go) when it finds nothing.
+pub async fn gather_blocking(local: &Rc<Local>, job: &Job, w: &Arc<Waiter>) -> Attempt {
+    let (cmd, handler) = (&job.cmd, w.handler());
+    let mut attempt = None;
+    let reply = gather_run(local, cmd, job.db, job.spec, w.resp3(), |scratch, reply| {
+        if !w.claim() {
+            attempt = Some(Attempt::Claimed);
+            return None;
+        }
+        handler(&mut scratch.ctx(0, unix_ms(), reply), cmd);
+        if reply.buf.is_empty() {
+            attempt = Some(Attempt::Registered);
+            return Some(w.clone());
+        }
+        None
+    })
+    .await;
+    match attempt {
+        Some(a) => a,
+        None => Attempt::Done(reply.buf),
+    }
+}
+
+/// The body of [`gather`]: locks, copies in, runs `body` on the scratch shard, writes back,
+/// and, when `body` returns a waiter, registers it with every involved shard before the locks
+/// are released. Returns the reply `body` wrote.
+async fn gather_run(
+    local: &Rc<Local>,
+    cmd: &Cmd,
+    db: usize,
+    spec: &'static crate::command::meta::CommandSpec,
+    resp3: bool,
+    body: impl FnOnce(&mut shard::Shard, &mut Reply) -> Option<Arc<Waiter>>,
+) -> Reply {
     use crate::command::meta::{self, key_flag};
     let args: Vec<&[u8]> = cmd.args().collect();
     let found = meta::key_positions_with_flags(spec, &args).unwrap_or_default();
@@ -669,11 +722,8 @@ async fn gather(
         }
     }
 
-    let mut reply = Reply::new(out.resp3);
-    handler(&mut scratch.ctx(0, unix_ms(), &mut reply), cmd);
-    if reply.buf.is_empty() {
-        crate::command::timeout_reply(spec.name, &mut reply);
-    }
+    let mut reply = Reply::new(resp3);
+    let waiter = body(&mut scratch, &mut reply);
     if scratch.dirty > 0 {
         let mut dirty = scratch.dirty;
         for key in written {
@@ -682,20 +732,27 @@ async fn gather(
             tx.on(local, local.shard_of(&key), move |l| {
                 let mut shard = l.shard.borrow_mut();
                 shard.dirty += changes;
-                let db = &mut shard.dbs[db];
+                let d = &mut shard.dbs[db];
                 match entry {
                     Some(e) => {
-                        keys::put_entry(db, &key, e, true, unix_ms());
+                        keys::put_entry(d, &key, e, true, unix_ms());
                     }
                     None => {
-                        db.remove(&key);
+                        d.remove(&key);
                     }
                 }
+                blocking::signal(l, &mut shard, db, &key);
             })
             .await;
         }
     }
+    if let Some(w) = waiter {
+        for s in w.shards() {
+            let wc = w.clone();
+            tx.on(local, s, move |l| blocking::register(l, &wc)).await;
+        }
+        w.release_claim();
+    }
     tx.release(local).await;
-    out.errors += reply.errors;
-    out.raw(&reply.buf);
+    reply
 }

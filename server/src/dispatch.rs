@@ -6,6 +6,7 @@
 //! bound to one shard (cross-shard multi-key commands, server commands) end the run: they see
 //! every earlier command of the batch applied.
 
+use crate::blocking;
 use crate::client::Session;
 use crate::command::meta::{self, flag, CommandSpec};
 use crate::command::{self, Command, Route};
@@ -13,7 +14,7 @@ use crate::coord;
 use crate::local::{unix_ms, Local};
 use futures_channel::oneshot;
 use shard::locks::Mode;
-use shard::{Cmd, Reply};
+use shard::{Cmd, Handler, Reply};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -55,6 +56,8 @@ enum Plan {
     Reject(Option<&'static str>, Vec<u8>),
     Shard(usize, Job),
     Multi(command::Multi, Job),
+    /// A blocking command: may wait for a key (see `blocking`).
+    Block(Handler, Job),
     Server(command::Server, Cmd, &'static CommandSpec),
 }
 
@@ -88,6 +91,17 @@ pub async fn run_batch(
                 let (t0, start) = (Instant::now(), out.len());
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
                 coord::run(local, kind, &job, &mut r).await;
+                let failed = r.errors > 0;
+                *out = r.buf;
+                let usec = t0.elapsed().as_micros() as u64;
+                let mut stats = local.stats.borrow_mut();
+                stats.record(job.spec.name, usec, failed, &out[start..]);
+            }
+            Plan::Block(handler, job) => {
+                flush(local, sess, run, out).await;
+                let (t0, start) = (Instant::now(), out.len());
+                let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
+                blocking::run(local, sess, &job, handler, &mut r).await;
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
@@ -177,10 +191,7 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
             Some(shard) => Plan::Shard(shard, job),
             None => Plan::Multi(kind, job),
         },
-        Route::Blocking(_) => match job.single_shard(local) {
-            Some(shard) => Plan::Shard(shard, job),
-            None => Plan::Multi(command::Multi::Gather, job),
-        },
+        Route::Blocking(h) => Plan::Block(h, job),
         Route::Server(which) => Plan::Server(which, job.cmd, spec),
     }
 }
@@ -413,6 +424,12 @@ pub fn run_jobs(
         if ran.is_err() {
             // A bug in one command must not take the server down: report it to the client.
             reply.error("ERR internal error while executing the command");
+        }
+        if job.spec.flags & flag::WRITE != 0 && !local.blocked.borrow().is_empty() {
+            // Serve the clients blocked on what this command wrote, before the next command.
+            for pos in job.key_positions() {
+                blocking::signal(local, &mut shard, job.db, &job.cmd[pos]);
+            }
         }
         let usec = t0.elapsed().as_micros() as u64;
         stats.record(

@@ -16,6 +16,8 @@ struct ShardReport {
     misses: u64,
     expired: u64,
     dirty: u64,
+    /// Keys with blocked clients.
+    blocking_keys: usize,
 }
 
 const DEFAULT: &[&str] = &[
@@ -63,6 +65,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
                 misses: shard.dbs.iter().map(|d| d.misses).sum(),
                 expired: shard.dbs.iter().map(|d| d.expired).sum(),
                 dirty: shard.dirty,
+                blocking_keys: l.blocked.borrow().keys(),
             }
         })
         .await;
@@ -81,7 +84,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
         }
         match section {
             "server" => server(local, &mut out),
-            "clients" => clients(local, &mut out),
+            "clients" => clients(local, &reports, &mut out),
             "memory" => memory_section(&mut out),
             "persistence" => persistence(local, &reports, &mut out),
             "stats" => stats(&total, rates, &reports, &mut out),
@@ -189,7 +192,7 @@ fn uname() -> String {
     )
 }
 
-fn clients(local: &Local, out: &mut String) {
+fn clients(local: &Local, reports: &[ShardReport], out: &mut String) {
     let shared = &local.shared;
     out.push_str("# Clients\r\n");
     field!(
@@ -205,16 +208,23 @@ fn clients(local: &Local, out: &mut String) {
         &[
             ("client_recent_max_input_buffer", "0"),
             ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", "0"),
+        ],
+    );
+    let blocked = shared.blocked_clients.load(Ordering::Relaxed);
+    field!(out, "blocked_clients", "{blocked}");
+    fixed(
+        out,
+        &[
             ("tracking_clients", "0"),
             ("pubsub_clients", "0"),
             ("watching_clients", "0"),
-            ("clients_in_timeout_table", "0"),
-            ("total_watched_keys", "0"),
-            ("total_blocking_keys", "0"),
-            ("total_blocking_keys_on_nokey", "0"),
         ],
     );
+    field!(out, "clients_in_timeout_table", "0");
+    field!(out, "total_watched_keys", "0");
+    let keys: usize = reports.iter().map(|r| r.blocking_keys).sum();
+    field!(out, "total_blocking_keys", "{keys}");
+    field!(out, "total_blocking_keys_on_nokey", "0");
 }
 
 fn memory_section(out: &mut String) {

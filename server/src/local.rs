@@ -25,6 +25,8 @@ pub struct Shared {
     pub config: RwLock<Config>,
     pub next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
+    /// Clients waiting in a blocking command (INFO `blocked_clients`).
+    pub blocked_clients: AtomicUsize,
     pub started: Instant,
     pub run_id: String,
     pub shutdown: AtomicBool,
@@ -48,6 +50,7 @@ impl Shared {
             config: RwLock::new(config),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
+            blocked_clients: AtomicUsize::new(0),
             started: Instant::now(),
             run_id,
             shutdown: AtomicBool::new(false),
@@ -77,6 +80,8 @@ pub struct Local {
     pub stats: RefCell<ShardStats>,
     /// Connections served by this executor, by client id (CLIENT LIST/KILL).
     pub clients: RefCell<BTreeMap<u64, Rc<ClientInfo>>>,
+    /// Clients blocked on this shard's keys (BLPOP...).
+    pub blocked: RefCell<crate::blocking::BlockedKeys>,
     /// The executor's socket read buffer, shared by its connections (see `conn::read_into`).
     pub read_scratch: RefCell<Vec<u8>>,
 }
@@ -98,6 +103,7 @@ impl Local {
             locks: RefCell::new(LockTable::default()),
             stats: RefCell::new(ShardStats::default()),
             clients: RefCell::new(BTreeMap::new()),
+            blocked: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
         }
     }

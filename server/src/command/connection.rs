@@ -290,6 +290,7 @@ pub async fn client(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut 
         }
         b"list" => client_list(local, cmd, out).await,
         b"kill" => client_kill(local, sess, cmd, out).await,
+        b"unblock" => client_unblock(local, cmd, out).await,
         b"no-evict" | b"no-touch" => match on_off(&cmd[2]) {
             Some(v) => {
                 let flag = if sub == b"no-evict" {
@@ -379,6 +380,44 @@ async fn client_list(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
         })
         .await;
     out.verbatim("txt", parts.concat().as_bytes());
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command as if it timed
+/// out, or with an `UNBLOCKED` error. 1 when that client was blocked.
+async fn client_unblock(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let Some(id) = shard::num::parse_i64(&cmd[2]) else {
+        return out.error(shard::reply::err::NOT_INT);
+    };
+    let error = match cmd.args().nth(3) {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(b"timeout") => false,
+        Some(a) if a.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => return out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let found = local
+        .call_all(move |l| {
+            let clients = l.clients.borrow();
+            let Some(w) = clients
+                .get(&(id as u64))
+                .and_then(|c| c.blocked.borrow().clone())
+            else {
+                return false;
+            };
+            if !w.claim() {
+                return false;
+            }
+            let reply = if error {
+                let mut r = Reply::new(w.resp3());
+                r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                r.buf
+            } else {
+                w.timeout_reply()
+            };
+            w.deliver(reply);
+            true
+        })
+        .await;
+    out.int(found.contains(&true) as i64);
 }
 
 async fn client_kill(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {

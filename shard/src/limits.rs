@@ -28,7 +28,13 @@ pub struct Limits {
     pub list_compress_depth: usize,
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog larger than this becomes dense.
     pub hll_sparse_max_bytes: usize,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large get a node of
+    /// their own (Redis' "plain" quicklist nodes).
+    pub list_packed_threshold: u64,
 }
+
+/// Redis' default quicklist packed threshold (1 GB).
+pub const LIST_PACKED_THRESHOLD: u64 = 1 << 30;
 
 impl Default for Limits {
     /// Redis 7.2's defaults.
@@ -44,6 +50,7 @@ impl Default for Limits {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hll_sparse_max_bytes: 3000,
+            list_packed_threshold: LIST_PACKED_THRESHOLD,
         }
     }
 }

@@ -117,12 +117,20 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -210,6 +218,27 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                 out.bulk(shard::digest::hex(d).as_bytes());
             }
         }
+        (b"listpack", 3) => debug_structure(local, sess, cmd, "listpack", out).await,
+        (b"quicklist", 3 | 4) => debug_structure(local, sess, cmd, "quicklist", out).await,
+        (b"quicklist-packed-threshold", 3) => {
+            let max = 4u64 << 30;
+            match crate::config::Config::parse_memory(&cmd[2]) {
+                Some(v) if v <= max => {
+                    let v = if v == 0 {
+                        shard::limits::LIST_PACKED_THRESHOLD
+                    } else {
+                        v
+                    };
+                    local
+                        .call_all(move |l| l.shard.borrow_mut().limits.list_packed_threshold = v)
+                        .await;
+                    out.ok();
+                }
+                _ => out.error(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ),
+            }
+        }
         (b"reload", _) => {
             out.error("ERR DEBUG RELOAD needs persistence, which this build does not have yet")
         }
@@ -217,6 +246,47 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&cmd[1])
         )),
+    }
+}
+
+/// DEBUG LISTPACK key / DEBUG QUICKLIST key [verbose]: Redis prints the low-level layout on
+/// its standard output; Shardis logs the encoding and size it has for the key.
+async fn debug_structure(
+    local: &Rc<Local>,
+    sess: &Session,
+    cmd: &Cmd,
+    encoding: &'static str,
+    out: &mut Reply,
+) {
+    let key = cmd.arg_bytes(2);
+    let db = sess.db;
+    let found = local
+        .call(local.shard_of(&key), move |l| {
+            let now = crate::local::unix_ms();
+            let mut shard = l.shard.borrow_mut();
+            shard.dbs[db]
+                .peek(&key, now)
+                .map(|e| (e.value.encoding(), e.value.heap_size()))
+        })
+        .await;
+    match found {
+        None => out.error(err::NO_SUCH_KEY),
+        Some((enc, _)) if enc != encoding => {
+            out.error(&format!("ERR Not a {encoding} encoded object."))
+        }
+        Some((_, bytes)) => {
+            log::notice(&format!(
+                "DEBUG {}: key '{}' is {encoding}-encoded, {bytes} bytes",
+                encoding.to_uppercase(),
+                String::from_utf8_lossy(&cmd[2])
+            ));
+            let name = if encoding == "listpack" {
+                "Listpack"
+            } else {
+                "Quicklist"
+            };
+            out.simple(&format!("{name} structure printed on stdout"));
+        }
     }
 }
 

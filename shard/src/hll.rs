@@ -388,6 +388,9 @@ pub fn sparse_set(
         }
         // An XZERO cut short by the end of the string occupies one byte only; Redis still
         // sizes the result as if it had two, which drops the last byte of the sequence.
+        // (Redis' copy also writes that byte over the string's NUL terminator, where later
+        // reads of a cut opcode find it; there is no byte past the end here, so they read 0.
+        // Only crafted strings end with a cut opcode.)
         s.splice(p..(p + op.size()).min(end), seq);
         s.truncate(new_len);
     }

@@ -368,8 +368,14 @@ mod tests {
                 if !meta::arity_ok(spec.arity, argc) || !spec.subcommands.is_empty() {
                     continue;
                 }
-                let by_spec = meta::key_positions(spec, &args).unwrap_or_default();
                 let by_range: Vec<usize> = key_positions(spec, argc).collect();
+                if name == "pfmerge" && argc == 2 {
+                    // Redis' spec walk rejects PFMERGE destkey alone (its empty source range
+                    // is "out of bounds", COMMAND GETKEYS errors); the range routes it.
+                    assert_eq!(by_range, [1]);
+                    continue;
+                }
+                let by_spec = meta::key_positions(spec, &args).unwrap_or_default();
                 assert_eq!(by_range, by_spec, "{name} with {argc} arguments");
             }
         }

@@ -118,6 +118,12 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("config|help", 2, 0, 0, 0),
     ("config|resetstat", 2, 0, 0, 0),
     ("config|set", -4, 0, 0, 0),
+    // hyperloglog
+    ("pfadd", -2, 1, 1, 1),
+    ("pfcount", -2, 1, -1, 1),
+    ("pfmerge", -2, 1, -1, 1),
+    ("pfdebug", 3, 2, 2, 1),
+    ("pfselftest", 1, 0, 0, 0),
 ];
 
 fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {

@@ -8,6 +8,7 @@
 
 mod connection;
 mod generic;
+mod hash;
 mod server;
 mod string;
 
@@ -549,9 +550,10 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 4] = [
+static FAMILIES: [&[CommandSpec]; 5] = [
     string::COMMANDS,
     generic::COMMANDS,
+    hash::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];

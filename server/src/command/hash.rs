@@ -3,5 +3,24 @@
 use super::Route;
 
 pub fn routes() -> Vec<(&'static str, Route)> {
-    vec![]
+    use shard::hash as h;
+    use Route::Keyed;
+    vec![
+        ("hset", Keyed(h::hset)),
+        ("hmset", Keyed(h::hset)),
+        ("hsetnx", Keyed(h::hsetnx)),
+        ("hget", Keyed(h::hget)),
+        ("hmget", Keyed(h::hmget)),
+        ("hdel", Keyed(h::hdel)),
+        ("hlen", Keyed(h::hlen)),
+        ("hexists", Keyed(h::hexists)),
+        ("hstrlen", Keyed(h::hstrlen)),
+        ("hgetall", Keyed(h::hgetall)),
+        ("hkeys", Keyed(h::hkeys)),
+        ("hvals", Keyed(h::hvals)),
+        ("hincrby", Keyed(h::hincrby)),
+        ("hincrbyfloat", Keyed(h::hincrbyfloat)),
+        ("hrandfield", Keyed(h::hrandfield)),
+        ("hscan", Keyed(h::hscan)),
+    ]
 }

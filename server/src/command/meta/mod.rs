@@ -8,6 +8,7 @@
 
 mod connection;
 mod generic;
+mod hash;
 mod hyperloglog;
 mod server;
 mod string;
@@ -550,12 +551,13 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 5] = [
+static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
+    hash::COMMANDS,
+    hyperloglog::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
-    hyperloglog::COMMANDS,
 ];
 
 /// Every top-level command.

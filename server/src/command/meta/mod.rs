@@ -9,6 +9,7 @@
 mod connection;
 mod generic;
 mod server;
+mod sorted_set;
 mod string;
 
 use ahash::AHashMap;
@@ -549,11 +550,12 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 4] = [
+static FAMILIES: [&[CommandSpec]; 5] = [
     string::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    sorted_set::COMMANDS,
 ];
 
 /// Every top-level command.
@@ -690,7 +692,8 @@ fn find_keys(
                     .filter(|&n| n >= 0)
                     .ok_or(INVALID_ARGS)?;
                 first += firstkey as i64;
-                (first + numkeys - 1, step as i64)
+                // Saturating: a numkeys near i64::MAX is an error, not an overflow.
+                (first.saturating_add(numkeys) - 1, step as i64)
             }
             FindKeys::Unknown => return Err(INVALID_ARGS),
         };

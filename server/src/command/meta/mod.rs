@@ -11,6 +11,7 @@ mod generic;
 mod hash;
 mod hyperloglog;
 mod server;
+mod sorted_set;
 mod string;
 
 use ahash::AHashMap;
@@ -554,6 +555,7 @@ impl Arg {
 static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     hash::COMMANDS,
+    sorted_set::COMMANDS,
     hyperloglog::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,
@@ -694,7 +696,8 @@ fn find_keys(
                     .filter(|&n| n >= 0)
                     .ok_or(INVALID_ARGS)?;
                 first += firstkey as i64;
-                (first + numkeys - 1, step as i64)
+                // Saturating: a numkeys near i64::MAX is an error, not an overflow.
+                (first.saturating_add(numkeys) - 1, step as i64)
             }
             FindKeys::Unknown => return Err(INVALID_ARGS),
         };

@@ -8,6 +8,7 @@
 
 mod connection;
 mod generic;
+mod geo;
 mod server;
 mod string;
 
@@ -549,11 +550,12 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 4] = [
+static FAMILIES: [&[CommandSpec]; 5] = [
     string::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    geo::COMMANDS,
 ];
 
 /// Every top-level command.

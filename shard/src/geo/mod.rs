@@ -263,7 +263,7 @@ pub fn geoadd(ctx: &mut Ctx, cmd: &Cmd) {
     }
     let elements = (cmd.len() - longidx) / 3;
     // No element at all is ZADD's syntax error (GEOADD passes its options on to ZADD).
-    if (cmd.len() - longidx) % 3 != 0 || (xx && nx) || elements == 0 {
+    if !(cmd.len() - longidx).is_multiple_of(3) || (xx && nx) || elements == 0 {
         return ctx.out.error(err::SYNTAX);
     }
     let mut points = Vec::with_capacity(elements);

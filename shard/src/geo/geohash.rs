@@ -693,6 +693,35 @@ mod tests {
             "545518.8700"
         );
         assert_eq!(fmt_distance(distance(p[0], p[1], p[0], p[1])), "0.0000");
+        // On one meridian Redis measures along it: the plain haversine formula would say
+        // 33543792.2943, 37592645.2693 and 52548366.3234 feet.
+        for (lon, lat1, lat2, feet) in [
+            (
+                96.91122171869182,
+                71.92610214280666,
+                -19.995933429316636,
+                "33543792.2942",
+            ),
+            (
+                72.29762740544618,
+                24.28611272410849,
+                -78.731233189299,
+                "37592645.2694",
+            ),
+            (
+                145.07111388541034,
+                -79.42446965246036,
+                64.57692132993381,
+                "52548366.3233",
+            ),
+        ] {
+            let a = decode_score(score_of(lon, lat1).unwrap());
+            let b = decode_score(score_of(lon, lat2).unwrap());
+            assert_eq!(
+                fmt_distance(distance(a[0], a[1], b[0], b[1]) / 0.3048),
+                feet
+            );
+        }
         assert_eq!(fmt_distance(0.00005), "0.0000");
         // 0.00015 is a little less in binary: llrint(1.4999...) = 1.
         assert_eq!(fmt_distance(0.00015), "0.0001");

@@ -8,6 +8,7 @@
 
 mod connection;
 mod generic;
+mod geo;
 mod hash;
 mod hyperloglog;
 mod server;
@@ -556,6 +557,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     hash::COMMANDS,
     sorted_set::COMMANDS,
+    geo::COMMANDS,
     hyperloglog::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,

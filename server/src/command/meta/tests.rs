@@ -177,6 +177,17 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("zscore", 3, 1, 1, 1),
     ("zunion", -3, 0, 0, 0),
     ("zunionstore", -4, 1, 1, 1),
+    // geo
+    ("geoadd", -5, 1, 1, 1),
+    ("geodist", -4, 1, 1, 1),
+    ("geohash", -2, 1, 1, 1),
+    ("geopos", -2, 1, 1, 1),
+    ("georadius", -6, 1, 1, 1),
+    ("georadius_ro", -6, 1, 1, 1),
+    ("georadiusbymember", -5, 1, 1, 1),
+    ("georadiusbymember_ro", -5, 1, 1, 1),
+    ("geosearch", -7, 1, 1, 1),
+    ("geosearchstore", -8, 1, 2, 1),
 ];
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
@@ -190,6 +201,8 @@ const MOVABLE: &[&str] = &[
     "zmpop",
     "zunion",
     "zunionstore",
+    "georadius",
+    "georadiusbymember",
 ];
 
 fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {
@@ -315,6 +328,38 @@ fn key_positions_follow_the_specs() {
     assert_eq!(
         keys("bitfield_ro", &["BITFIELD_RO", "k", "GET", "u8", "0"]),
         Ok(vec![1])
+    );
+    assert_eq!(
+        keys(
+            "georadius",
+            &[
+                "GEORADIUS",
+                "k",
+                "0",
+                "0",
+                "1",
+                "m",
+                "STORE",
+                "a",
+                "STOREDIST",
+                "b"
+            ]
+        ),
+        Ok(vec![1, 7, 9])
+    );
+    assert_eq!(
+        keys(
+            "georadiusbymember",
+            &["GEORADIUSBYMEMBER", "k", "m", "1", "km"]
+        ),
+        Ok(vec![1])
+    );
+    assert_eq!(
+        keys(
+            "geosearchstore",
+            &["GEOSEARCHSTORE", "d", "s", "FROMMEMBER", "m"]
+        ),
+        Ok(vec![1, 2])
     );
     // Too few arguments for the spec.
     assert!(keys("del", &["DEL"]).is_err());

@@ -24,6 +24,15 @@ impl HashValue {
         self.items.iter().map(|i| i.len()).sum()
     }
 
+    /// The value of `field`, if the hash has it (SORT's `->field` patterns read hashes
+    /// through this).
+    pub fn get_field(&self, field: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        self.items
+            .chunks_exact(2)
+            .find(|pair| *pair[0] == *field)
+            .map(|pair| std::borrow::Cow::Borrowed(&*pair[1]))
+    }
+
     pub fn digest(&self, h: &mut sha1_smol::Sha1) {
         for i in &self.items {
             h.update(i);

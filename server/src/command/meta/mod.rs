@@ -9,6 +9,8 @@
 mod connection;
 mod generic;
 mod server;
+mod set;
+mod sort;
 mod string;
 
 use ahash::AHashMap;
@@ -549,9 +551,11 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 4] = [
+static FAMILIES: [&[CommandSpec]; 6] = [
     string::COMMANDS,
     generic::COMMANDS,
+    sort::COMMANDS,
+    set::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];
@@ -647,6 +651,11 @@ fn find_keys(
     args: &[&[u8]],
     mut found: impl FnMut(usize, u64),
 ) -> Result<(), &'static str> {
+    // Commands whose specs cannot find every key (Redis' getkeys procs).
+    if let Some(keys) = sort::sort_keys(spec.name, args) {
+        keys.into_iter().for_each(|(pos, flags)| found(pos, flags));
+        return Ok(());
+    }
     let argc = args.len() as i64;
     for ks in spec.key_specs {
         if ks.flags & key_flag::NOT_KEY != 0 {

@@ -4,6 +4,7 @@ use super::Multi as M;
 use super::Route::{self, *};
 use shard::set as s;
 
+/// The commands of this family and where they run.
 pub fn routes() -> Vec<(&'static str, Route)> {
     vec![
         ("sadd", Keyed(s::sadd)),

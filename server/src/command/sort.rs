@@ -8,6 +8,7 @@ use super::Multi as M;
 use super::Route::{self, *};
 use shard::sort as s;
 
+/// The commands of this family and where they run.
 pub fn routes() -> Vec<(&'static str, Route)> {
     vec![
         ("sort", Multi(M::Gather, s::sort)),

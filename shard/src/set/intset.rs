@@ -40,6 +40,7 @@ fn remove_sorted<T: Ord + Copy>(vec: &mut Vec<T>, v: T) -> bool {
 }
 
 impl IntSet {
+    /// Number of members.
     pub fn len(&self) -> usize {
         match self {
             IntSet::I16(v) => v.len(),
@@ -48,10 +49,12 @@ impl IntSet {
         }
     }
 
+    /// True when there are no members.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Whether `x` is a member.
     pub fn contains(&self, x: i64) -> bool {
         match self {
             IntSet::I16(v) => i16::try_from(x).is_ok_and(|x| v.binary_search(&x).is_ok()),
@@ -120,10 +123,12 @@ impl IntSet {
         x
     }
 
+    /// The smallest member.
     pub fn min(&self) -> Option<i64> {
         (!self.is_empty()).then(|| self.get(0))
     }
 
+    /// The largest member.
     pub fn max(&self) -> Option<i64> {
         (!self.is_empty()).then(|| self.get(self.len() - 1))
     }
@@ -133,6 +138,7 @@ impl IntSet {
         (0..self.len()).map(move |i| self.get(i))
     }
 
+    /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
         match self {
             IntSet::I16(v) => v.capacity() * 2,

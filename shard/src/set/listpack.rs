@@ -73,10 +73,12 @@ impl Listpack {
         Listpack { buf }
     }
 
+    /// Number of members.
     pub fn len(&self) -> usize {
         u32::from_le_bytes(self.buf[..HEADER].try_into().expect("4-byte header")) as usize
     }
 
+    /// True when there are no members.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -94,6 +96,7 @@ impl Listpack {
         }
     }
 
+    /// The members in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.entries().map(|(_, m)| m)
     }
@@ -174,6 +177,7 @@ impl Listpack {
         self.buf.shrink_to_fit();
     }
 
+    /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
         self.buf.capacity()
     }

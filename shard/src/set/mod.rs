@@ -64,8 +64,11 @@ const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
 /// A set value in one of Redis 7.2's three encodings.
 #[derive(Clone, Debug)]
 pub enum SetValue {
+    /// Sorted integers.
     Intset(IntSet),
+    /// Small sets, insertion order.
     Listpack(Listpack),
+    /// Everything else (boxed: sets sit inline in every key's entry).
     Hashtable(Box<Table>),
 }
 
@@ -116,6 +119,7 @@ impl SetValue {
         }
     }
 
+    /// Number of members.
     pub fn len(&self) -> usize {
         match self {
             SetValue::Intset(s) => s.len(),
@@ -124,6 +128,7 @@ impl SetValue {
         }
     }
 
+    /// True when there are no members.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -137,6 +142,7 @@ impl SetValue {
         }
     }
 
+    /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
         match self {
             SetValue::Intset(s) => s.heap_size(),
@@ -172,6 +178,7 @@ impl SetValue {
         d.finish(h);
     }
 
+    /// Whether `member` is a member.
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
             SetValue::Intset(s) => parse_i64(member).is_some_and(|v| s.contains(v)),

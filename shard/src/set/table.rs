@@ -35,6 +35,7 @@ const MIN_BITS: u32 = 2;
 /// Arena bytes below which garbage is never collected (not worth a rewrite).
 const MIN_COMPACT: usize = 4096;
 
+/// A set of byte strings: linear-probing slots over one arena (see the module docs).
 #[derive(Clone)]
 pub struct Table {
     slots: Vec<u64>,
@@ -77,10 +78,12 @@ impl Table {
         }
     }
 
+    /// Number of members.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when there are no members.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -123,6 +126,7 @@ impl Table {
         }
     }
 
+    /// Whether `member` is a member.
     pub fn contains(&self, member: &[u8]) -> bool {
         self.find(member, self.hash(member)).is_some()
     }
@@ -279,6 +283,7 @@ impl Table {
         }
     }
 
+    /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
         self.slots.capacity() * 8 + self.arena.capacity() + std::mem::size_of::<Table>()
     }

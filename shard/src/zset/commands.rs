@@ -471,6 +471,10 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
     if exists {
         z.maybe_convert(n, limits);
     }
+    if n > 1 {
+        let bytes = (0..n).map(|j| cmd[idx + 1 + 2 * j].len()).sum();
+        z.reserve(n, bytes);
+    }
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
     for (j, &score) in scores.iter().enumerate() {
@@ -505,6 +509,9 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
             }
             None => {}
         }
+    }
+    if n > 1 {
+        z.shrink_to_fit();
     }
     ctx.wrote(added + updated);
     if incr {

@@ -2010,10 +2010,10 @@ fn run_zset_differential(resp3: bool, seed: u64, steps: usize) {
 
 #[test]
 fn zset_commands_answer_like_redis_over_resp2() {
-    run_zset_differential(false, 0x5eed_2a, 2000);
+    run_zset_differential(false, 0x5e_ed2a, 2000);
 }
 
 #[test]
 fn zset_commands_answer_like_redis_over_resp3() {
-    run_zset_differential(true, 0x5eed_3b, 2000);
+    run_zset_differential(true, 0x5e_ed3b, 2000);
 }

@@ -89,6 +89,7 @@ impl ZSetValue {
         }
     }
 
+    /// Number of members.
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.len(),
@@ -96,6 +97,7 @@ impl ZSetValue {
         }
     }
 
+    /// Whether there are no members (a stored sorted set never is: empty ones are deleted).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -337,6 +339,7 @@ impl ZSetValue {
         }
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE, eviction).
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.heap_size(),

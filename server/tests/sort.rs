@@ -518,3 +518,51 @@ fn keys_on_two_shards() {
     );
     assert_eq!(keys, vec![src.clone(), dst.clone()]);
 }
+
+/// BY and GET patterns name keys that live on other shards than the sorted key: the
+/// coordinator gathers them, for SORT, SORT_RO and SORT ... STORE.
+#[test]
+fn patterns_read_keys_on_every_shard() {
+    let s = Server::start(2, &[]);
+    let mut c = s.client();
+    let src = key_on(0, 2, "src");
+    let _: i64 = q(&mut c, &["SADD", &src, "a", "b", "c", "d"]);
+    // Weights and payloads spread over both shards (the element decides the key).
+    let weights = [("a", "3"), ("b", "1"), ("c", "4"), ("d", "2")];
+    let mut shards_used = std::collections::HashSet::new();
+    for (e, w) in weights {
+        let wk = format!("w_{e}");
+        shards_used.insert(common::shard_of(wk.as_bytes(), 2));
+        let _: () = q(&mut c, &["SET", &wk, w]);
+        let _: i64 = q(
+            &mut c,
+            &["HSET", &format!("obj_{e}"), "name", &format!("N{e}")],
+        );
+    }
+    assert_eq!(shards_used.len(), 2, "the weights must span both shards");
+    let by = sort(&mut c, &[&src, "BY", "w_*"]);
+    assert_eq!(by, strs(&["b", "d", "a", "c"]));
+    let got = sort(
+        &mut c,
+        &[&src, "BY", "w_*", "DESC", "GET", "#", "GET", "obj_*->name"],
+    );
+    assert_eq!(got, strs(&["c", "Nc", "a", "Na", "d", "Nd", "b", "Nb"]));
+    let ro: Vec<String> = q(&mut c, &["SORT_RO", &src, "BY", "w_*", "GET", "w_*"]);
+    assert_eq!(ro, strs(&["1", "2", "3", "4"]));
+    let dst = key_on(1, 2, "dst");
+    let n: i64 = q(
+        &mut c,
+        &[
+            "SORT",
+            &src,
+            "BY",
+            "w_*",
+            "GET",
+            "obj_*->name",
+            "STORE",
+            &dst,
+        ],
+    );
+    assert_eq!(n, 4);
+    assert_eq!(list(&mut c, &dst), strs(&["Nb", "Nd", "Na", "Nc"]));
+}

@@ -44,6 +44,9 @@ pub enum Multi {
     /// locked, copied here, the command's own single-shard handler runs on the copies, and
     /// the keys it may write are written back to their shards (see `coord::gather`).
     Gather,
+    /// SORT / SORT_RO: like `Gather`, plus the keys its BY and GET patterns read, which only
+    /// the sorted elements name (see `coord::sort`).
+    Sort,
 }
 
 /// Commands run by the connection itself (no key, or all shards).

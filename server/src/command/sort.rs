@@ -1,8 +1,8 @@
 //! Routes of the sort command family (implemented in `shard::sort`).
 //!
-//! SORT gathers its keys (the sorted key and the STORE destination, found as Redis'
-//! sortGetKeys finds them); the keys its BY and GET patterns name are read from the database
-//! the command runs on (`shard::sort::pattern_keys` lists them).
+//! SORT and SORT_RO run where their keys live when they can. With BY or GET patterns that
+//! read other keys on a server of several shards, the coordinator (`coord::sort`) gathers the
+//! sorted key, the STORE destination and every key the patterns name.
 
 use super::Multi as M;
 use super::Route::{self, *};
@@ -11,7 +11,7 @@ use shard::sort as s;
 /// The commands of this family and where they run.
 pub fn routes() -> Vec<(&'static str, Route)> {
     vec![
-        ("sort", Multi(M::Gather, s::sort)),
-        ("sort_ro", Keyed(s::sort_ro)),
+        ("sort", Multi(M::Sort, s::sort)),
+        ("sort_ro", Multi(M::Sort, s::sort_ro)),
     ]
 }

@@ -8,6 +8,7 @@
 
 mod connection;
 mod generic;
+mod list;
 mod server;
 mod string;
 
@@ -549,8 +550,9 @@ impl Arg {
 // The table.
 
 /// Every family's commands, in the order COMMAND lists them.
-static FAMILIES: [&[CommandSpec]; 4] = [
+static FAMILIES: [&[CommandSpec]; 5] = [
     string::COMMANDS,
+    list::COMMANDS,
     generic::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
@@ -690,7 +692,8 @@ fn find_keys(
                     .filter(|&n| n >= 0)
                     .ok_or(INVALID_ARGS)?;
                 first += firstkey as i64;
-                (first + numkeys - 1, step as i64)
+                // Saturating: a huge numkeys (LMPOP 9223372036854775807 ...) is just too many.
+                (first.saturating_add(numkeys - 1), step as i64)
             }
             FindKeys::Unknown => return Err(INVALID_ARGS),
         };

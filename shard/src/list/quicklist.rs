@@ -406,6 +406,40 @@ mod tests {
         assert_eq!(items(&q)[5..7].to_vec(), [b"z".to_vec(), b"v4".to_vec()]);
     }
 
+    fn from_nodes(fill: i64, nodes: &[&[&str]]) -> Quicklist {
+        let mut q = Quicklist::new(fill);
+        for n in nodes {
+            let mut node = Node::default();
+            n.iter().for_each(|v| node.push_back(v.as_bytes()));
+            q.count += node.count();
+            q.nodes.push_back(node);
+        }
+        q
+    }
+
+    #[test]
+    fn a_split_merges_the_two_nodes_before_then_the_center_as_redis_does() {
+        let mut q = from_nodes(4, &[&["a"], &["b"], &["c", "d", "e", "f"], &["g"], &["h"]]);
+        let off = q.nodes[2].seek(1);
+        q.insert(2, 1, off, b"x", true);
+        // Split into [c d] [x e f]; then the two before the center merge ([a b]), the two
+        // after it ([x e f g]), the center joins [a b]; [a b c d] + [x e f g] would be 8.
+        assert_eq!(counts(&q), [4, 4, 1]);
+        assert_eq!(
+            items(&q),
+            ["a", "b", "c", "d", "x", "e", "f", "g", "h"].map(|s| s.as_bytes().to_vec())
+        );
+        // Before an inner entry: the new node takes the front part and `v`.
+        let mut q = from_nodes(3, &[&["a", "b", "c"]]);
+        let off = q.nodes[0].seek(2);
+        q.insert(0, 2, off, b"x", false);
+        assert_eq!(counts(&q), [3, 1]);
+        assert_eq!(
+            items(&q),
+            ["a", "b", "x", "c"].map(|s| s.as_bytes().to_vec())
+        );
+    }
+
     #[test]
     fn remove_range_drops_and_shrinks_nodes() {
         let mut q = Quicklist::new(3);

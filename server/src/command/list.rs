@@ -4,6 +4,7 @@ use super::Multi as M;
 use super::Route::{self, *};
 use shard::list as l;
 
+/// The list commands and where each runs.
 pub fn routes() -> Vec<(&'static str, Route)> {
     vec![
         ("lpush", Keyed(l::lpush)),

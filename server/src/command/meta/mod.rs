@@ -11,6 +11,7 @@ mod generic;
 mod geo;
 mod hash;
 mod hyperloglog;
+mod list;
 mod server;
 mod set;
 mod sort;
@@ -557,6 +558,7 @@ impl Arg {
 /// Every family's commands, in the order COMMAND lists them.
 static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
+    list::COMMANDS,
     hash::COMMANDS,
     sorted_set::COMMANDS,
     geo::COMMANDS,

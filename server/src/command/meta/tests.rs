@@ -45,6 +45,29 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("bitop", -4, 2, -1, 1),
     ("bitfield", -2, 1, 1, 1),
     ("bitfield_ro", -2, 1, 1, 1),
+    // lists
+    ("blmove", 6, 1, 2, 1),
+    ("blmpop", -5, 0, 0, 0),
+    ("blpop", -3, 1, -2, 1),
+    ("brpop", -3, 1, -2, 1),
+    ("brpoplpush", 4, 1, 2, 1),
+    ("lindex", 3, 1, 1, 1),
+    ("linsert", 5, 1, 1, 1),
+    ("llen", 2, 1, 1, 1),
+    ("lmove", 5, 1, 2, 1),
+    ("lmpop", -4, 0, 0, 0),
+    ("lpop", -2, 1, 1, 1),
+    ("lpos", -3, 1, 1, 1),
+    ("lpush", -3, 1, 1, 1),
+    ("lpushx", -3, 1, 1, 1),
+    ("lrange", 4, 1, 1, 1),
+    ("lrem", 4, 1, 1, 1),
+    ("lset", 4, 1, 1, 1),
+    ("ltrim", 4, 1, 1, 1),
+    ("rpop", -2, 1, 1, 1),
+    ("rpoplpush", 3, 1, 2, 1),
+    ("rpush", -3, 1, 1, 1),
+    ("rpushx", -3, 1, 1, 1),
     // generic
     ("del", -2, 1, -1, 1),
     ("unlink", -2, 1, -1, 1),
@@ -212,6 +235,8 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
 const MOVABLE: &[&str] = &[
+    "lmpop",
+    "blmpop",
     "bzmpop",
     "zdiff",
     "zdiffstore",

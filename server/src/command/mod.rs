@@ -128,7 +128,9 @@ pub enum Route {
     Blocking(Handler),
 }
 
-/// What a blocking command answers when it times out (or would block where it may not).
+/// What a blocking command answers when it would block where it may not (inside MULTI, in a
+/// script, or when the coordinator runs it once): what its non-blocking form answers. A wait
+/// that times out answers a null array instead (see `blocking::Waiter::timeout_reply`).
 pub fn timeout_reply(name: &str, out: &mut Reply) {
     match name {
         "blmove" | "brpoplpush" => out.null(),

@@ -122,6 +122,8 @@ pub struct Config {
     pub hz: u32,
     /// `pidfile`: empty = none.
     pub pidfile: String,
+    /// `disable-thp`: turn transparent huge pages off for the process (Redis' default).
+    pub disable_thp: bool,
     /// The collection encoding thresholds (`hash-max-listpack-entries`...), pushed to every
     /// shard when changed.
     pub limits: shard::limits::Limits,
@@ -151,6 +153,7 @@ impl Default for Config {
             enable_protected_configs: Access::No,
             hz: 10,
             pidfile: String::new(),
+            disable_thp: true,
             limits: shard::limits::Limits::default(),
         }
     }
@@ -512,6 +515,15 @@ static PARAMS: &[Param] = &[
         kind: Kind::Special {
             parse: parse_daemonize,
             get: |_| "no".into(),
+        },
+    },
+    Param {
+        name: "disable-thp",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Bool {
+            get: |c| c.disable_thp,
+            set: |c, v| c.disable_thp = v,
         },
     },
     Param {
@@ -1658,7 +1670,10 @@ mod tests {
             names(&["tcp-*", "timeout"]),
             ["tcp-keepalive", "tcp-backlog", "timeout"]
         );
-        assert_eq!(names(&["[bd]*"]), ["bind", "databases", "dir", "daemonize"]);
+        assert_eq!(
+            names(&["[bd]*"]),
+            ["bind", "databases", "dir", "daemonize", "disable-thp"]
+        );
         assert!(names(&["nosuch", "maxmemory", "x*"]).is_empty());
         assert_eq!(
             c.get(&[b"save", b"appendonly"]),

@@ -23,6 +23,9 @@ pub struct Fatal(pub String);
 
 pub fn start(config: Config) -> Result<(), Fatal> {
     apply_process_settings(&config)?;
+    if config.disable_thp {
+        disable_transparent_huge_pages();
+    }
     let memlock = raise_memlock()?;
     probe_io_uring()?;
     let cpus = allowed_cpus();
@@ -99,6 +102,21 @@ fn apply_process_settings(config: &Config) -> Result<(), Fatal> {
             .map_err(|e| Fatal(format!("Can't write the pid file {}: {e}", config.pidfile)))?;
     }
     Ok(())
+}
+
+/// `disable-thp yes` (Redis' default): no transparent huge pages for this process. With them
+/// the allocator's memory is backed in 2 MiB pages, so RSS grows in big steps and stays high
+/// for sparse data (and forks, which Shardis never does, copy whole huge pages). Best effort,
+/// as in Redis: a kernel without the call keeps its setting.
+fn disable_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only; no memory is passed.
+    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if r != 0 {
+        log::notice(&format!(
+            "could not disable transparent huge pages: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
 }
 
 /// Raises the soft RLIMIT_MEMLOCK to the hard limit; fails clearly when even that is below

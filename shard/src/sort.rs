@@ -461,7 +461,7 @@ fn sort_generic(ctx: &mut Ctx, cmd: &Cmd, readonly: bool) -> Result<(), ErrReply
             }
             if outputlen > 0 {
                 let list = ListValue::from_items(out, ctx.limits);
-                ctx.db.set(dst, Value::List(list), 0, now);
+                ctx.db.set(dst, Value::List(Box::new(list)), 0, now);
                 ctx.wrote(outputlen as u64);
             } else if ctx.db.remove(dst).is_some() {
                 ctx.wrote(1);
@@ -512,7 +512,7 @@ mod tests {
         for (m, s) in [("c", 1.0), ("a", 2.0), ("b", 3.0), ("d", 4.0)] {
             z.insert(m.as_bytes(), s, &limits);
         }
-        let mut shard = shard_with("z", Value::ZSet(z));
+        let mut shard = shard_with("z", Value::ZSet(Box::new(z)));
         assert_eq!(
             run(&mut shard, &["sort", "z", "ALPHA"]),
             bulks(&["a", "b", "c", "d"])
@@ -540,7 +540,10 @@ mod tests {
         let items = ["10", "9", "x9", "1"]
             .map(|s| s.as_bytes().to_vec())
             .to_vec();
-        let mut shard = shard_with("l", Value::List(ListValue::from_items(items, &limits)));
+        let mut shard = shard_with(
+            "l",
+            Value::List(Box::new(ListValue::from_items(items, &limits))),
+        );
         assert_eq!(
             run(&mut shard, &["sort", "l", "ALPHA"]),
             bulks(&["1", "10", "9", "x9"])

@@ -15,13 +15,15 @@ use crate::set::SetValue;
 use crate::string::StrValue;
 use crate::zset::ZSetValue;
 
+/// Collections are boxed: a key's entry then stays as small as a string key needs (the enum
+/// is as large as its largest variant, and most keys of a cache are strings).
 #[derive(Clone)]
 pub enum Value {
     Str(StrValue),
-    List(ListValue),
-    Hash(HashValue),
-    Set(SetValue),
-    ZSet(ZSetValue),
+    List(Box<ListValue>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -97,5 +99,17 @@ impl UnorderedDigest {
 
     pub fn finish(self, h: &mut sha1_smol::Sha1) {
         h.update(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Most keys are strings: a collection must not make every entry larger.
+    #[test]
+    fn a_value_is_as_small_as_a_string() {
+        assert_eq!(
+            std::mem::size_of::<super::Value>(),
+            std::mem::size_of::<crate::string::StrValue>()
+        );
     }
 }

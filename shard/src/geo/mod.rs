@@ -311,7 +311,7 @@ pub fn geoadd(ctx: &mut Ctx, cmd: &Cmd) {
         None => {
             let mut z = ZSetValue::new();
             let r = add(&mut z);
-            ctx.db.set(key, Value::ZSet(z), 0, now);
+            ctx.db.set(key, Value::ZSet(Box::new(z)), 0, now);
             r
         }
     };
@@ -720,7 +720,7 @@ fn georadius_generic(ctx: &mut Ctx, cmd: &Cmd, src: usize, flags: u8) {
             };
             stored.insert(&p.member, score, ctx.limits);
         }
-        ctx.db.set(dest, Value::ZSet(stored), 0, ctx.now);
+        ctx.db.set(dest, Value::ZSet(Box::new(stored)), 0, ctx.now);
         ctx.wrote(returned as u64);
     } else if ctx.db.remove(dest).is_some() {
         ctx.wrote(1);

@@ -273,7 +273,7 @@ pub fn lookup_write<'a>(
 /// Callers always add a field to a hash they created, so no empty hash is left behind.
 fn lookup_create<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<&'a mut HashValue, WrongType> {
     if lookup_write(db, key, now)?.is_none() {
-        db.set(key, Value::Hash(HashValue::new()), 0, now);
+        db.set(key, Value::Hash(Box::new(HashValue::new())), 0, now);
     }
     lookup_write(db, key, now)?.ok_or(WrongType)
 }

@@ -277,7 +277,7 @@ fn run(shard: &mut crate::Shard, args: &[&str]) -> String {
 fn other_types_get_the_plain_wrongtype_error() {
     let mut shard = crate::Shard::new(0, 1);
     let list = crate::list::ListValue::from_items(vec![b"x".to_vec()], &shard.limits);
-    shard.dbs[0].set(b"l", Value::List(list), 0, 1_000_000);
+    shard.dbs[0].set(b"l", Value::List(Box::new(list)), 0, 1_000_000);
     let wrongtype = format!("-{}\r\n", err::WRONGTYPE);
     for args in [
         &["PFADD", "l", "a"][..],

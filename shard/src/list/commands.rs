@@ -148,7 +148,7 @@ fn push(ctx: &mut Ctx, cmd: &Cmd, front: bool, only_existing: bool) -> Result<()
         None => {
             let mut list = ListValue::default();
             let len = add(&mut list);
-            ctx.db.set(key, Value::List(list), 0, ctx.now);
+            ctx.db.set(key, Value::List(Box::new(list)), 0, ctx.now);
             len
         }
     };
@@ -555,7 +555,7 @@ fn lmove_with(ctx: &mut Ctx, cmd: &Cmd, from_front: bool, to_front: bool) -> Res
                 let mut l = ListValue::default();
                 l.grow(bytes, 1, fill);
                 l.push(b, to_front);
-                ctx.db.set(dst, Value::List(l), 0, now);
+                ctx.db.set(dst, Value::List(Box::new(l)), 0, now);
             }
         });
     v.as_elem().reply(ctx.out);

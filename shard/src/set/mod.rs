@@ -402,7 +402,7 @@ fn reply_members(out: &mut Reply, s: &SetValue) {
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue) {
     let n = result.len();
     if n > 0 {
-        ctx.db.set(dst, Value::Set(result), 0, ctx.now);
+        ctx.db.set(dst, Value::Set(Box::new(result)), 0, ctx.now);
         ctx.wrote(1);
     } else if ctx.db.remove(dst).is_some() {
         ctx.wrote(1);
@@ -437,7 +437,7 @@ fn sadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             for m in cmd.args().skip(2) {
                 added += s.add(m, limits) as i64;
             }
-            ctx.db.set(key, Value::Set(s), 0, ctx.now);
+            ctx.db.set(key, Value::Set(Box::new(s)), 0, ctx.now);
         }
     }
     ctx.wrote(added as u64);
@@ -802,7 +802,7 @@ fn smove_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     } else {
         let mut d = SetValue::create(member, 1, limits);
         d.add(member, limits);
-        ctx.db.set(dst, Value::Set(d), 0, now);
+        ctx.db.set(dst, Value::Set(Box::new(d)), 0, now);
         true
     };
     if added {

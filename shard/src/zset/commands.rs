@@ -395,7 +395,7 @@ fn entry(out: &mut Reply, member: &[u8], score: f64, withscores: bool) {
 fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue) {
     let n = z.len();
     if n > 0 {
-        ctx.db.set(dst, Value::ZSet(z), 0, ctx.now);
+        ctx.db.set(dst, Value::ZSet(Box::new(z)), 0, ctx.now);
         ctx.wrote(1);
     } else if ctx.db.contains(dst, ctx.now) {
         ctx.db.remove(dst);
@@ -475,7 +475,7 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
             return Ok(());
         }
         let z = ZSetValue::with_hint(n, cmd[idx + 1].len(), limits);
-        ctx.db.set(key, Value::ZSet(z), 0, ctx.now);
+        ctx.db.set(key, Value::ZSet(Box::new(z)), 0, ctx.now);
     }
     let z = lookup_write(ctx.db, key, ctx.now)?.expect("present or just created");
     if exists {

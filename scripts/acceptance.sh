@@ -34,5 +34,15 @@ if echo "$OUT" | grep -qiE "error|warning"; then
 fi
 [ "$(echo "$OUT" | grep -c 'requests per second')" -ge 6 ] || { echo "redis-benchmark did not finish every test"; exit 1; }
 
+# The data-type tests of redis-benchmark (issue #3): every one must finish without errors.
+TYPES=lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300
+echo "-- redis-benchmark -t $TYPES -P 16 -n 20000"
+OUT=$(redis-benchmark -p "$PORT" -t "$TYPES" -P 16 -n 20000 -q 2>&1 | tr '\r' '\n')
+echo "$OUT" | grep "requests per second" || true
+if echo "$OUT" | grep -qiE "error|warning"; then
+  echo "redis-benchmark reported errors:"; echo "$OUT" | grep -iE "error|warning"; exit 1
+fi
+[ "$(echo "$OUT" | grep -c 'requests per second')" -ge 11 ] || { echo "redis-benchmark did not finish every data-type test"; exit 1; }
+
 echo "-- Python acceptance tests (redis-py)"
 SHARDIS_PORT=$PORT python3 -m pytest -q tests/python

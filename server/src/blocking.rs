@@ -45,7 +45,6 @@ pub struct Waiter {
     db: usize,
     cmd: Cmd,
     handler: Handler,
-    name: &'static str,
     resp3: bool,
     /// The keys, with the shard owning each.
     keys: Vec<(usize, Bytes)>,
@@ -104,7 +103,6 @@ impl Waiter {
             db: job.db,
             cmd: job.cmd.clone(),
             handler,
-            name: job.spec.name,
             resp3: sess.resp3,
             keys,
             home,
@@ -150,10 +148,11 @@ impl Waiter {
     }
 
     /// What a connection says when its wait ends without data (timeout, CLIENT UNBLOCK
-    /// TIMEOUT).
+    /// TIMEOUT): a null array for every blocking command, BLMOVE included, as Redis'
+    /// `replyToBlockedClientTimedOut` (only a BLMOVE that may not block answers a null bulk).
     pub fn timeout_reply(&self) -> Vec<u8> {
         let mut r = Reply::new(self.resp3);
-        crate::command::timeout_reply(self.name, &mut r);
+        r.null_array();
         r.buf
     }
 

@@ -38,7 +38,13 @@ pub struct Tx {
 impl Tx {
     /// Adds the key at argument `pos` of `cmd`, to be locked in `db` with `mode`.
     fn add(&mut self, local: &Local, db: usize, mode: Mode, cmd: &Cmd, pos: usize) {
-        let shard = local.shard_of(&cmd[pos]);
+        self.add_key(local, db, mode, cmd.arg_bytes(pos), Some(pos))
+    }
+
+    /// Adds `key` (argument `pos` of the command, if it is one), to be locked in `db` with
+    /// `mode`.
+    fn add_key(&mut self, local: &Local, db: usize, mode: Mode, key: Bytes, pos: Option<usize>) {
+        let shard = local.shard_of(&key);
         let i = match self
             .parts
             .iter()
@@ -57,8 +63,7 @@ impl Tx {
             }
         };
         let part = &mut self.parts[i];
-        part.positions.push(pos);
-        let key = cmd.arg_bytes(pos);
+        part.positions.extend(pos);
         if !part.keys.contains(&key) {
             part.keys.push(key);
         }
@@ -301,10 +306,13 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
     match kind {
         // These lock keys in different modes or databases: they plan their own locks.
         Multi::Copy => return copy(local, &cmd, db, out).await,
-        Multi::Gather => {
+        Multi::Gather | Multi::Sort => {
             let (Route::Multi(_, handler) | Route::Blocking(handler)) = job.command.route else {
                 unreachable!("gathered commands have a Multi or Blocking route")
             };
+            if kind == Multi::Sort {
+                return sort(local, &cmd, db, job.spec, handler, out).await;
+            }
             return gather(local, &cmd, db, job.spec, handler, out).await;
         }
         Multi::Bitop => return bitop(local, &cmd, db, out).await,
@@ -371,7 +379,9 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             tx.lock(local).await;
             lcs(local, tx, &cmd, db, out).await
         }
-        Multi::Copy | Multi::Bitop | Multi::Gather => unreachable!("planned above"),
+        Multi::Copy | Multi::Bitop | Multi::Gather | Multi::Sort => {
+            unreachable!("planned above")
+        }
         Multi::Count => {
             let c = cmd.clone();
             let parts = tx
@@ -630,7 +640,8 @@ async fn gather(
     handler: Handler,
     out: &mut Reply,
 ) {
-    let reply = gather_run(local, cmd, db, spec, out.resp3, |scratch, reply| {
+    let keys = spec_keys(spec, cmd);
+    let reply = gather_run(local, db, keys, out.resp3, |scratch, reply| {
         handler(&mut scratch.ctx(0, unix_ms(), reply), cmd);
         if reply.buf.is_empty() {
             // A blocking command that may not block here (it found every key empty).
@@ -648,7 +659,8 @@ async fn gather(
 pub async fn gather_blocking(local: &Rc<Local>, job: &Job, w: &Arc<Waiter>) -> Attempt {
     let (cmd, handler) = (&job.cmd, w.handler());
     let mut attempt = None;
-    let reply = gather_run(local, cmd, job.db, job.spec, w.resp3(), |scratch, reply| {
+    let keys = spec_keys(job.spec, cmd);
+    let reply = gather_run(local, job.db, keys, w.resp3(), |scratch, reply| {
         if !w.claim() {
             attempt = Some(Attempt::Claimed);
             return None;
@@ -667,34 +679,113 @@ pub async fn gather_blocking(local: &Rc<Local>, job: &Job, w: &Arc<Waiter>) -> A
     }
 }
 
+/// The keys of `cmd` by its key specs, each with whether the command may write it.
+fn spec_keys(spec: &crate::command::meta::CommandSpec, cmd: &Cmd) -> Vec<(Bytes, bool)> {
+    use crate::command::meta::{self, key_flag};
+    let args: Vec<&[u8]> = cmd.args().collect();
+    let found = meta::key_positions_with_flags(spec, &args).unwrap_or_default();
+    found
+        .into_iter()
+        .map(|(pos, flags)| {
+            let writes = flags & (key_flag::RW | key_flag::OW | key_flag::RM) != 0;
+            (cmd.arg_bytes(pos), writes)
+        })
+        .collect()
+}
+
+/// Whether SORT's BY or GET patterns read keys (a pattern with `*`, not BY nosort or GET #).
+pub fn sort_reads_other_keys(cmd: &Cmd) -> bool {
+    !shard::sort::pattern_keys(cmd, &[b"x".to_vec()]).is_empty()
+}
+
+/// The elements SORT would sort, from a copy of the sorted key's value.
+fn sort_elements(v: Option<&shard::Value>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    match v {
+        Some(shard::Value::List(l)) => l.for_each(|e| out.push(e.to_vec())),
+        Some(shard::Value::Set(s)) => s.for_each(|e| out.push(e.to_vec())),
+        Some(shard::Value::ZSet(z)) => z.for_each(|m, _| out.push(m.to_vec())),
+        _ => {}
+    }
+    out
+}
+
+/// SORT / SORT_RO whose BY or GET patterns read keys, on a server of several shards.
+///
+/// The keys the patterns read are named by the sorted elements, so they are found in two
+/// steps: read the elements (under a shared lock), then gather the sorted key, the STORE
+/// destination and every pattern key together under their locks. If the sorted key changed
+/// in between so that the patterns name keys not gathered, the attempt is dropped before
+/// anything is written and made again.
+async fn sort(
+    local: &Rc<Local>,
+    cmd: &Cmd,
+    db: usize,
+    spec: &'static crate::command::meta::CommandSpec,
+    handler: Handler,
+    out: &mut Reply,
+) {
+    let source = cmd.arg_bytes(1);
+    loop {
+        let mut tx = Tx::default();
+        tx.add_key(local, db, Mode::Shared, source.clone(), Some(1));
+        tx.lock(local).await;
+        let s = source.clone();
+        let elements = tx
+            .on(local, local.shard_of(&source), move |l| {
+                let mut shard = l.shard.borrow_mut();
+                let e = keys::clone_entry(&mut shard.dbs[db], &s, unix_ms());
+                sort_elements(e.as_ref().map(|e| &e.value))
+            })
+            .await;
+        tx.release(local).await;
+
+        let wanted = shard::sort::pattern_keys(cmd, &elements);
+        let mut keys = spec_keys(spec, cmd);
+        keys.extend(wanted.iter().map(|k| (Bytes::copy_from_slice(k), false)));
+        let mut stale = false;
+        let reply = gather_run(local, db, keys, out.resp3, |scratch, reply| {
+            let now = unix_ms();
+            let current = sort_elements(scratch.dbs[0].peek(&source, now).map(|e| &e.value));
+            let needed = shard::sort::pattern_keys(cmd, &current);
+            if needed.iter().any(|k| !wanted.contains(k)) {
+                stale = true;
+                return None;
+            }
+            handler(&mut scratch.ctx(0, now, reply), cmd);
+            None
+        })
+        .await;
+        if !stale {
+            out.errors += reply.errors;
+            out.raw(&reply.buf);
+            return;
+        }
+    }
+}
+
 /// The body of [`gather`]: locks, copies in, runs `body` on the scratch shard, writes back,
 /// and, when `body` returns a waiter, registers it with every involved shard before the locks
 /// are released. Returns the reply `body` wrote.
 async fn gather_run(
     local: &Rc<Local>,
-    cmd: &Cmd,
     db: usize,
-    spec: &'static crate::command::meta::CommandSpec,
+    keys: Vec<(Bytes, bool)>,
     resp3: bool,
     body: impl FnOnce(&mut shard::Shard, &mut Reply) -> Option<Arc<Waiter>>,
 ) -> Reply {
-    use crate::command::meta::{self, key_flag};
-    let args: Vec<&[u8]> = cmd.args().collect();
-    let found = meta::key_positions_with_flags(spec, &args).unwrap_or_default();
     let mut tx = Tx::default();
     let mut written: Vec<Bytes> = Vec::new();
-    for &(pos, flags) in &found {
-        let writes = flags & (key_flag::RW | key_flag::OW | key_flag::RM) != 0;
+    for (key, writes) in keys {
         let mode = if writes {
             Mode::Exclusive
         } else {
             Mode::Shared
         };
-        tx.add(local, db, mode, cmd, pos);
-        let key = cmd.arg_bytes(pos);
         if writes && !written.contains(&key) {
-            written.push(key);
+            written.push(key.clone());
         }
+        tx.add_key(local, db, mode, key, None);
     }
     tx.lock(local).await;
 

@@ -187,6 +187,11 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
                 .map_or(local.id, |i| local.shard_of(&job.cmd[i]));
             Plan::Shard(shard, job)
         }
+        Route::Multi(command::Multi::Sort, _)
+            if local.shards() > 1 && coord::sort_reads_other_keys(&job.cmd) =>
+        {
+            Plan::Multi(command::Multi::Sort, job)
+        }
         Route::Multi(kind, _) | Route::MultiShard(kind, _) => match job.single_shard(local) {
             Some(shard) => Plan::Shard(shard, job),
             None => Plan::Multi(kind, job),

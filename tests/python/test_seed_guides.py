@@ -1,8 +1,8 @@
 """The seed guides' redis-py snippets, run as written against shardis-server.
 
-Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern).
-Sections for lists, sets, sorted sets, hashes, pub/sub, transactions and streams are added as
-those families land.
+Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern,
+lists, sets, sorted sets, hashes). Sections for pub/sub, transactions and streams are added
+as those families land.
 """
 import json
 import time
@@ -92,3 +92,95 @@ def test_pipeline_of_plain_commands(r):
     res = pipe.execute()
     assert res[:100] == [True] * 100
     assert res[100:] == [str(i) for i in range(100)]
+
+
+def test_lists_as_a_task_queue(r):
+    assert r.lpush("queue:tasks", "task1", "task2", "task3") == 3
+    assert r.rpush("queue:tasks", "task4") == 4
+    assert r.lpop("queue:tasks") == "task3"
+    assert r.rpop("queue:tasks") == "task4"
+    assert r.blpop("queue:tasks", timeout=5) == ("queue:tasks", "task2")
+    assert r.llen("queue:tasks") == 1
+    assert r.lrange("queue:tasks", 0, -1) == ["task1"]
+    r.rpush("queue:tasks", *[f"t{i}" for i in range(150)])
+    assert r.ltrim("queue:tasks", 0, 99) is True
+    assert r.llen("queue:tasks") == 100
+    # An empty queue: the blocking pop waits, then gives up.
+    t0 = time.monotonic()
+    assert r.blpop("queue:empty", timeout=1) is None
+    assert time.monotonic() - t0 >= 0.9
+
+
+def test_blocking_pop_is_woken_by_a_push(r):
+    import threading
+
+    port = r.connection_pool.connection_kwargs["port"]
+    got = []
+    consumer = redis.Redis(port=port, decode_responses=True)
+    t = threading.Thread(target=lambda: got.append(consumer.blpop("queue:jobs", timeout=10)))
+    t.start()
+    deadline = time.monotonic() + 10
+    while r.info("clients")["blocked_clients"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    r.rpush("queue:jobs", "job-1")
+    t.join()
+    assert got == [("queue:jobs", "job-1")]
+
+
+def test_sets(r):
+    assert r.sadd("tags:post:1", "python", "redis", "database") == 3
+    assert r.sismember("tags:post:1", "python") in (True, 1)
+    assert r.smembers("tags:post:1") == {"python", "redis", "database"}
+    assert r.srem("tags:post:1", "database") == 1
+    r.sadd("set1", "a", "b", "c")
+    r.sadd("set2", "b", "c", "d")
+    assert r.sunion("set1", "set2") == {"a", "b", "c", "d"}
+    assert r.sinter("set1", "set2") == {"b", "c"}
+    assert r.sdiff("set1", "set2") == {"a"}
+    assert r.srandmember("tags:post:1") in {"python", "redis"}
+    assert r.spop("tags:post:1") in {"python", "redis"}
+    assert r.scard("tags:post:1") == 1
+
+
+def test_sorted_sets_as_a_leaderboard(r):
+    assert r.zadd("leaderboard", {"player1": 100, "player2": 150, "player3": 120}) == 3
+    assert r.zincrby("leaderboard", 10, "player1") == 110.0
+    assert r.zrank("leaderboard", "player1") == 0
+    assert r.zrevrank("leaderboard", "player1") == 2
+    assert r.zscore("leaderboard", "player1") == 110.0
+    assert r.zrevrange("leaderboard", 0, 9, withscores=True) == [
+        ("player2", 150.0),
+        ("player3", 120.0),
+        ("player1", 110.0),
+    ]
+    assert r.zrangebyscore("leaderboard", 100, 200, withscores=True) == [
+        ("player1", 110.0),
+        ("player3", 120.0),
+        ("player2", 150.0),
+    ]
+    assert r.zcount("leaderboard", 100, 200) == 3
+    assert r.zrem("leaderboard", "player1") == 1
+    assert r.zcard("leaderboard") == 2
+
+
+def test_hashes(r):
+    r.hset("user:1000", mapping={"name": "John Doe", "email": "john@example.com", "age": "30"})
+    assert r.hget("user:1000", "name") == "John Doe"
+    assert r.hgetall("user:1000") == {
+        "name": "John Doe",
+        "email": "john@example.com",
+        "age": "30",
+    }
+    assert r.hmget("user:1000", ["name", "email"]) == ["John Doe", "john@example.com"]
+    assert r.hincrby("user:1000", "login_count", 1) == 1
+    assert r.hexists("user:1000", "name") is True
+    assert sorted(r.hkeys("user:1000")) == ["age", "email", "login_count", "name"]
+    assert sorted(r.hvals("user:1000")) == ["1", "30", "John Doe", "john@example.com"]
+    assert r.hdel("user:1000", "age") == 1
+
+
+def test_hashes_for_related_fields_use_a_compact_encoding(r):
+    r.set("user:1000:name", "John")
+    r.hset("user:1000", mapping={"name": "John", "email": "john@example.com", "age": "30"})
+    assert r.object("encoding", "user:1000") == "listpack"

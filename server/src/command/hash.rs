@@ -2,6 +2,7 @@
 
 use super::Route;
 
+/// Every hash command runs on the shard that owns its one key.
 pub fn routes() -> Vec<(&'static str, Route)> {
     use shard::hash as h;
     use Route::Keyed;

@@ -44,6 +44,9 @@ pub enum Multi {
     /// locked, copied here, the command's own single-shard handler runs on the copies, and
     /// the keys it may write are written back to their shards (see `coord::gather`).
     Gather,
+    /// SORT / SORT_RO: like `Gather`, plus the keys its BY and GET patterns read, which only
+    /// the sorted elements name (see `coord::sort`).
+    Sort,
 }
 
 /// Commands run by the connection itself (no key, or all shards).
@@ -125,7 +128,9 @@ pub enum Route {
     Blocking(Handler),
 }
 
-/// What a blocking command answers when it times out (or would block where it may not).
+/// What a blocking command answers when it would block where it may not (inside MULTI, in a
+/// script, or when the coordinator runs it once): what its non-blocking form answers. A wait
+/// that times out answers a null array instead (see `blocking::Waiter::timeout_reply`).
 pub fn timeout_reply(name: &str, out: &mut Reply) {
     match name {
         "blmove" | "brpoplpush" => out.null(),

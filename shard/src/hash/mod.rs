@@ -124,12 +124,12 @@ impl HashValue {
         })
     }
 
-    /// Visits every pair (SORT ... BY/GET reads hashes through [`HashValue::get`]).
+    /// Visits every pair, in [`HashValue::iter`]'s order.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8])) {
         self.iter().for_each(|(k, v)| f(k, v))
     }
 
-    /// The value of `field`.
+    /// The value of `field` (also what SORT's `BY`/`GET key->field` patterns read).
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.0 {
             Repr::Pack(p) => p.get(field),
@@ -137,6 +137,7 @@ impl HashValue {
         }
     }
 
+    /// Whether `field` is present.
     pub fn contains(&self, field: &[u8]) -> bool {
         self.get(field).is_some()
     }
@@ -636,14 +637,14 @@ pub fn hscan(ctx: &mut Ctx, cmd: &Cmd) {
             0
         }
         Repr::Table(t) => {
-            // As Redis: visit buckets until COUNT items (fields and values both count) were
-            // seen or 10 x COUNT buckets were visited.
+            // As Redis 7.2: visit buckets until COUNT fields were seen (matching or not) or
+            // 10 x COUNT more buckets were visited.
             let mut cursor = cursor;
             let mut seen = 0usize;
             let mut budget = opts.count.saturating_mul(10);
             loop {
                 cursor = t.scan(cursor, |f, v| {
-                    seen += 2;
+                    seen += 1;
                     if opts.matches(f) {
                         found.push((f, v));
                     }

@@ -236,9 +236,13 @@ fn strtod(arg: &[u8]) -> Option<f64> {
 /// A score interval: `(x` excludes its end.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScoreRange {
+    /// The lower end.
     pub min: f64,
+    /// The upper end.
     pub max: f64,
+    /// Whether `min` itself is excluded (`(min`).
     pub minex: bool,
+    /// Whether `max` itself is excluded (`(max`).
     pub maxex: bool,
 }
 
@@ -288,9 +292,13 @@ impl ScoreRange {
 /// One end of a lex range: `-`, `+`, `[x` (inclusive) or `(x` (exclusive).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LexBound<'a> {
+    /// `-`: below every string.
     Min,
+    /// `+`: above every string.
     Max,
+    /// `[x`: x included.
     Incl(&'a [u8]),
+    /// `(x`: x excluded.
     Excl(&'a [u8]),
 }
 
@@ -309,7 +317,9 @@ impl<'a> LexBound<'a> {
 /// A lex interval (ZRANGEBYLEX, ZLEXCOUNT, ZREMRANGEBYLEX).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LexRange<'a> {
+    /// The lower end.
     pub min: LexBound<'a>,
+    /// The upper end.
     pub max: LexBound<'a>,
 }
 
@@ -471,6 +481,10 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
     if exists {
         z.maybe_convert(n, limits);
     }
+    if n > 1 {
+        let bytes = (0..n).map(|j| cmd[idx + 1 + 2 * j].len()).sum();
+        z.reserve(n, bytes);
+    }
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
     for (j, &score) in scores.iter().enumerate() {
@@ -505,6 +519,9 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
             }
             None => {}
         }
+    }
+    if n > 1 {
+        z.shrink_to_fit();
     }
     ctx.wrote(added + updated);
     if incr {
@@ -901,24 +918,47 @@ fn zpop_minmax(ctx: &mut Ctx, cmd: &Cmd, max: bool) -> R {
             .ok_or(Cow::Borrowed(ERR_POSITIVE))?,
         _ => -1,
     };
-    let nested = ctx.out.resp3 && count != -1;
-    zpop_generic(ctx, cmd, &[1], max, false, count, nested, false)
+    let style = PopStyle {
+        emitkey: false,
+        nested: ctx.out.resp3 && count != -1,
+        nil_when_empty: false,
+    };
+    zpop_generic(ctx, cmd, &[1], max, count, style)
 }
 
+/// The reply shapes of the pop commands (`genericZpopCommand`'s flags).
+#[derive(Clone, Copy)]
+struct PopStyle {
+    /// The key name leads the reply (BZPOPMIN, ZMPOP...).
+    emitkey: bool,
+    /// Each (member, score) pair is an array of its own.
+    nested: bool,
+    /// A null array, not an empty one, when no key exists (ZMPOP).
+    nil_when_empty: bool,
+}
+
+/// ZMPOP's and BZMPOP's replies.
+const MPOP_STYLE: PopStyle = PopStyle {
+    emitkey: true,
+    nested: true,
+    nil_when_empty: true,
+};
+
 /// `genericZpopCommand`: pops from the first existing key among `keys` (argument
-/// positions). `count` -1 is a plain single pop. With `emitkey` the key name leads the
-/// reply; `nested` nests the pairs; `nil_when_empty` answers a null array when no key exists.
-#[allow(clippy::too_many_arguments)]
+/// positions); `count` -1 is a plain single pop.
 fn zpop_generic(
     ctx: &mut Ctx,
     cmd: &Cmd,
     keys: &[usize],
     max: bool,
-    emitkey: bool,
     count: i64,
-    nested: bool,
-    nil_when_empty: bool,
+    style: PopStyle,
 ) -> R {
+    let PopStyle {
+        emitkey,
+        nested,
+        nil_when_empty,
+    } = style;
     let mut found = None;
     for &pos in keys {
         if lookup_write(ctx.db, &cmd[pos], ctx.now)?.is_some() {
@@ -1014,25 +1054,32 @@ fn zmpop_generic(ctx: &mut Ctx, cmd: &Cmd, numkeys_idx: usize, block: bool) -> R
     let count = count.max(1);
     let keys: Vec<usize> = (numkeys_idx + 1..where_idx).collect();
     if block {
-        blocking_pop(ctx, cmd, &keys, 1, max, count, true)
+        blocking_pop(ctx, cmd, &keys, 1, max, count, MPOP_STYLE)
     } else {
-        zpop_generic(ctx, cmd, &keys, max, true, count, true, true)
+        zpop_generic(ctx, cmd, &keys, max, count, MPOP_STYLE)
     }
 }
 
 /// BZPOPMIN key [key ...] timeout
 pub fn bzpopmin(ctx: &mut Ctx, cmd: &Cmd) {
     let keys: Vec<usize> = (1..cmd.len() - 1).collect();
-    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, false, -1, false);
+    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, false, -1, BZPOP_STYLE);
     reply_result(ctx.out, r);
 }
 
 /// BZPOPMAX key [key ...] timeout
 pub fn bzpopmax(ctx: &mut Ctx, cmd: &Cmd) {
     let keys: Vec<usize> = (1..cmd.len() - 1).collect();
-    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, true, -1, false);
+    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, true, -1, BZPOP_STYLE);
     reply_result(ctx.out, r);
 }
+
+/// BZPOPMIN's and BZPOPMAX's replies: [key, member, score].
+const BZPOP_STYLE: PopStyle = PopStyle {
+    emitkey: true,
+    nested: false,
+    nil_when_empty: false,
+};
 
 /// `blockingGenericZpopCommand`: serves the first non-empty key like a ZPOP naming the key;
 /// writes nothing when every key is empty (the server then blocks the client).
@@ -1043,14 +1090,12 @@ fn blocking_pop(
     timeout_idx: usize,
     max: bool,
     count: i64,
-    nested: bool,
+    style: PopStyle,
 ) -> R {
     parse_timeout(&cmd[timeout_idx], ctx.now).map_err(Cow::Borrowed)?;
     for &pos in keys {
         match lookup_write(ctx.db, &cmd[pos], ctx.now)? {
-            Some(z) if !z.is_empty() => {
-                return zpop_generic(ctx, cmd, &[pos], max, true, count, nested, nested)
-            }
+            Some(z) if !z.is_empty() => return zpop_generic(ctx, cmd, &[pos], max, count, style),
             _ => {}
         }
     }

@@ -89,6 +89,7 @@ impl ZSetValue {
         }
     }
 
+    /// Number of members.
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.len(),
@@ -96,6 +97,7 @@ impl ZSetValue {
         }
     }
 
+    /// Whether there are no members (a stored sorted set never is: empty ones are deleted).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -174,6 +176,22 @@ impl ZSetValue {
         if self.is_compact() && size_hint > limits.zset_max_listpack_entries {
             let cap = self.len() + size_hint;
             self.convert(cap);
+        }
+    }
+
+    /// Prepares for a batch of up to `count` new members totalling `bytes` bytes (ZADD with
+    /// many pairs): the small encoding then grows its buffer once, not once per member.
+    /// [`shrink_to_fit`](Self::shrink_to_fit) afterwards gives back what was not used.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        if let Repr::Pack(p) = &mut self.repr {
+            p.reserve(bytes + count * 12);
+        }
+    }
+
+    /// Releases spare capacity of the small encoding.
+    pub fn shrink_to_fit(&mut self) {
+        if let Repr::Pack(p) = &mut self.repr {
+            p.shrink();
         }
     }
 
@@ -321,6 +339,7 @@ impl ZSetValue {
         }
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE, eviction).
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.heap_size(),
@@ -369,7 +388,7 @@ mod tests {
             let mut rng = Rng::new(entries as u64 + 7);
             let mut z = ZSetValue::new();
             let mut m: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
-            for step in 0..20_000 {
+            for step in 0..8_000 {
                 let k = rng.below(700);
                 let member = if k.is_multiple_of(50) {
                     format!("long-member-{k}-{}", "x".repeat(40)).into_bytes()

@@ -224,6 +224,11 @@ impl Pack {
     pub(super) fn shrink(&mut self) {
         self.buf.shrink_to_fit();
     }
+
+    /// Makes room for `bytes` more, so a batch of inserts reallocates once.
+    pub(super) fn reserve(&mut self, bytes: usize) {
+        self.buf.reserve_exact(bytes);
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@ mod generic;
 mod geo;
 mod hash;
 mod hyperloglog;
+mod list;
 mod server;
+mod set;
+mod sort;
 mod sorted_set;
 mod string;
 
@@ -555,11 +558,14 @@ impl Arg {
 /// Every family's commands, in the order COMMAND lists them.
 static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
+    list::COMMANDS,
     hash::COMMANDS,
     sorted_set::COMMANDS,
     geo::COMMANDS,
     hyperloglog::COMMANDS,
     generic::COMMANDS,
+    sort::COMMANDS,
+    set::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];
@@ -655,6 +661,11 @@ fn find_keys(
     args: &[&[u8]],
     mut found: impl FnMut(usize, u64),
 ) -> Result<(), &'static str> {
+    // Commands whose specs cannot find every key (Redis' getkeys procs).
+    if let Some(keys) = sort::sort_keys(spec.name, args) {
+        keys.into_iter().for_each(|(pos, flags)| found(pos, flags));
+        return Ok(());
+    }
     let argc = args.len() as i64;
     for ks in spec.key_specs {
         if ks.flags & key_flag::NOT_KEY != 0 {

@@ -45,6 +45,29 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("bitop", -4, 2, -1, 1),
     ("bitfield", -2, 1, 1, 1),
     ("bitfield_ro", -2, 1, 1, 1),
+    // lists
+    ("blmove", 6, 1, 2, 1),
+    ("blmpop", -5, 0, 0, 0),
+    ("blpop", -3, 1, -2, 1),
+    ("brpop", -3, 1, -2, 1),
+    ("brpoplpush", 4, 1, 2, 1),
+    ("lindex", 3, 1, 1, 1),
+    ("linsert", 5, 1, 1, 1),
+    ("llen", 2, 1, 1, 1),
+    ("lmove", 5, 1, 2, 1),
+    ("lmpop", -4, 0, 0, 0),
+    ("lpop", -2, 1, 1, 1),
+    ("lpos", -3, 1, 1, 1),
+    ("lpush", -3, 1, 1, 1),
+    ("lpushx", -3, 1, 1, 1),
+    ("lrange", 4, 1, 1, 1),
+    ("lrem", 4, 1, 1, 1),
+    ("lset", 4, 1, 1, 1),
+    ("ltrim", 4, 1, 1, 1),
+    ("rpop", -2, 1, 1, 1),
+    ("rpoplpush", 3, 1, 2, 1),
+    ("rpush", -3, 1, 1, 1),
+    ("rpushx", -3, 1, 1, 1),
     // generic
     ("del", -2, 1, -1, 1),
     ("unlink", -2, 1, -1, 1),
@@ -90,6 +113,26 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("hsetnx", 4, 1, 1, 1),
     ("hstrlen", 3, 1, 1, 1),
     ("hvals", 2, 1, 1, 1),
+    ("sort", -2, 1, 1, 1),
+    ("sort_ro", -2, 1, 1, 1),
+    // sets
+    ("sadd", -3, 1, 1, 1),
+    ("scard", 2, 1, 1, 1),
+    ("sdiff", -2, 1, -1, 1),
+    ("sdiffstore", -3, 1, -1, 1),
+    ("sinter", -2, 1, -1, 1),
+    ("sintercard", -3, 0, 0, 0),
+    ("sinterstore", -3, 1, -1, 1),
+    ("sismember", 3, 1, 1, 1),
+    ("smembers", 2, 1, 1, 1),
+    ("smismember", -3, 1, 1, 1),
+    ("smove", 4, 1, 2, 1),
+    ("spop", -2, 1, 1, 1),
+    ("srandmember", -2, 1, 1, 1),
+    ("srem", -3, 1, 1, 1),
+    ("sscan", -3, 1, 1, 1),
+    ("sunion", -2, 1, -1, 1),
+    ("sunionstore", -3, 1, -1, 1),
     // connection
     ("ping", -1, 0, 0, 0),
     ("echo", 2, 0, 0, 0),
@@ -192,6 +235,8 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
 const MOVABLE: &[&str] = &[
+    "lmpop",
+    "blmpop",
     "bzmpop",
     "zdiff",
     "zdiffstore",
@@ -203,6 +248,9 @@ const MOVABLE: &[&str] = &[
     "zunionstore",
     "georadius",
     "georadiusbymember",
+    "sintercard",
+    "sort",
+    "sort_ro",
 ];
 
 fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {
@@ -268,7 +316,15 @@ fn check_args(c: &CommandSpec, args: &[Arg]) {
     for a in args {
         let container = matches!(a.kind, ArgType::OneOf | ArgType::Block);
         assert_eq!(container, !a.subargs.is_empty(), "{} {}", c.name, a.name);
-        assert_eq!(a.kind == ArgType::Key, a.key_spec_index >= 0, "{}", c.name);
+        // Keys have a key spec; so do SORT's BY/GET patterns, which name keys.
+        let names_keys = matches!(a.kind, ArgType::Key | ArgType::Pattern)
+            && c.group == "generic"
+            && c.name.starts_with("sort");
+        if a.kind == ArgType::Key {
+            assert!(a.key_spec_index >= 0, "{}", c.name);
+        } else if !names_keys {
+            assert!(a.key_spec_index < 0, "{} {}", c.name, a.name);
+        }
         assert!(a.key_spec_index < c.key_specs.len() as i32, "{}", c.name);
         if a.kind == ArgType::PureToken {
             assert!(a.token.is_some(), "{} {}", c.name, a.name);
@@ -604,5 +660,39 @@ fn command_getkeys() {
     assert_eq!(
         run(false, &["COMMAND", "GETKEYSANDFLAGS", "copy", "a", "b"]),
         "*2\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nb\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+}
+
+#[test]
+fn sort_keys_follow_sort_get_keys() {
+    assert_eq!(keys("sort", &["sort", "k"]), Ok(vec![1]));
+    assert_eq!(
+        keys(
+            "sort",
+            &["sort", "k", "BY", "store", "GET", "store", "STORE", "d"]
+        ),
+        Ok(vec![1, 7])
+    );
+    // The last STORE wins; LIMIT skips its two arguments.
+    assert_eq!(
+        keys(
+            "sort",
+            &["sort", "k", "store", "a", "LIMIT", "store", "x", "store", "b"]
+        ),
+        Ok(vec![1, 8])
+    );
+    assert_eq!(
+        keys("sort_ro", &["sort_ro", "k", "STORE", "d"]),
+        Ok(vec![1])
+    );
+    let sort = lookup(b"sort").unwrap();
+    assert_eq!(sort.flags & flag::MOVABLE_KEYS, flag::MOVABLE_KEYS);
+    let args: Vec<&[u8]> = vec![b"sort", b"k", b"store", b"d"];
+    assert_eq!(
+        key_positions_with_flags(sort, &args),
+        Ok(vec![
+            (1, key_flag::RO | key_flag::ACCESS),
+            (3, key_flag::OW | key_flag::UPDATE)
+        ])
     );
 }

@@ -162,7 +162,10 @@ def measure(argv_for_port, scenario, n, env=None):
         n, commands = scenario(n)
         if not load(server.client, commands):
             return None
-        time.sleep(0.5)  # let allocator bookkeeping settle before reading RSS
+        # Let allocator bookkeeping settle before reading RSS: both servers hand freed pages
+        # back in the background (jemalloc's decay; Shardis' cron once a shard has been
+        # quiet for a whole second, checked every second).
+        time.sleep(3)
         rss1, used1 = server.rss(), server.used_memory()
     per_used = None if used0 is None or used1 is None else (used1 - used0) / n
     return {"elements": n, "rss_per_element": (rss1 - rss0) / n,

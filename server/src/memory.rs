@@ -113,6 +113,20 @@ pub fn human(n: u64) -> String {
     format!("{}B", n as u64)
 }
 
+/// Hands the pages this thread's allocator heap has freed back to the OS now, without
+/// waiting for their purge delay. mimalloc purges a freed span only when a later free in
+/// the same segment finds its delay expired, so a shard that went quiet after a burst (a
+/// bulk load, a big DEL) kept those pages resident: 1M string keys loaded at once held
+/// ~20% more RSS than they needed. The forced collection walks every page of the heap
+/// (0.5 ms for 1M keys, ~100 MB), so the shard's cron calls it once per quiet spell, not
+/// on every tick.
+pub fn release_free_pages() {
+    // SAFETY: mi_collect takes a plain bool and works on the calling thread's own heap
+    // (and the process' arenas) under mimalloc's internal synchronisation; it neither
+    // takes nor returns pointers, so no Rust invariant is involved.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

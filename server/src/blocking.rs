@@ -303,6 +303,9 @@ pub fn signal(l: &Local, shard: &mut Shard, db: usize, key: &[u8]) {
                     b.remove(w.db, k, &w);
                 }
             }
+            for (_, k) in &w.keys {
+                shard.dbs[w.db].touch(k);
+            }
             w.deliver(reply.buf);
             // The served command may have written its other keys (BLMOVE's destination).
             ready.extend(w.keys.iter().map(|(_, k)| (w.db, k.clone())));
@@ -376,6 +379,9 @@ fn run_or_register(
         register(l);
         w.state.store(WAITING, Ordering::Release);
         return Attempt::Registered;
+    }
+    for (_, k) in &w.keys {
+        shard.dbs[db].touch(k);
     }
     Attempt::Done(reply.buf)
 }

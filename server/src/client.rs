@@ -23,6 +23,8 @@ pub struct ClientInfo {
     pub qbuf: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub no_touch: Cell<bool>,
+    /// Commands queued since MULTI; -1 outside a transaction (CLIENT LIST `multi=`).
+    pub multi: Cell<i64>,
     /// The wait of a blocking command in progress (CLIENT UNBLOCK reaches it here).
     pub blocked: RefCell<Option<std::sync::Arc<crate::blocking::Waiter>>>,
     killed: Cell<bool>,
@@ -48,6 +50,7 @@ impl ClientInfo {
             qbuf: Cell::new(0),
             no_evict: Cell::new(false),
             no_touch: Cell::new(false),
+            multi: Cell::new(-1),
             blocked: RefCell::default(),
             killed: Cell::new(false),
             kill_waker: RefCell::default(),
@@ -88,7 +91,7 @@ impl ClientInfo {
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
+             ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
              oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
              lib-ver={}",
             self.id,
@@ -100,10 +103,13 @@ impl ClientInfo {
             now.duration_since(self.last_interaction.get()).as_secs(),
             if self.blocked.borrow().is_some() {
                 "b"
+            } else if self.multi.get() >= 0 {
+                "x"
             } else {
                 "N"
             },
             self.db.get(),
+            self.multi.get(),
             self.qbuf.get(),
             cmd,
             self.resp.get(),
@@ -121,6 +127,13 @@ pub struct Session {
     pub authenticated: bool,
     /// Set by QUIT: close after replying.
     pub closing: bool,
+    /// Inside MULTI: the commands queued so far.
+    pub multi: Option<crate::multi::Queued>,
+    /// The keys WATCHed since the last EXEC / DISCARD / UNWATCH.
+    pub watching: Option<crate::multi::Watching>,
+    /// Set while EXEC runs holding every database's lock on every shard: FLUSHDB and
+    /// friends inside it must not wait for locks their own transaction holds.
+    pub holds_db_locks: bool,
 }
 
 impl Session {

@@ -31,8 +31,12 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
         resp3: false,
         authenticated,
         closing: false,
+        multi: None,
+        watching: None,
+        holds_db_locks: false,
     };
     let _ = serve_session(&local, &mut stream, &mut sess).await;
+    crate::multi::forget_watches(&local, &mut sess);
     local.clients.borrow_mut().remove(&id);
     local
         .shared

@@ -43,7 +43,14 @@ impl Tx {
 
     /// Adds `key` (argument `pos` of the command, if it is one), to be locked in `db` with
     /// `mode`.
-    fn add_key(&mut self, local: &Local, db: usize, mode: Mode, key: Bytes, pos: Option<usize>) {
+    pub fn add_key(
+        &mut self,
+        local: &Local,
+        db: usize,
+        mode: Mode,
+        key: Bytes,
+        pos: Option<usize>,
+    ) {
         let shard = local.shard_of(&key);
         let i = match self
             .parts
@@ -107,7 +114,7 @@ impl Tx {
 
     /// Takes every lock, part after part in the global order. A transaction only ever waits
     /// at the highest part it has reached, while everything it holds is lower: no deadlock.
-    async fn lock(&mut self, local: &Rc<Local>) {
+    pub async fn lock(&mut self, local: &Rc<Local>) {
         self.normalize();
         for i in 0..self.parts.len() {
             self.lock_part(local, i, |_, _| ()).await;
@@ -239,12 +246,12 @@ impl Tx {
     }
 
     /// Releases every lock (after the work was done with [`on`](Self::on)).
-    async fn release(&self, local: &Rc<Local>) {
+    pub async fn release(&self, local: &Rc<Local>) {
         self.finish(local, |_, _| ()).await;
     }
 
     /// Runs `f` on `shard` while the transaction holds its locks.
-    async fn on<R, F>(&self, local: &Rc<Local>, shard: usize, f: F) -> R
+    pub async fn on<R, F>(&self, local: &Rc<Local>, shard: usize, f: F) -> R
     where
         R: Send + 'static,
         F: FnOnce(&Rc<Local>) -> R + Send + 'static,
@@ -277,7 +284,13 @@ fn run_part(
     let sub = cmd.select(std::iter::once(0).chain(args.iter().copied()));
     let mut reply = Reply::new(resp3);
     let mut shard = l.shard.borrow_mut();
+    let dirty = shard.dirty;
     handler(&mut shard.ctx(db, unix_ms(), &mut reply), &sub);
+    if shard.dirty != dirty {
+        for &i in args {
+            shard.dbs[db].touch(&cmd[i]);
+        }
+    }
     let ends = vec![reply.buf.len()];
     (reply.buf, ends)
 }
@@ -419,29 +432,17 @@ fn run_mget_items(
 }
 
 /// Runs `f` on every shard while holding whole-database locks on `dbs` everywhere
-/// (FLUSHDB, FLUSHALL, SWAPDB): no transaction is half on either side of it.
-pub async fn with_db_locks<F>(local: &Rc<Local>, dbs: Vec<usize>, f: F)
+/// (FLUSHDB, FLUSHALL, SWAPDB): no transaction is half on either side of it. `held`: the
+/// caller (a transaction over the whole keyspace) holds them already.
+pub async fn with_db_locks<F>(local: &Rc<Local>, held: bool, dbs: Vec<usize>, f: F)
 where
     F: Fn(&Rc<Local>) + Send + Clone + 'static,
 {
-    for s in 0..local.shards() {
-        loop {
-            let dbs = dbs.clone();
-            let refused: Option<oneshot::Receiver<()>> = local
-                .call(s, move |l| {
-                    let (tx, rx) = oneshot::channel();
-                    let req = Request::Dbs { dbs: &dbs };
-                    l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
-                })
-                .await;
-            match refused {
-                None => break,
-                Some(wake) => {
-                    let _ = wake.await;
-                }
-            }
-        }
+    if held {
+        local.call_all(f).await;
+        return;
     }
+    lock_dbs(local, &dbs).await;
     local
         .call_all(move |l| {
             f(l);
@@ -482,7 +483,10 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let entry = tx
         .on(local, src_shard, move |l| {
             // The destination shard counts the change (RENAME is one change, as in Redis).
-            keys::take_entry(&mut l.shard.borrow_mut().dbs[db], &s, unix_ms())
+            let d = &mut l.shard.borrow_mut().dbs[db];
+            let entry = keys::take_entry(d, &s, unix_ms());
+            d.touch(&s);
+            entry
         })
         .await;
     if let Some(entry) = entry {
@@ -490,6 +494,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
             let mut shard = l.shard.borrow_mut();
             shard.dirty += 1;
             keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
+            shard.dbs[db].touch(&dst);
             blocking::signal(l, &mut shard, db, &dst);
         })
         .await;
@@ -540,6 +545,7 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
                 let mut shard = l.shard.borrow_mut();
                 shard.dirty += 1;
                 let put = keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms());
+                shard.dbs[dst_db].touch(&dst);
                 blocking::signal(l, &mut shard, dst_db, &dst);
                 put
             })
@@ -617,6 +623,7 @@ async fn bitop(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
             let mut r = Reply::new(resp3);
             let mut shard = l.shard.borrow_mut();
             bitops::bitop_store(&mut shard.ctx(db, unix_ms(), &mut r), &dest, result);
+            shard.dbs[db].touch(&dest);
             r.buf
         })
         .await;
@@ -642,7 +649,7 @@ async fn gather(
 ) {
     let keys = spec_keys(spec, cmd);
     let reply = gather_run(local, db, keys, out.resp3, |scratch, reply| {
-        handler(&mut scratch.ctx(0, unix_ms(), reply), cmd);
+        handler(&mut scratch.ctx(db, unix_ms(), reply), cmd);
         if reply.buf.is_empty() {
             // A blocking command that may not block here (it found every key empty).
             crate::command::timeout_reply(spec.name, reply);
@@ -665,7 +672,7 @@ pub async fn gather_blocking(local: &Rc<Local>, job: &Job, w: &Arc<Waiter>) -> A
             attempt = Some(Attempt::Claimed);
             return None;
         }
-        handler(&mut scratch.ctx(0, unix_ms(), reply), cmd);
+        handler(&mut scratch.ctx(job.db, unix_ms(), reply), cmd);
         if reply.buf.is_empty() {
             attempt = Some(Attempt::Registered);
             return Some(w.clone());
@@ -680,7 +687,7 @@ pub async fn gather_blocking(local: &Rc<Local>, job: &Job, w: &Arc<Waiter>) -> A
 }
 
 /// The keys of `cmd` by its key specs, each with whether the command may write it.
-fn spec_keys(spec: &crate::command::meta::CommandSpec, cmd: &Cmd) -> Vec<(Bytes, bool)> {
+pub fn spec_keys(spec: &crate::command::meta::CommandSpec, cmd: &Cmd) -> Vec<(Bytes, bool)> {
     use crate::command::meta::{self, key_flag};
     let args: Vec<&[u8]> = cmd.args().collect();
     let found = meta::key_positions_with_flags(spec, &args).unwrap_or_default();
@@ -710,6 +717,17 @@ fn sort_elements(v: Option<&shard::Value>) -> Vec<Vec<u8>> {
     out
 }
 
+/// The elements SORT would sort in `source`, read on its shard (under the caller's lock).
+pub async fn sort_elements_of(local: &Rc<Local>, db: usize, source: Bytes) -> Vec<Vec<u8>> {
+    local
+        .call(local.shard_of(&source), move |l| {
+            let mut shard = l.shard.borrow_mut();
+            let e = keys::clone_entry(&mut shard.dbs[db], &source, unix_ms());
+            sort_elements(e.as_ref().map(|e| &e.value))
+        })
+        .await
+}
+
 /// SORT / SORT_RO whose BY or GET patterns read keys, on a server of several shards.
 ///
 /// The keys the patterns read are named by the sorted elements, so they are found in two
@@ -730,14 +748,7 @@ async fn sort(
         let mut tx = Tx::default();
         tx.add_key(local, db, Mode::Shared, source.clone(), Some(1));
         tx.lock(local).await;
-        let s = source.clone();
-        let elements = tx
-            .on(local, local.shard_of(&source), move |l| {
-                let mut shard = l.shard.borrow_mut();
-                let e = keys::clone_entry(&mut shard.dbs[db], &s, unix_ms());
-                sort_elements(e.as_ref().map(|e| &e.value))
-            })
-            .await;
+        let elements = sort_elements_of(local, db, source.clone()).await;
         tx.release(local).await;
 
         let wanted = shard::sort::pattern_keys(cmd, &elements);
@@ -746,13 +757,13 @@ async fn sort(
         let mut stale = false;
         let reply = gather_run(local, db, keys, out.resp3, |scratch, reply| {
             let now = unix_ms();
-            let current = sort_elements(scratch.dbs[0].peek(&source, now).map(|e| &e.value));
+            let current = sort_elements(scratch.dbs[db].peek(&source, now).map(|e| &e.value));
             let needed = shard::sort::pattern_keys(cmd, &current);
             if needed.iter().any(|k| !wanted.contains(k)) {
                 stale = true;
                 return None;
             }
-            handler(&mut scratch.ctx(0, now, reply), cmd);
+            handler(&mut scratch.ctx(db, now, reply), cmd);
             None
         })
         .await;
@@ -775,68 +786,21 @@ async fn gather_run(
     body: impl FnOnce(&mut shard::Shard, &mut Reply) -> Option<Arc<Waiter>>,
 ) -> Reply {
     let mut tx = Tx::default();
-    let mut written: Vec<Bytes> = Vec::new();
-    for (key, writes) in keys {
-        let mode = if writes {
+    for (key, writes) in &keys {
+        let mode = if *writes {
             Mode::Exclusive
         } else {
             Mode::Shared
         };
-        if writes && !written.contains(&key) {
-            written.push(key.clone());
-        }
-        tx.add_key(local, db, mode, key, None);
+        tx.add_key(local, db, mode, key.clone(), None);
     }
     tx.lock(local).await;
-
-    let mut scratch = {
-        let mut home = local.shard.borrow_mut();
-        let mut s = shard::Shard::new(local.id, 1);
-        s.limits = home.limits;
-        s.max_string_len = home.max_string_len;
-        s.rng = shard::rng::Rng::new(home.rng.next_u64());
-        s
-    };
-    for p in &tx.parts {
-        let keys = p.keys.clone();
-        let entries = tx
-            .on(local, p.shard, move |l| {
-                let now = unix_ms();
-                let mut shard = l.shard.borrow_mut();
-                keys.into_iter()
-                    .filter_map(|k| keys::clone_entry(&mut shard.dbs[db], &k, now).map(|e| (k, e)))
-                    .collect::<Vec<_>>()
-            })
-            .await;
-        for (k, e) in entries {
-            scratch.dbs[0].insert_entry(&k, e);
-        }
-    }
-
-    let mut reply = Reply::new(resp3);
-    let waiter = body(&mut scratch, &mut reply);
-    if scratch.dirty > 0 {
-        let mut dirty = scratch.dirty;
-        for key in written {
-            let entry = scratch.dbs[0].remove(&key);
-            let changes = std::mem::take(&mut dirty);
-            tx.on(local, local.shard_of(&key), move |l| {
-                let mut shard = l.shard.borrow_mut();
-                shard.dirty += changes;
-                let d = &mut shard.dbs[db];
-                match entry {
-                    Some(e) => {
-                        keys::put_entry(d, &key, e, true, unix_ms());
-                    }
-                    None => {
-                        d.remove(&key);
-                    }
-                }
-                blocking::signal(l, &mut shard, db, &key);
-            })
-            .await;
-        }
-    }
+    let keys: Vec<(usize, Bytes, bool)> = keys.into_iter().map(|(k, w)| (db, k, w)).collect();
+    let mut waiter = None;
+    let (reply, _) = gather_held(local, &keys, resp3, true, |scratch, reply| {
+        waiter = body(scratch, reply);
+    })
+    .await;
     if let Some(w) = waiter {
         for s in w.shards() {
             let wc = w.clone();
@@ -846,4 +810,128 @@ async fn gather_run(
     }
     tx.release(local).await;
     reply
+}
+
+/// Runs `body` over copies of `keys` (database, key, may it be written), for a caller that
+/// holds their locks: the entries are copied from their shards into a scratch shard here
+/// (each into its own database), `body` runs there as a command would on one shard, and if
+/// it changed anything the keys it may write are written back to their shards (replaced, or
+/// deleted when `body` left them absent), their watchers told and, with `signal`, the
+/// clients blocked on them served. Returns the reply and the keys written back.
+pub async fn gather_held(
+    local: &Rc<Local>,
+    keys: &[(usize, Bytes, bool)],
+    resp3: bool,
+    signal: bool,
+    body: impl FnOnce(&mut shard::Shard, &mut Reply),
+) -> (Reply, Vec<(usize, Bytes)>) {
+    let mut scratch = {
+        let mut home = local.shard.borrow_mut();
+        let mut s = shard::Shard::new(local.id, home.dbs.len());
+        s.limits = home.limits;
+        s.max_string_len = home.max_string_len;
+        s.rng = shard::rng::Rng::new(home.rng.next_u64());
+        s
+    };
+    let mut by_shard: Vec<(usize, Vec<(usize, Bytes)>)> = Vec::new();
+    for (db, key, _) in keys {
+        let s = local.shard_of(key);
+        let i = match by_shard.iter().position(|(x, _)| *x == s) {
+            Some(i) => i,
+            None => {
+                by_shard.push((s, Vec::new()));
+                by_shard.len() - 1
+            }
+        };
+        if !by_shard[i].1.iter().any(|(d, k)| d == db && k == key) {
+            by_shard[i].1.push((*db, key.clone()));
+        }
+    }
+    for (s, wanted) in by_shard {
+        let entries = local
+            .call(s, move |l| {
+                let now = unix_ms();
+                let mut shard = l.shard.borrow_mut();
+                wanted
+                    .into_iter()
+                    .filter_map(|(db, k)| {
+                        keys::clone_entry(&mut shard.dbs[db], &k, now).map(|e| (db, k, e))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        for (db, k, e) in entries {
+            scratch.dbs[db].insert_entry(&k, e);
+        }
+    }
+
+    let mut reply = Reply::new(resp3);
+    body(&mut scratch, &mut reply);
+    let mut written: Vec<(usize, Bytes)> = Vec::new();
+    if scratch.dirty > 0 {
+        let mut dirty = scratch.dirty;
+        for (db, key, writes) in keys {
+            if !writes || written.iter().any(|(d, k)| d == db && k == key) {
+                continue;
+            }
+            written.push((*db, key.clone()));
+            let (db, key) = (*db, key.clone());
+            let entry = scratch.dbs[db].remove(&key);
+            let changes = std::mem::take(&mut dirty);
+            local
+                .call(local.shard_of(&key), move |l| {
+                    let mut shard = l.shard.borrow_mut();
+                    shard.dirty += changes;
+                    let d = &mut shard.dbs[db];
+                    match entry {
+                        Some(e) => {
+                            keys::put_entry(d, &key, e, true, unix_ms());
+                        }
+                        None => {
+                            d.remove(&key);
+                        }
+                    }
+                    d.touch(&key);
+                    if signal {
+                        blocking::signal(l, &mut shard, db, &key);
+                    }
+                })
+                .await;
+        }
+    }
+    (reply, written)
+}
+
+/// Takes whole-database locks on `dbs` on every shard, in shard order (FLUSHDB, FLUSHALL,
+/// SWAPDB, and transactions that need the whole keyspace). Release with [`unlock_dbs`].
+pub async fn lock_dbs(local: &Rc<Local>, dbs: &[usize]) {
+    for s in 0..local.shards() {
+        loop {
+            let dbs = dbs.to_vec();
+            let refused: Option<oneshot::Receiver<()>> = local
+                .call(s, move |l| {
+                    let (tx, rx) = oneshot::channel();
+                    let req = Request::Dbs { dbs: &dbs };
+                    l.locks.borrow_mut().try_lock(&req, tx).err().map(|_| rx)
+                })
+                .await;
+            match refused {
+                None => break,
+                Some(wake) => {
+                    let _ = wake.await;
+                }
+            }
+        }
+    }
+}
+
+/// Releases what [`lock_dbs`] took, on every shard.
+pub async fn unlock_dbs(local: &Rc<Local>, dbs: &[usize]) {
+    let dbs = dbs.to_vec();
+    local
+        .call_all(move |l| {
+            let woken = l.locks.borrow_mut().unlock(&Request::Dbs { dbs: &dbs });
+            Local::wake(woken);
+        })
+        .await;
 }

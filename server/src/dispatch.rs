@@ -77,7 +77,24 @@ pub async fn run_batch(
             flush(local, sess, run, out).await;
             wait_out_pause(local, &cmd, wait).await;
         }
-        match plan(local, sess, cmd) {
+        if sess.multi.is_some() && !crate::multi::runs_now(&cmd) {
+            // Inside MULTI: checked and queued, answered +QUEUED (or the error that will
+            // make EXEC refuse).
+            flush(local, sess, run, out).await;
+            let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
+            let prepared = prepare(sess, cmd);
+            if let Err((name, msg)) = &prepared {
+                local.stats.borrow_mut().reject(*name, msg);
+            }
+            crate::multi::queue(sess, prepared, &mut r);
+            *out = r.buf;
+            continue;
+        }
+        let plan = match prepare(sess, cmd) {
+            Ok(job) => route(local, job),
+            Err((name, msg)) => Plan::Reject(name, msg),
+        };
+        match plan {
             Plan::Shard(shard, job) => run.push(shard, job),
             Plan::Reject(name, msg) => {
                 flush(local, sess, run, out).await;
@@ -152,10 +169,13 @@ async fn wait_out_pause(local: &Local, cmd: &Cmd, mut wait: std::time::Duration)
     }
 }
 
+/// A command refused before running: its name when it is known, and the error.
+pub type Refusal = (Option<&'static str>, Vec<u8>);
+
 /// Looks the command up and checks it (existence, arity, authentication) before routing.
-fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
+pub fn prepare(sess: &mut Session, cmd: Cmd) -> Result<Job, Refusal> {
     let Some(command) = command::lookup(&cmd[0]) else {
-        return Plan::Reject(None, unknown_command(&cmd));
+        return Err((None, unknown_command(&cmd)));
     };
     let mut spec = command.spec;
     if !spec.subcommands.is_empty() && cmd.len() >= 2 {
@@ -164,22 +184,26 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
         }
     }
     if !meta::arity_ok(spec.arity, cmd.len()) {
-        return Plan::Reject(
+        return Err((
             Some(spec.name),
             format!("ERR wrong number of arguments for '{}' command", spec.name).into(),
-        );
+        ));
     }
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
-        return Plan::Reject(Some(spec.name), b"NOAUTH Authentication required.".to_vec());
+        return Err((Some(spec.name), b"NOAUTH Authentication required.".to_vec()));
     }
     sess.info.last_cmd.set(spec.name);
-    let job = Job {
+    Ok(Job {
         cmd,
         command,
         spec,
         db: sess.db,
-    };
-    match command.route {
+    })
+}
+
+/// Where a checked command runs.
+fn route(local: &Rc<Local>, job: Job) -> Plan {
+    match job.command.route {
         Route::Keyed(_) | Route::Shard(_) => {
             let shard = job
                 .key_positions()
@@ -197,7 +221,7 @@ fn plan(local: &Rc<Local>, sess: &mut Session, cmd: Cmd) -> Plan {
             None => Plan::Multi(kind, job),
         },
         Route::Blocking(h) => Plan::Block(h, job),
-        Route::Server(which) => Plan::Server(which, job.cmd, spec),
+        Route::Server(which) => Plan::Server(which, job.cmd, job.spec),
     }
 }
 
@@ -406,47 +430,80 @@ pub fn run_jobs(
             *out = reply.buf;
             return Some((i, wake));
         }
-        let (t0, start) = (Instant::now(), reply.buf.len());
-        let errors = reply.errors;
-        let ran = crate::panics::guarded(|| {
-            catch_unwind(AssertUnwindSafe(|| match job.command.route {
-                Route::Keyed(h) | Route::Multi(_, h) => {
-                    h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd)
-                }
-                Route::Blocking(h) => {
-                    let before = reply.buf.len();
-                    h(&mut shard.ctx(job.db, now, &mut reply), &job.cmd);
-                    if reply.buf.len() == before {
-                        command::timeout_reply(job.spec.name, &mut reply);
-                    }
-                }
-                Route::Shard(h) | Route::MultiShard(_, h) => {
-                    h(&mut shard, job.db, &job.cmd, now, &mut reply)
-                }
-                Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
-            }))
-        });
-        if ran.is_err() {
-            // A bug in one command must not take the server down: report it to the client.
-            reply.error("ERR internal error while executing the command");
-        }
+        execute_recorded(&mut shard, &mut stats, job, now, &mut reply, ends);
         if job.spec.flags & flag::WRITE != 0 && !local.blocked.borrow().is_empty() {
             // Serve the clients blocked on what this command wrote, before the next command.
             for pos in job.key_positions() {
                 blocking::signal(local, &mut shard, job.db, &job.cmd[pos]);
             }
         }
-        let usec = t0.elapsed().as_micros() as u64;
-        stats.record(
-            job.spec.name,
-            usec,
-            reply.errors > errors,
-            &reply.buf[start..],
-        );
-        ends.push(reply.buf.len());
     }
     *out = reply.buf;
     None
+}
+
+/// [`execute`], then counts the command in INFO commandstats and records where its reply
+/// ends in `ends`.
+pub fn execute_recorded(
+    shard: &mut shard::Shard,
+    stats: &mut crate::stats::ShardStats,
+    job: &Job,
+    now: u64,
+    reply: &mut Reply,
+    ends: &mut Vec<usize>,
+) -> bool {
+    let (t0, start, errors) = (Instant::now(), reply.buf.len(), reply.errors);
+    let wrote = execute(shard, job, now, reply);
+    let usec = t0.elapsed().as_micros() as u64;
+    stats.record(
+        job.spec.name,
+        usec,
+        reply.errors > errors,
+        &reply.buf[start..],
+    );
+    ends.push(reply.buf.len());
+    wrote
+}
+
+/// Runs one job on this shard's data without looking at transaction locks (the caller
+/// checked them, or holds them), replying to `reply`. A blocking command that finds nothing
+/// answers its timeout reply: it may not block here. Returns whether the command changed
+/// anything; if so, clients WATCHing its keys are told (blocked clients are the caller's
+/// business: EXEC serves them only once the whole transaction ran).
+pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply) -> bool {
+    let dirty = shard.dirty;
+    let ran = crate::panics::guarded(|| {
+        catch_unwind(AssertUnwindSafe(|| match job.command.route {
+            Route::Keyed(h) | Route::Multi(_, h) => h(&mut shard.ctx(job.db, now, reply), &job.cmd),
+            Route::Blocking(h) => {
+                let before = reply.buf.len();
+                h(&mut shard.ctx(job.db, now, reply), &job.cmd);
+                if reply.buf.len() == before {
+                    command::timeout_reply(job.spec.name, reply);
+                }
+            }
+            Route::Shard(h) | Route::MultiShard(_, h) => h(shard, job.db, &job.cmd, now, reply),
+            Route::Server(_) => unreachable!("server commands do not run as shard jobs"),
+        }))
+    });
+    if ran.is_err() {
+        // A bug in one command must not take the server down: report it to the client.
+        reply.error("ERR internal error while executing the command");
+    }
+    let wrote = shard.dirty != dirty;
+    if wrote {
+        // MOVE and COPY ... DB reach into other databases: tell watchers in all of them.
+        let every_db = matches!(job.command.route, Route::Shard(_) | Route::MultiShard(..));
+        for pos in job.key_positions() {
+            let key = &job.cmd[pos];
+            if every_db {
+                shard.dbs.iter_mut().for_each(|d| d.touch(key));
+            } else {
+                shard.dbs[job.db].touch(key);
+            }
+        }
+    }
+    wrote
 }
 
 /// If a transaction holds one of the job's keys, queues a wake-up for its release.

@@ -14,6 +14,7 @@ pub mod local;
 pub mod log;
 pub mod memory;
 pub mod mesh;
+pub mod multi;
 pub mod panics;
 pub mod resp;
 pub mod runtime;

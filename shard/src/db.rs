@@ -6,6 +6,7 @@
 
 use crate::dash::DashTable;
 use crate::value::Value;
+use crate::watch::Watches;
 
 pub struct Entry {
     pub value: Value,
@@ -42,6 +43,8 @@ pub struct Db {
     pub misses: u64,
     /// Keys removed because their TTL passed.
     pub expired: u64,
+    /// Keys clients WATCH here; every change to one of them must [`touch`](Db::touch) it.
+    pub watches: Watches,
 }
 
 fn access_clock(now_ms: u64) -> u32 {
@@ -68,6 +71,7 @@ impl Db {
                 self.table.remove(key);
                 self.volatile -= 1;
                 self.expired += 1;
+                self.watches.touch(key);
                 true
             }
             _ => false,
@@ -153,7 +157,33 @@ impl Db {
         true
     }
 
+    /// Changes to `key` that WATCH must see: clients watching it will have EXEC fail.
+    #[inline]
+    pub fn touch(&mut self, key: &[u8]) {
+        self.watches.touch(key);
+    }
+
+    /// SWAPDB: exchanges the data of two databases. Watches belong to the database number,
+    /// so they stay; watchers of a key present on either side are told (as Redis).
+    pub fn swap_data(a: &mut Db, b: &mut Db) {
+        std::mem::swap(a, b);
+        std::mem::swap(&mut a.watches, &mut b.watches);
+        for flip in [false, true] {
+            let (x, y) = if flip { (&mut *b, &*a) } else { (&mut *a, &*b) };
+            if !x.watches.is_empty() {
+                let (tx, ty) = (&x.table, &y.table);
+                x.watches
+                    .touch_where(|k| tx.get(k).is_some() || ty.get(k).is_some());
+            }
+        }
+    }
+
+    /// Empties the database (FLUSHDB); watchers of keys that existed are told.
     pub fn clear(&mut self) {
+        if !self.watches.is_empty() {
+            let table = &self.table;
+            self.watches.touch_where(|k| table.get(k).is_some());
+        }
         self.table.clear();
         self.volatile = 0;
         self.expire_cursor = 0;
@@ -169,11 +199,13 @@ impl Db {
         let mut examined = 0;
         let mut removed = 0;
         let mut cursor = self.expire_cursor;
+        let watches = &mut self.watches;
         loop {
-            cursor = self.table.scan_mut(cursor, |_, e| {
+            cursor = self.table.scan_mut(cursor, |k, e| {
                 examined += 1;
                 if e.is_expired(now_ms) {
                     removed += 1;
+                    watches.touch(k);
                     false
                 } else {
                     true

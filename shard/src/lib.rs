@@ -28,6 +28,7 @@ pub mod slot;
 pub mod sort;
 pub mod string;
 pub mod value;
+pub mod watch;
 pub mod zset;
 
 pub use cmd::Cmd;

@@ -1,11 +1,13 @@
 """The seed guides' redis-py snippets, run as written against shardis-server.
 
 Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern,
-lists, sets, sorted sets, hashes). Sections for pub/sub, transactions and streams are added
-as those families land.
+lists, sets, sorted sets, hashes, transactions and the distributed lock). Sections for
+pub/sub and streams are added as those families land.
 """
 import json
+import threading
 import time
+import uuid
 
 import redis
 
@@ -184,3 +186,133 @@ def test_hashes_for_related_fields_use_a_compact_encoding(r):
     r.set("user:1000:name", "John")
     r.hset("user:1000", mapping={"name": "John", "email": "john@example.com", "age": "30"})
     assert r.object("encoding", "user:1000") == "listpack"
+
+
+def test_transaction_pipeline(r):
+    pipe = r.pipeline()
+    pipe.set("key1", "value1")
+    pipe.set("key2", "value2")
+    pipe.incr("counter")
+    assert pipe.execute() == [True, True, 1]
+
+
+def transfer_with_watch(r, source, target):
+    """The guide's optimistic-locking loop; returns how many times it had to retry."""
+    retries = 0
+    pipe = r.pipeline()
+    while True:
+        try:
+            pipe.watch(source)
+            current_balance = int(r.get(source))
+            if current_balance >= 100:
+                pipe.multi()
+                pipe.decrby(source, 100)
+                pipe.incrby(target, 100)
+                pipe.execute()
+                return retries
+            pipe.unwatch()
+            return retries
+        except redis.WatchError:
+            retries += 1
+            continue
+
+
+def test_optimistic_locking_with_watch(r):
+    r.set("balance:1000", 500)
+    r.set("balance:2000", 0)
+    assert transfer_with_watch(r, "balance:1000", "balance:2000") == 0
+    assert r.get("balance:1000") == "400" and r.get("balance:2000") == "100"
+
+    # A change between WATCH and EXEC makes redis-py raise WatchError: the loop retries.
+    pipe = r.pipeline()
+    pipe.watch("balance:1000")
+    r.incrby("balance:1000", 1)
+    pipe.multi()
+    pipe.decrby("balance:1000", 100)
+    try:
+        pipe.execute()
+        raise AssertionError("EXEC ran although the watched key changed")
+    except redis.WatchError:
+        pass
+
+    # Many clients at once: the total is preserved.
+    r.set("balance:1000", 10_000)
+    errors = []
+
+    def worker(source, target):
+        try:
+            for _ in range(20):
+                transfer_with_watch(r, source, target)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(a, b))
+               for a, b in [("balance:1000", "balance:2000"), ("balance:2000", "balance:1000")] * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert int(r.get("balance:1000")) + int(r.get("balance:2000")) == 10_100
+
+
+def acquire_lock(r, lock_name, timeout=10):
+    lock_key = f"lock:{lock_name}"
+    identifier = str(uuid.uuid4())
+    end = time.time() + timeout
+    while time.time() < end:
+        if r.set(lock_key, identifier, nx=True, ex=timeout):
+            return identifier
+        time.sleep(0.001)
+    return False
+
+
+def release_lock(r, lock_name, identifier):
+    lock_key = f"lock:{lock_name}"
+    pipe = r.pipeline(True)
+    while True:
+        try:
+            pipe.watch(lock_key)
+            if pipe.get(lock_key) == identifier:
+                pipe.multi()
+                pipe.delete(lock_key)
+                pipe.execute()
+                return True
+            pipe.unwatch()
+            break
+        except redis.WatchError:
+            pass
+    return False
+
+
+def test_distributed_lock(r):
+    lock_id = acquire_lock(r, "resource:123")
+    assert lock_id
+    assert 0 < r.ttl("lock:resource:123") <= 10
+    # Held: a second acquire gives up (the guide's loop with a 1 s timeout).
+    assert acquire_lock(r, "resource:123", timeout=1) is False
+    assert release_lock(r, "resource:123", "not-the-owner") is False
+    assert release_lock(r, "resource:123", lock_id) is True
+    assert r.exists("lock:resource:123") == 0
+
+    # Critical sections from several threads never overlap.
+    inside = []
+    overlaps = []
+
+    def worker():
+        for _ in range(10):
+            ident = acquire_lock(r, "shared")
+            assert ident
+            inside.append(1)
+            if len(inside) > 1:
+                overlaps.append(1)
+            time.sleep(0.001)
+            inside.pop()
+            assert release_lock(r, "shared", ident)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not overlaps

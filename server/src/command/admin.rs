@@ -34,7 +34,7 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
         vec![sess.db]
     };
     let targets = dbs.clone();
-    coord::with_db_locks(local, dbs, move |l| {
+    coord::with_db_locks(local, sess.holds_db_locks, dbs, move |l| {
         let mut shard = l.shard.borrow_mut();
         for &db in &targets {
             let n = shard.dbs[db].len() as u64;
@@ -46,7 +46,7 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
     out.ok();
 }
 
-pub async fn swapdb(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+pub async fn swapdb(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
     let databases = local.shared.config().databases as i64;
     let Some(a) = parse_i64(&cmd[1]) else {
         return out.error("ERR invalid first DB index");
@@ -59,8 +59,10 @@ pub async fn swapdb(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
-        coord::with_db_locks(local, vec![a, b], move |l| {
-            l.shard.borrow_mut().dbs.swap(a, b);
+        coord::with_db_locks(local, sess.holds_db_locks, vec![a, b], move |l| {
+            let mut shard = l.shard.borrow_mut();
+            let (lo, hi) = shard.dbs.split_at_mut(a.max(b));
+            shard::db::Db::swap_data(&mut lo[a.min(b)], &mut hi[0]);
         })
         .await;
     }

@@ -73,6 +73,11 @@ pub enum Server {
     Keys,
     Scan,
     RandomKey,
+    MultiStart,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
 }
 
 /// Runs a server command for `sess`.
@@ -88,7 +93,10 @@ pub async fn run_server(
         Ping => connection::ping(cmd, out),
         Echo => connection::echo(cmd, out),
         Quit => connection::quit(sess, out),
-        Reset => connection::reset(local, sess, out),
+        Reset => {
+            crate::multi::abandon(local, sess);
+            connection::reset(local, sess, out)
+        }
         Select => connection::select(local, sess, cmd, out),
         Auth => connection::auth(local, sess, cmd, out),
         Hello => connection::hello(local, sess, cmd, out),
@@ -96,7 +104,7 @@ pub async fn run_server(
         Dbsize => admin::dbsize(local, sess, out).await,
         FlushDb => admin::flush(local, sess, cmd, false, out).await,
         FlushAll => admin::flush(local, sess, cmd, true, out).await,
-        SwapDb => admin::swapdb(local, cmd, out).await,
+        SwapDb => admin::swapdb(local, sess, cmd, out).await,
         Time => admin::time(out),
         Info => admin::info(local, cmd, out).await,
         Shutdown => admin::shutdown(local, cmd, out),
@@ -106,6 +114,11 @@ pub async fn run_server(
         Keys => keyspace::keys(local, sess, cmd, out).await,
         Scan => keyspace::scan(local, sess, cmd, out).await,
         RandomKey => keyspace::randomkey(local, sess, out).await,
+        MultiStart => crate::multi::multi(sess, out),
+        Exec => Box::pin(crate::multi::exec(local, sess, out)).await,
+        Discard => crate::multi::discard(local, sess, out),
+        Watch => crate::multi::watch(local, sess, cmd, out).await,
+        Unwatch => crate::multi::unwatch(local, sess, out),
     }
 }
 
@@ -258,6 +271,12 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("debug", Server(S::Debug)),
         ("config", Server(S::Config)),
         ("command", Server(S::Command)),
+        // transactions
+        ("multi", Server(S::MultiStart)),
+        ("exec", Server(S::Exec)),
+        ("discard", Server(S::Discard)),
+        ("watch", Server(S::Watch)),
+        ("unwatch", Server(S::Unwatch)),
     ]
 }
 

@@ -17,6 +17,7 @@ mod set;
 mod sort;
 mod sorted_set;
 mod string;
+mod transactions;
 
 use ahash::AHashMap;
 use shard::Reply;
@@ -568,6 +569,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -89,6 +89,12 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("renamenx", 3, 1, 2, 1),
     ("copy", -3, 1, 2, 1),
     ("move", 3, 1, 1, 1),
+    // transactions
+    ("multi", 1, 0, 0, 0),
+    ("exec", 1, 0, 0, 0),
+    ("discard", 1, 0, 0, 0),
+    ("watch", -2, 1, -1, 1),
+    ("unwatch", 1, 0, 0, 0),
     ("touch", -2, 1, -1, 1),
     ("object", -2, 0, 0, 0),
     ("object|encoding", 3, 2, 2, 1),

@@ -202,15 +202,15 @@ impl ScriptStore {
         Some((lib.clone(), info))
     }
 
-    /// FUNCTION DELETE: the error is the reply text.
-    pub fn function_delete(&self, name: &[u8]) -> Result<(), String> {
+    /// FUNCTION DELETE: the error is "Library not found".
+    pub fn function_delete(&self, name: &[u8]) -> Result<(), super::ScriptError> {
         let removed = self.write().unlink(name);
         match removed {
             Some(_) => {
                 self.bump_functions();
                 Ok(())
             }
-            None => Err("ERR Library not found".into()),
+            None => Err(super::ScriptError(b"ERR Library not found".to_vec())),
         }
     }
 

@@ -14,7 +14,7 @@
 //! array up to the first nil, anything else -> null.
 
 use super::lauxlib::{f64_to_i64, strtod};
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 use shard::reply::Reply;
 
 /// Redis' `luaPushErrorBuff` text: `-CODE msg` becomes `CODE msg`, a message without a
@@ -234,40 +234,102 @@ const LUA_STACK_SLOTS: usize = 8000;
 /// Redis converts recursively and gives up where its Lua stack would overflow; this walks
 /// the value with an explicit stack (no Rust recursion, whatever the nesting) and counts
 /// the Lua stack slots Redis would use, so self-referencing tables come out the same.
-pub(crate) fn lua_to_reply(lua: &Lua, v: Value, reply: &mut Reply, script_resp3: bool) {
-    // (value, Lua stack slots in use when Redis would convert it). At the top the stack
-    // holds the error handler and the value.
-    let mut work: Vec<(Value, usize)> = vec![(v, 2)];
-    while let Some((v, used)) = work.pop() {
-        if used + 4 > LUA_STACK_SLOTS {
-            reply.error("ERR reached lua stack limit");
-            continue;
-        }
-        match v {
-            Value::String(s) => reply.bulk(&s.as_bytes()),
-            Value::Boolean(b) => {
-                if script_resp3 {
-                    reply.boolean(b);
-                } else if b {
-                    reply.int(1);
-                } else {
-                    reply.null();
+/// Containers are walked lazily, one element at a time: Rust-side handles to Lua values
+/// are a bounded resource (mlua keeps them on a Lua stack).
+pub(crate) fn lua_to_reply(lua: &Lua, next: &Function, v: Value, reply: &mut Reply, script_resp3: bool) {
+    // At the top Redis' stack holds the error handler and the value.
+    let mut work: Vec<Work> = vec![Work::Value(v, 2)];
+    while let Some(item) = work.pop() {
+        match item {
+            Work::Value(v, used) => {
+                if used + 4 > LUA_STACK_SLOTS {
+                    reply.error("ERR reached lua stack limit");
+                    continue;
+                }
+                match v {
+                    Value::String(s) => reply.bulk(&s.as_bytes()),
+                    Value::Boolean(b) => {
+                        if script_resp3 {
+                            reply.boolean(b);
+                        } else if b {
+                            reply.int(1);
+                        } else {
+                            reply.null();
+                        }
+                    }
+                    Value::Integer(i) => reply.int(i),
+                    Value::Number(n) => reply.int(f64_to_i64(n)),
+                    Value::Table(t) => table_to_reply(lua, t, used, reply, &mut work),
+                    _ => reply.null(),
                 }
             }
-            Value::Integer(i) => reply.int(i),
-            Value::Number(n) => reply.int(f64_to_i64(n)),
-            Value::Table(t) => table_to_reply(lua, t, used, reply, &mut work),
-            _ => reply.null(),
+            Work::Array { t, next: j, len, used } => {
+                let v: Value = t.raw_get(j).unwrap_or(Value::Nil);
+                if j < len {
+                    work.push(Work::Array {
+                        t,
+                        next: j + 1,
+                        len,
+                        used,
+                    });
+                }
+                // Redis' stack at each element: table, element.
+                work.push(Work::Value(v, used + 1));
+            }
+            Work::Pairs { t, key, used, map } => {
+                let (k, v): (Value, Value) = next.call((t.clone(), key)).unwrap_or((Value::Nil, Value::Nil));
+                if matches!(k, Value::Nil) {
+                    continue;
+                }
+                work.push(Work::Pairs {
+                    t,
+                    key: k.clone(),
+                    used,
+                    map,
+                });
+                if map {
+                    // Redis' stack at the key: table, map, key, value, key copy; at the
+                    // value: table, map, key, value.
+                    work.push(Work::Value(v, used + 3));
+                    work.push(Work::Value(k, used + 4));
+                } else {
+                    // At a set member: table, set, key, key copy.
+                    work.push(Work::Value(k, used + 3));
+                }
+            }
         }
     }
+}
+
+enum Work {
+    /// A value to convert, with the Lua stack slots Redis would be using.
+    Value(Value, usize),
+    /// Elements `next..=len` of an array still to convert.
+    Array {
+        t: Table,
+        next: i64,
+        len: i64,
+        used: usize,
+    },
+    /// The entries after `key` of a map (or the members of a set).
+    Pairs {
+        t: Table,
+        key: Value,
+        used: usize,
+        map: bool,
+    },
 }
 
 fn raw_field(t: &Table, name: &str) -> Value {
     t.raw_get(name).unwrap_or(Value::Nil)
 }
 
-/// One table level; children are pushed on `work` (in reverse, so they pop in order).
-fn table_to_reply(lua: &Lua, t: Table, used: usize, reply: &mut Reply, work: &mut Vec<(Value, usize)>) {
+fn count_pairs(t: &Table) -> usize {
+    t.pairs::<Value, Value>().filter(|kv| kv.is_ok()).count()
+}
+
+/// One table level; its elements are queued on `work`.
+fn table_to_reply(lua: &Lua, t: Table, used: usize, reply: &mut Reply, work: &mut Vec<Work>) {
     if let Value::String(_) = raw_field(&t, "err") {
         let msg = error_field(lua, &t);
         reply.error_bytes(super::flags::c_str(&msg));
@@ -332,40 +394,37 @@ fn table_to_reply(lua: &Lua, t: Table, used: usize, reply: &mut Reply, work: &mu
             return;
         }
     }
-    if let Value::Table(m) = raw_field(&t, "map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        reply.map(pairs.len());
-        // Redis' stack at each key: table, map, key, value, key copy; at the value: table,
-        // map, key, value.
-        for (k, v) in pairs.into_iter().rev() {
-            work.push((v, used + 3));
-            work.push((k, used + 4));
+    for (field, map) in [("map", true), ("set", false)] {
+        if let Value::Table(m) = raw_field(&t, field) {
+            let n = count_pairs(&m);
+            if map {
+                reply.map(n);
+            } else {
+                reply.set(n);
+            }
+            if n > 0 {
+                work.push(Work::Pairs {
+                    t: m,
+                    key: Value::Nil,
+                    used,
+                    map,
+                });
+            }
+            return;
         }
-        return;
     }
-    if let Value::Table(s) = raw_field(&t, "set") {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(|kv| kv.ok().map(|(k, _)| k))
-            .collect();
-        reply.set(keys.len());
-        for k in keys.into_iter().rev() {
-            work.push((k, used + 3));
-        }
-        return;
+    let mut len: i64 = 0;
+    while !matches!(t.raw_get::<Value>(len + 1), Ok(Value::Nil) | Err(_)) {
+        len += 1;
     }
-    let mut items = Vec::new();
-    let mut j: i64 = 1;
-    loop {
-        match t.raw_get::<Value>(j) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-        j += 1;
-    }
-    reply.array(items.len());
-    for v in items.into_iter().rev() {
-        work.push((v, used + 1));
+    reply.array(len as usize);
+    if len > 0 {
+        work.push(Work::Array {
+            t,
+            next: 1,
+            len,
+            used,
+        });
     }
 }
 

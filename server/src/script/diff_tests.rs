@@ -655,3 +655,185 @@ fn differential_against_redis() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Libraries loaded with FUNCTION LOAD on both sides (the replies must match), then called
+/// with FCALL / FCALL_RO.
+const LIBRARIES: &[&str] = &[
+    "return 1",
+    "#!lua\nreturn 1",
+    "#!lua name=a name=b\nreturn 1",
+    "#!lua name=bad-name\nreturn 1",
+    "#!lua name=ok foo=bar\nreturn 1",
+    "#!foo name=ok\nreturn 1",
+    "#!lua name=ok",
+    "#!lua name=ok\nreturn 1",
+    "#!lua name=ok\nreturn 1 +",
+    "#!lua name=ok\nerror('x')",
+    "#!lua name=ok\nx = 1",
+    "#!lua name=ok\nlocal a = y",
+    "#!lua name=ok\nredis.call('ping')",
+    "#!lua name=ok\nredis.register_function('bad-name!', function() return 1 end)",
+    "#!lua name=ok\nredis.register_function('g', function() return 1 end)\nredis.register_function('g', function() return 1 end)",
+    "#!lua name=ok\nredis.register_function{function_name='g', callback=function() return 1 end, flags={'no-writes', 'bad'}}",
+    "#!lua name=ok\nredis.register_function{function_name='g', callback=function() return 1 end, flags='no-writes'}",
+    "#!lua name=ok\nredis.register_function{function_name='g', callback=function() return 1 end, foo=1}",
+    "#!lua name=ok\nredis.register_function{callback=function() return 1 end}",
+    "#!lua name=ok\nredis.register_function{function_name='g'}",
+    "#!lua name=ok\nredis.register_function{function_name='g', callback=1}",
+    "#!lua name=ok\nredis.register_function{function_name='g', callback=function() end, description=true}",
+    "#!lua name=ok\nredis.register_function('g')",
+    "#!lua name=ok\nredis.register_function('g', 1)",
+    "#!lua name=ok\nredis.register_function(1, 2, 3)",
+    "#!lua name=ok\nredis.register_function({}, function() end)",
+    "#!lua name=ok\nredis.register_function(5)",
+    "#!lua name=ok\nreturn redis.REDIS_VERSION_NUM > 0",
+    "#!lua name=ok\nlocal t = {} for k in pairs(redis) do t[#t+1] = k end",
+    "#!lua name=ok\nredis.log(redis.LOG_NOTICE, 'loading')",
+    "#!lua name=lib1\n\
+local function f(keys, args)\n\
+  return {keys, args, type(redis.breakpoint), type(redis.setresp), type(redis.register_function), type(loadstring)}\n\
+end\n\
+redis.register_function('f1', f)\n\
+redis.register_function{function_name='f2', callback=function(keys, args) return redis.call('get', keys[1]) end, description='desc', flags={'no-writes', 'ALLOW-OOM'}}\n\
+redis.register_function('f3', function(keys, args) return loadstring('return x')() end)\n\
+redis.register_function('f4', function(keys, args) return __redis__err__handler end)\n\
+redis.register_function('f5', function(keys, args) return KEYS end)\n\
+redis.register_function('f6', function(keys, args)\n\
+  redis.call('set', keys[1], 'str')\n\
+  return redis.call('incr', keys[1])\n\
+end)\n\
+redis.register_function('f7', function() x = 1 end)\n\
+redis.register_function('f8', function() return _G.nosuch end)\n\
+redis.register_function('f9', function() return redis.setresp(3), redis.call('get', 'nokey') end)\n\
+redis.register_function('f10', function() error({err='MY boom'}) end)\n\
+redis.register_function('f11', function() return {cjson.encode({1, 2}), bit.band(3, 1), struct.pack('b', 1)} end)",
+    "#!lua name=lib2\nredis.register_function('f1', function() return 2 end)",
+    "#!lua name=lib3\nredis.register_function('F1', function() return 3 end)",
+    "#!LUA name=lib4\nredis.register_function('lib4f', function() return 4 end)",
+];
+
+/// FCALL and FCALL_RO commands run once all libraries are loaded.
+const FCALLS: &[&[&str]] = &[
+    &["FCALL", "f1", "2", "k1", "k2", "a1"],
+    &["FCALL", "F1", "0"],
+    &["FCALL", "f2", "1", "counter"],
+    &["FCALL_RO", "f2", "1", "counter"],
+    &["FCALL_RO", "f1", "0"],
+    &["FCALL", "f3", "0"],
+    &["FCALL", "f4", "0"],
+    &["FCALL", "f5", "0"],
+    &["FCALL", "f6", "1", "s"],
+    &["FCALL", "f7", "0"],
+    &["FCALL", "f8", "0"],
+    &["FCALL", "f9", "0"],
+    &["FCALL", "f10", "0"],
+    &["FCALL", "f11", "0"],
+    &["FCALL", "lib4f", "0"],
+    &["FCALL", "nosuch", "0"],
+];
+
+#[test]
+fn functions_differential_against_redis() {
+    let Some(server) = start_server() else {
+        eprintln!("functions_differential_against_redis: no redis-server found, skipped");
+        return;
+    };
+    let mut admin = connect(server.port, false);
+    let mut host = ForwardingHost {
+        resp2: connect(server.port, false),
+        resp3: connect(server.port, true),
+    };
+    let mut engine: Engine = engine();
+    let mut failures = Vec::new();
+    admin.request(&[b"FUNCTION", b"FLUSH"]);
+    for code in LIBRARIES {
+        let expected = admin.request(&[b"FUNCTION", b"LOAD", code.as_bytes()]);
+        let got = match engine.function_load(code.as_bytes(), false) {
+            Ok(name) => {
+                let mut r = shard::reply::Reply::new(false);
+                r.bulk(&name);
+                r.buf
+            }
+            Err(e) => e.to_reply(false),
+        };
+        if got != expected {
+            failures.push(format!(
+                "FUNCTION LOAD {code:?}\n  redis:   {:?}\n  shardis: {:?}",
+                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(&got)
+            ));
+        }
+    }
+    // A second load of an existing library, with and without REPLACE.
+    let again = "#!lua name=lib2\nredis.register_function('f1', function() return 2 end)";
+    for replace in [false, true] {
+        let mut cmd: Vec<&[u8]> = vec![b"FUNCTION", b"LOAD"];
+        if replace {
+            cmd.push(b"REPLACE");
+        }
+        cmd.push(again.as_bytes());
+        let expected = admin.request(&cmd);
+        let got = match engine.function_load(again.as_bytes(), replace) {
+            Ok(name) => {
+                let mut r = shard::reply::Reply::new(false);
+                r.bulk(&name);
+                r.buf
+            }
+            Err(e) => e.to_reply(false),
+        };
+        if got != expected {
+            failures.push(format!(
+                "FUNCTION LOAD (replace {replace}) {again:?}\n  redis:   {:?}\n  shardis: {:?}",
+                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(&got)
+            ));
+        }
+    }
+    let mut clients = [connect(server.port, false), connect(server.port, true)];
+    for call in FCALLS {
+        for (proto, client) in clients.iter_mut().enumerate() {
+            let resp3 = proto == 1;
+            let args: Vec<&[u8]> = call.iter().map(|a| a.as_bytes()).collect();
+            admin.request(&[b"FLUSHALL"]);
+            let expected = client.request(&args);
+            admin.request(&[b"FLUSHALL"]);
+            let numkeys: usize = call[2].parse().unwrap();
+            let keys = &args[3..3 + numkeys];
+            let rest = &args[3 + numkeys..];
+            let read_only = call[0] == "FCALL_RO";
+            let got = engine.fcall(args[1], keys, rest, resp3, read_only, &mut host);
+            if got != expected {
+                failures.push(format!(
+                    "RESP{} {call:?}\n  redis:   {:?}\n  shardis: {:?}",
+                    if resp3 { 3 } else { 2 },
+                    String::from_utf8_lossy(&expected),
+                    String::from_utf8_lossy(&got)
+                ));
+            }
+        }
+    }
+    // FUNCTION DELETE, and RESTORE of Redis' own DUMP payload (LZF-compressed libraries).
+    let dump = admin.request(&[b"FUNCTION", b"DUMP"]);
+    let payload = {
+        let line_end = dump.iter().position(|&b| b == b'\n').unwrap();
+        dump[line_end + 1..dump.len() - 2].to_vec()
+    };
+    let expected = admin.request(&[b"FUNCTION", b"DELETE", b"nosuchlib"]);
+    let got = match engine.store().function_delete(b"nosuchlib") {
+        Ok(()) => b"+OK\r\n".to_vec(),
+        Err(e) => e.to_reply(false),
+    };
+    assert_eq!(got, expected);
+    engine.store().function_flush();
+    engine
+        .function_restore(&payload, super::RestorePolicy::Append)
+        .expect("restore Redis' payload");
+    let (libs, funcs) = engine.store().function_counts();
+    let stats = admin.request(&[b"FUNCTION", b"STATS"]);
+    let stats = String::from_utf8_lossy(&stats);
+    assert!(
+        stats.contains(&format!(":{libs}\r\n")) && stats.contains(&format!(":{funcs}\r\n")),
+        "restored {libs} libraries / {funcs} functions, Redis has {stats:?}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -670,7 +670,7 @@ fn execute(
         })
         .unwrap_or((false, None));
     match outcome {
-        Ok(Ok(v)) => lua_to_reply(lua, v, reply, script_resp3),
+        Ok(Ok(v)) => lua_to_reply(lua, &env.next, v, reply, script_resp3),
         Ok(Err(e)) => error_reply(lua, e, funcname, killed, reply),
         Err(e) => reply.error(&format!(
             "ERR Error running script {}, {}",

@@ -335,6 +335,7 @@ function out.run(f, h, keys, args)
   return xpcall_(function() return f(keys, args) end, h)
 end
 out.pcall = pcall_
+out.next = next_
 return out
 "#;
 
@@ -391,6 +392,8 @@ pub(crate) struct LuaEnv {
     pub(crate) handler: Function,
     /// Lua's own pcall (runs library code at FUNCTION LOAD, where errors are plain).
     pub(crate) pcall: Function,
+    /// Lua's own next (walks the tables a script returns).
+    pub(crate) next: Function,
     /// Every read-only proxy: they must stay empty, a run that wrote into one is undone.
     pub(crate) proxies: Vec<Table>,
     /// Function state only: the global table's metatable (its `__index` switches between
@@ -612,6 +615,7 @@ pub(crate) fn new_state(kind: Kind, shared: &Shared) -> mlua::Result<LuaEnv> {
         run: out.get("run")?,
         handler,
         pcall: out.get("pcall")?,
+        next: out.get("next")?,
         proxies,
         library_env,
         sentinel,

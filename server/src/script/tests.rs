@@ -353,28 +353,78 @@ fn redis_call_conversions_resp3() {
     );
 }
 
+/// Deeply nested data never overflows a thread's stack (2 MiB, as the executors have):
+/// the limits that apply are Redis' own.
 #[test]
-fn deep_nesting_probe() {
-    let cases = [
-        "local t = {} t[1] = t return t",
-        "local t = {} local c = t for i = 1, 1500 do c[1] = {} c = c[1] end return cjson.encode(t)",
-        "local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)",
-        "return cjson.decode(string.rep('[', 1001))",
-        "return #cjson.decode(string.rep('[', 999) .. string.rep(']', 999))",
-        "return cjson.decode(string.rep('{\"a\":', 1001))",
-        "return cmsgpack.unpack(string.rep('\\145', 5000) .. '\\1')",
-        "local t = {} t[1] = t return cmsgpack.pack(t)",
+fn deep_nesting_within_a_small_stack() {
+    let cases: [(&str, &str); 8] = [
+        ("local t = {} t[1] = t return t", "-ERR reached lua stack limit\r\n"),
+        (
+            "local t = {} local c = t for i = 1, 1500 do c[1] = {} c = c[1] end return cjson.encode(t)",
+            "Cannot serialise, excessive nesting (1001)",
+        ),
+        (
+            "local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)",
+            ":2000\r\n",
+        ),
+        (
+            "return cjson.decode(string.rep('[', 1001))",
+            "Found too many nested data structures (1001) at character 1001",
+        ),
+        (
+            "return #cjson.decode(string.rep('[', 999) .. string.rep(']', 999))",
+            ":1\r\n",
+        ),
+        (
+            "return cmsgpack.unpack(string.rep('\\145', 5000) .. '\\1')",
+            "stack overflow (in function mp_decode_to_lua_array)",
+        ),
+        (
+            "local t = {} t[1] = t return #cmsgpack.pack(t)",
+            ":17\r\n",
+        ),
+        (
+            "local j = cjson.new() j.encode_max_depth(100000) local t = {} t[1] = t return j.encode(t)",
+            "Cannot serialise, excessive nesting (1501)",
+        ),
     ];
-    for c in cases {
-        let c = c.to_string();
-        let r = std::thread::Builder::new()
+    for (script, expected) in cases {
+        let reply = std::thread::Builder::new()
             .stack_size(2 << 20)
-            .spawn(move || {
-                let r = eval(&c);
-                (c, r.len())
-            })
+            .spawn(move || eval(script))
             .unwrap()
-            .join();
-        eprintln!("{:?}", r.map(|x| x.0));
+            .join()
+            .unwrap();
+        assert!(reply.contains(expected), "{script}: {reply:?}");
     }
+}
+
+/// Big values go through whole: handles to Lua values are a bounded resource, nothing
+/// holds one per element.
+#[test]
+fn big_values() {
+    let r = eval("local t = {} for i = 1, 20000 do t[i] = 'x' .. i end return t");
+    assert!(r.starts_with("*20000\r\n$2\r\nx1\r\n") && r.ends_with("$6\r\nx20000\r\n"));
+    let r = eval3("local m = {} for i = 1, 20000 do m['k' .. i] = {i} end return {map = m}");
+    assert!(r.starts_with("%20000\r\n"), "{}", &r[..20]);
+    assert_eq!(r.matches("*1\r\n:").count(), 20000);
+    let r = eval3("local s = {} for i = 1, 20000 do s['k' .. i] = true end return {set = s}");
+    assert!(r.starts_with("~20000\r\n"));
+    assert_eq!(
+        eval("local t = {} for i = 1, 20000 do t['k' .. i] = 'x' .. i end return #cjson.encode(t)"),
+        ":337789\r\n"
+    );
+    assert_eq!(
+        eval("local t = {} for i = 1, 20000 do t['k' .. i] = {'x'} end return #cmsgpack.pack(t)"),
+        ":188897\r\n"
+    );
+    assert_eq!(
+        eval("local t = {} for i = 1, 20000 do t[i] = {'x' .. i} end local u = cmsgpack.unpack(cmsgpack.pack(t)) return u[20000][1]"),
+        "$6\r\nx20000\r\n"
+    );
+    // Objects nested to the supported limit.
+    assert_eq!(
+        eval("local j = cjson.new() j.encode_max_depth(5000) local t = {} local c = t for i = 1, 1499 do c.a = {} c = c.a end return #j.encode(t)"),
+        ":8996\r\n"
+    );
 }

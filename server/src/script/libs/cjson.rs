@@ -27,6 +27,10 @@ use std::rc::Rc;
 /// Lua stack slots (LUAI_MAXCSTACK): lua-cjson also stops nesting where its C function
 /// would run out of them.
 const LUA_STACK_SLOTS: i64 = 8000;
+/// Nesting this engine supports whatever `encode_max_depth` / `decode_max_depth` say: each
+/// level holds a few handles to Lua values, which mlua keeps on a Lua stack of
+/// LUA_STACK_SLOTS entries. (lua-cjson would go on to about 4000 levels when told to.)
+const MAX_NESTING: i32 = 1500;
 
 /// A cjson instance's configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -352,7 +356,7 @@ fn encode(
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Table(t) => {
             let depth = depth + 1;
-            if depth > cfg.encode_max_depth || slots + 3 > LUA_STACK_SLOTS {
+            if depth > cfg.encode_max_depth.min(MAX_NESTING) || slots + 3 > LUA_STACK_SLOTS {
                 return Err(Raise::msg(format!(
                     "Cannot serialise, excessive nesting ({depth})"
                 )));
@@ -646,7 +650,8 @@ impl Parser<'_> {
     /// Enters an object or array: lua-cjson's depth limit and its C stack limit.
     fn descend(&mut self, slots: i64, need: i64) -> Result<(), Raise> {
         self.depth += 1;
-        if self.depth <= self.cfg.decode_max_depth && slots + need <= LUA_STACK_SLOTS {
+        if self.depth <= self.cfg.decode_max_depth.min(MAX_NESTING) && slots + need <= LUA_STACK_SLOTS
+        {
             return Ok(());
         }
         Err(Raise::msg(format!(

@@ -129,12 +129,14 @@ fn encode(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result
                     with_stack(|| encode(lua, out, &item, level + 1))?;
                 }
             } else {
-                let pairs: Vec<(Value, Value)> =
-                    t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-                encode_header(out, pairs.len(), 0x80, 0xde, 0xdf);
-                for (k, v) in &pairs {
-                    with_stack(|| encode(lua, out, k, level + 1))?;
-                    with_stack(|| encode(lua, out, v, level + 1))?;
+                // Counted first, then encoded: as lua-cmsgpack, without holding the
+                // entries (handles on Lua values are a bounded resource).
+                let n = t.pairs::<Value, Value>().count();
+                encode_header(out, n, 0x80, 0xde, 0xdf);
+                for kv in t.pairs::<Value, Value>() {
+                    let (k, v) = kv?;
+                    with_stack(|| encode(lua, out, &k, level + 1))?;
+                    with_stack(|| encode(lua, out, &v, level + 1))?;
                 }
             }
         }

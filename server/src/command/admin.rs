@@ -180,14 +180,14 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
             out.ok();
         }
         (b"set-active-expire", 3) => {
-            let on = cmd[2].as_ref() != b"0";
+            let on = cmd[2] != b"0"[..];
             local
                 .call_all(move |l| l.shard.borrow_mut().active_expire = on)
                 .await;
             out.ok();
         }
         (b"pause-cron", 3) => {
-            let paused = cmd[2].as_ref() != b"0";
+            let paused = cmd[2] != b"0"[..];
             local
                 .shared
                 .cron_paused

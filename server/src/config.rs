@@ -120,6 +120,9 @@ pub struct Config {
     pub enable_protected_configs: Access,
     /// `hz`: always within 1..=500 (Redis accepts any non-negative value and clamps it).
     pub hz: u32,
+    /// `busy-reply-threshold` (alias `lua-time-limit`), ms: how long a script or function
+    /// runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it.
+    pub busy_reply_threshold: u64,
     /// `pidfile`: empty = none.
     pub pidfile: String,
     /// `disable-thp`: turn transparent huge pages off for the process (Redis' default).
@@ -152,6 +155,7 @@ impl Default for Config {
             enable_debug_command: Access::No,
             enable_protected_configs: Access::No,
             hz: 10,
+            busy_reply_threshold: 5000,
             pidfile: String::new(),
             disable_thp: true,
             limits: shard::limits::Limits::default(),
@@ -506,6 +510,17 @@ static PARAMS: &[Param] = &[
             get: |c| c.hz.into(),
             // Redis takes hz as a hint: any value is accepted, then clamped (updateHZ).
             set: |c, v| c.hz = v.clamp(1, 500) as u32,
+        },
+    },
+    Param {
+        name: "busy-reply-threshold",
+        aliases: &["lua-time-limit"],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.busy_reply_threshold as i64,
+            set: |c, v| c.busy_reply_threshold = v as u64,
         },
     },
     Param {
@@ -1672,7 +1687,14 @@ mod tests {
         );
         assert_eq!(
             names(&["[bd]*"]),
-            ["bind", "databases", "dir", "daemonize", "disable-thp"]
+            [
+                "bind",
+                "databases",
+                "dir",
+                "busy-reply-threshold",
+                "daemonize",
+                "disable-thp"
+            ]
         );
         assert!(names(&["nosuch", "maxmemory", "x*"]).is_empty());
         assert_eq!(

@@ -925,6 +925,39 @@ pub async fn lock_dbs(local: &Rc<Local>, dbs: &[usize]) {
     }
 }
 
+/// Takes `key`'s lock in `db` if nobody holds it in a conflicting way, without waiting: a
+/// transaction that already holds other locks may add one this way without risking a
+/// deadlock. Release with [`unlock_key`].
+pub async fn try_lock_key(local: &Rc<Local>, db: usize, key: Bytes, mode: Mode) -> bool {
+    local
+        .call(local.shard_of(&key), move |l| {
+            let mut locks = l.locks.borrow_mut();
+            if !locks.is_free(db, &key, mode) {
+                return false;
+            }
+            let (tx, _never) = oneshot::channel();
+            let keys: [&[u8]; 1] = [&key];
+            locks
+                .try_lock(
+                    &Request::Keys {
+                        db,
+                        keys: &keys,
+                        mode,
+                    },
+                    tx,
+                )
+                .is_ok()
+        })
+        .await
+}
+
+/// Releases a lock [`try_lock_key`] took.
+pub async fn unlock_key(local: &Rc<Local>, db: usize, key: Bytes, mode: Mode) {
+    local
+        .call(local.shard_of(&key), move |l| release(l, db, mode, &[key]))
+        .await
+}
+
 /// Releases what [`lock_dbs`] took, on every shard.
 pub async fn unlock_dbs(local: &Rc<Local>, dbs: &[usize]) {
     let dbs = dbs.to_vec();

@@ -82,7 +82,7 @@ pub async fn run_batch(
             // make EXEC refuse).
             flush(local, sess, run, out).await;
             let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
-            let prepared = prepare(sess, cmd);
+            let prepared = prepare(local, sess, cmd);
             if let Err((name, msg)) = &prepared {
                 local.stats.borrow_mut().reject(*name, msg);
             }
@@ -90,7 +90,7 @@ pub async fn run_batch(
             *out = r.buf;
             continue;
         }
-        let plan = match prepare(sess, cmd) {
+        let plan = match prepare(local, sess, cmd) {
             Ok(job) => route(local, job),
             Err((name, msg)) => Plan::Reject(name, msg),
         };
@@ -173,7 +173,7 @@ async fn wait_out_pause(local: &Local, cmd: &Cmd, mut wait: std::time::Duration)
 pub type Refusal = (Option<&'static str>, Vec<u8>);
 
 /// Looks the command up and checks it (existence, arity, authentication) before routing.
-pub fn prepare(sess: &mut Session, cmd: Cmd) -> Result<Job, Refusal> {
+pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refusal> {
     let Some(command) = command::lookup(&cmd[0]) else {
         return Err((None, unknown_command(&cmd)));
     };
@@ -191,6 +191,11 @@ pub fn prepare(sess: &mut Session, cmd: Cmd) -> Result<Job, Refusal> {
     }
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
         return Err((Some(spec.name), b"NOAUTH Authentication required.".to_vec()));
+    }
+    if spec.flags & flag::ALLOW_BUSY == 0 {
+        if let Some(busy) = local.shared.scripts.busy_error() {
+            return Err((Some(spec.name), busy.as_bytes().to_vec()));
+        }
     }
     sess.info.last_cmd.set(spec.name);
     Ok(Job {

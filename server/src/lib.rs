@@ -19,6 +19,7 @@ pub mod panics;
 pub mod resp;
 pub mod runtime;
 pub mod script;
+pub mod scripting;
 pub mod stats;
 
 /// The Redis version Shardis is compatible with, as INFO and HELLO report it (clients pick

@@ -37,6 +37,8 @@ pub struct Shared {
     pub pause_writes_only: AtomicBool,
     /// DEBUG PAUSE-CRON.
     pub cron_paused: AtomicBool,
+    /// Scripts and functions: the cache, what runs now, -BUSY.
+    pub scripts: crate::scripting::Scripts,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             pause_until_ms: AtomicU64::new(0),
             pause_writes_only: AtomicBool::new(false),
             cron_paused: AtomicBool::new(false),
+            scripts: crate::scripting::Scripts::default(),
         }
     }
 

@@ -17,7 +17,7 @@
 //!   gathered here (`coord::gather_held`). Then the locks go, and blocked clients are
 //!   served. Transactions over disjoint keys never wait for each other.
 //! - **The whole keyspace** (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHDB, FLUSHALL, SWAPDB, DEBUG,
-//!   or SORT whose BY / GET patterns name keys not known in advance): every database of every
+//!   scripts and functions, or SORT whose BY / GET patterns name keys not known in advance): every database of every
 //!   shard is locked, which is what Redis' single thread does to every transaction, then as
 //!   above.
 //!
@@ -58,7 +58,7 @@ pub struct Watching {
 }
 
 /// A key a transaction touches: database, name, whether it may write it.
-type TxKey = (usize, Bytes, bool);
+pub(crate) type TxKey = (usize, Bytes, bool);
 
 /// Commands that act at once inside MULTI instead of being queued (as Redis).
 pub fn runs_now(cmd: &Cmd) -> bool {
@@ -192,7 +192,7 @@ fn by_shard(
 }
 
 /// How one queued command runs.
-enum Step {
+pub(crate) enum Step {
     /// On this shard: all its keys live there.
     On(usize),
     /// Its keys span shards: on copies gathered here (`coord::gather_held`).
@@ -216,7 +216,20 @@ fn whole_keyspace(which: Server) -> bool {
     use Server::*;
     matches!(
         which,
-        Dbsize | FlushDb | FlushAll | SwapDb | Keys | Scan | RandomKey | Debug
+        Dbsize
+            | FlushDb
+            | FlushAll
+            | SwapDb
+            | Keys
+            | Scan
+            | RandomKey
+            | Debug
+            | Eval
+            | EvalSha
+            | EvalRo
+            | EvalShaRo
+            | Fcall
+            | FcallRo
     )
 }
 
@@ -261,35 +274,87 @@ fn plan(local: &Local, mut db: usize, jobs: &mut [Job]) -> Plan {
     };
     for job in jobs.iter_mut() {
         job.db = db;
-        let keys = job_keys(job, databases);
-        let step = match job.command.route {
-            Route::Server(which) => {
-                if which == Server::Select && job.cmd.len() == 2 {
-                    db = db_index(&job.cmd[1], databases).unwrap_or(db);
-                }
-                p.global |= whole_keyspace(which);
-                Step::Server(which)
-            }
-            Route::Multi(command::Multi::Sort, _)
-                if local.shards() > 1 && coord::sort_reads_other_keys(&job.cmd) =>
-            {
-                p.global = true;
-                Step::Sort
-            }
-            _ => {
-                let mut shards = keys.iter().map(|(_, k, _)| local.shard_of(k));
-                let first = shards.next().unwrap_or(local.id);
-                if shards.all(|s| s == first) {
-                    Step::On(first)
-                } else {
-                    Step::Gather(keys.clone())
-                }
-            }
-        };
+        if job.spec.name == "select" && job.cmd.len() == 2 {
+            db = db_index(&job.cmd[1], databases).unwrap_or(db);
+        }
+        let (step, keys, global) = step_of(local, job, databases);
+        p.global |= global;
         p.keys.extend(keys);
         p.steps.push(step);
     }
     p
+}
+
+/// How `job` runs inside a transaction or script, the keys it touches, and whether it needs
+/// the whole keyspace locked.
+pub(crate) fn step_of(local: &Local, job: &Job, databases: usize) -> (Step, Vec<TxKey>, bool) {
+    let keys = job_keys(job, databases);
+    match job.command.route {
+        Route::Server(which) => (Step::Server(which), keys, whole_keyspace(which)),
+        Route::Multi(command::Multi::Sort, _)
+            if local.shards() > 1 && coord::sort_reads_other_keys(&job.cmd) =>
+        {
+            (Step::Sort, keys, true)
+        }
+        _ => {
+            let mut shards = keys.iter().map(|(_, k, _)| local.shard_of(k));
+            let first = shards.next().unwrap_or(local.id);
+            let step = if shards.all(|s| s == first) {
+                Step::On(first)
+            } else {
+                Step::Gather(keys.clone())
+            };
+            (step, keys, false)
+        }
+    }
+}
+
+/// Runs one planned command while its locks are held (a transaction's, or every database's
+/// for a script), appending the keys it wrote to `written` (their blocked clients are the
+/// caller's to serve once the locks go).
+pub(crate) async fn run_step(
+    local: &Rc<Local>,
+    sess: &mut Session,
+    job: Job,
+    step: Step,
+    resp3: bool,
+    written: &mut Vec<(usize, Bytes)>,
+) -> Reply {
+    match step {
+        Step::On(shard) => {
+            let (reply, w) = local
+                .call(shard, move |l| {
+                    let mut reply = Reply::new(resp3);
+                    let w = run_here(
+                        l,
+                        std::slice::from_ref(&job),
+                        unix_ms(),
+                        &mut reply,
+                        &mut Vec::new(),
+                    );
+                    (reply, w)
+                })
+                .await;
+            written.extend(w);
+            reply
+        }
+        Step::Gather(keys) => gathered(local, &job, &keys, resp3, written).await,
+        Step::Sort => {
+            let keys = sort_keys(local, &job).await;
+            gathered(local, &job, &keys, resp3, written).await
+        }
+        Step::Server(which) => {
+            let (t0, mut reply) = (Instant::now(), Reply::new(resp3));
+            command::run_server(local, sess, which, &job.cmd, &mut reply).await;
+            let usec = t0.elapsed().as_micros() as u64;
+            let failed = reply.errors > 0;
+            local
+                .stats
+                .borrow_mut()
+                .record(job.spec.name, usec, failed, &reply.buf);
+            reply
+        }
+    }
 }
 
 pub async fn exec(local: &Rc<Local>, sess: &mut Session, out: &mut Reply) {
@@ -506,33 +571,12 @@ async fn exec_coordinated(local: &Rc<Local>, sess: &mut Session, tx: Planned, ou
         // needs the connection waits for everything before it.
         let mut segment: Vec<(usize, Job)> = Vec::new();
         for (job, step) in jobs.into_iter().zip(plan.steps) {
-            let reply = match step {
-                Step::On(shard) => {
-                    segment.push((shard, job));
-                    continue;
-                }
-                Step::Gather(keys) => {
-                    run_segment(local, &mut segment, resp3, out, &mut written).await;
-                    gathered(local, &job, &keys, resp3, &mut written).await
-                }
-                Step::Sort => {
-                    run_segment(local, &mut segment, resp3, out, &mut written).await;
-                    let keys = sort_keys(local, &job).await;
-                    gathered(local, &job, &keys, resp3, &mut written).await
-                }
-                Step::Server(which) => {
-                    run_segment(local, &mut segment, resp3, out, &mut written).await;
-                    let (t0, mut reply) = (Instant::now(), Reply::new(resp3));
-                    command::run_server(local, sess, which, &job.cmd, &mut reply).await;
-                    let usec = t0.elapsed().as_micros() as u64;
-                    let failed = reply.errors > 0;
-                    local
-                        .stats
-                        .borrow_mut()
-                        .record(job.spec.name, usec, failed, &reply.buf);
-                    reply
-                }
-            };
+            if let Step::On(shard) = step {
+                segment.push((shard, job));
+                continue;
+            }
+            run_segment(local, &mut segment, resp3, out, &mut written).await;
+            let reply = Box::pin(run_step(local, sess, job, step, resp3, &mut written)).await;
             out.errors += reply.errors;
             out.raw(&reply.buf);
         }

@@ -535,80 +535,21 @@ fn set_nx_locks_with_watched_release_exclude_each_other() {
 #[test]
 fn bank_transfers_keep_every_snapshot_consistent() {
     let s = Server::start(2, &[]);
-    const ACCOUNTS: usize = 1000;
-    let accounts: Vec<String> = (0..ACCOUNTS).map(|i| format!("acct:{i}")).collect();
-    let mut c = s.client();
-    for chunk in accounts.chunks(100) {
-        let mut args = vec!["MSET"];
-        for a in chunk {
-            args.push(a);
-            args.push("100");
-        }
-        let _: () = q(&mut c, &args);
-    }
-    let total = (ACCOUNTS * 100) as i64;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|r| {
-            let (url, accounts, stop) = (s.url(), accounts.clone(), stop.clone());
-            thread::spawn(move || {
-                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
-                let mut args = vec!["MGET"];
-                args.extend(accounts.iter().map(String::as_str));
-                let mut snapshots = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) || snapshots < 5 {
-                    let balances: Vec<i64> = if r == 0 {
-                        multi(&mut c);
-                        let _: String = q(&mut c, &args);
-                        let v: Vec<Vec<i64>> = q(&mut c, &["EXEC"]);
-                        v.into_iter().next().unwrap()
-                    } else {
-                        q(&mut c, &args)
-                    };
-                    assert_eq!(balances.iter().sum::<i64>(), total, "torn snapshot");
-                    snapshots += 1;
-                }
-                snapshots
-            })
-        })
-        .collect();
-    let writers: Vec<_> = (0..50)
-        .map(|t| {
-            let (url, accounts) = (s.url(), accounts.clone());
-            thread::spawn(move || {
-                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
-                let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ t as u64;
-                for _ in 0..20 {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    let from = &accounts[rng as usize % ACCOUNTS];
-                    let to = &accounts[(rng >> 20) as usize % ACCOUNTS];
-                    let amount = ((rng >> 40) % 20).to_string();
-                    let mut pipe = redis::pipe();
-                    pipe.atomic()
-                        .cmd("DECRBY")
-                        .arg(from)
-                        .arg(&amount)
-                        .cmd("INCRBY")
-                        .arg(to)
-                        .arg(&amount);
-                    let _: (i64, i64) = pipe.query(&mut c).unwrap();
-                }
-            })
-        })
-        .collect();
-    for w in writers {
-        w.join().unwrap();
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for r in readers {
-        assert!(r.join().unwrap() >= 5);
-    }
-    let mut args = vec!["MGET"];
-    args.extend(accounts.iter().map(String::as_str));
-    let balances: Vec<i64> = q(&mut c, &args);
-    assert_eq!(balances.iter().sum::<i64>(), total);
+    common::bank_stress(
+        &s,
+        |c, from, to, amount| {
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("DECRBY")
+                .arg(from)
+                .arg(amount)
+                .cmd("INCRBY")
+                .arg(to)
+                .arg(amount);
+            let _: (i64, i64) = pipe.query(c).unwrap();
+        },
+        false,
+    );
 }
 
 #[test]

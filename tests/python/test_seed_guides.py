@@ -316,3 +316,40 @@ def test_distributed_lock(r):
     for t in threads:
         t.join()
     assert not overlaps
+
+
+def test_lua_scripts_run_atomically(r):
+    """The guide's "Lua Scripting: execute complex operations atomically", with redis-py's
+    register_script (EVALSHA, falling back to EVAL on NOSCRIPT)."""
+    add_below_limit = r.register_script(
+        """
+        local current = tonumber(redis.call('get', KEYS[1]) or '0')
+        if current + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
+        return redis.call('incrby', KEYS[1], ARGV[1])
+        """
+    )
+    assert add_below_limit(keys=["quota:1000"], args=[5, 12]) == 5
+    assert add_below_limit(keys=["quota:1000"], args=[5, 12]) == 10
+    assert add_below_limit(keys=["quota:1000"], args=[5, 12]) == -1
+    r.script_flush()
+    assert add_below_limit(keys=["quota:1000"], args=[1, 12]) == 11
+
+    # Keys the script builds itself (not declared), as queue libraries do.
+    fan_out = r.register_script(
+        """
+        for i = 1, tonumber(ARGV[1]) do redis.call('set', 'job:' .. i, 'queued') end
+        return redis.call('dbsize')
+        """
+    )
+    assert fan_out(args=[20]) >= 20
+    assert r.get("job:7") == "queued"
+
+
+def test_redis_py_lock_built_on_lua(r):
+    lock = r.lock("resource:42", timeout=5)
+    assert lock.acquire(blocking=False)
+    assert not r.lock("resource:42").acquire(blocking=False)
+    assert lock.extend(5)
+    assert 5 < r.pttl("resource:42") / 1000 <= 10
+    lock.release()
+    assert r.exists("resource:42") == 0

@@ -78,6 +78,14 @@ pub enum Server {
     Discard,
     Watch,
     Unwatch,
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Fcall,
+    FcallRo,
+    Script,
+    Function,
 }
 
 /// Runs a server command for `sess`.
@@ -119,6 +127,20 @@ pub async fn run_server(
         Discard => crate::multi::discard(local, sess, out),
         Watch => crate::multi::watch(local, sess, cmd, out).await,
         Unwatch => crate::multi::unwatch(local, sess, out),
+        Eval | EvalSha | EvalRo | EvalShaRo | Fcall | FcallRo => {
+            use crate::scripting::{run, Call};
+            let (call, ro) = match which {
+                Eval => (Call::Eval, false),
+                EvalSha => (Call::EvalSha, false),
+                EvalRo => (Call::Eval, true),
+                EvalShaRo => (Call::EvalSha, true),
+                Fcall => (Call::Fcall, false),
+                _ => (Call::Fcall, true),
+            };
+            Box::pin(run(local, sess, cmd, call, ro, out)).await
+        }
+        Script => crate::scripting::script_command(local, cmd, out),
+        Function => crate::scripting::function_command(local, cmd, out),
     }
 }
 
@@ -277,6 +299,15 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("discard", Server(S::Discard)),
         ("watch", Server(S::Watch)),
         ("unwatch", Server(S::Unwatch)),
+        // scripting
+        ("eval", Server(S::Eval)),
+        ("evalsha", Server(S::EvalSha)),
+        ("eval_ro", Server(S::EvalRo)),
+        ("evalsha_ro", Server(S::EvalShaRo)),
+        ("fcall", Server(S::Fcall)),
+        ("fcall_ro", Server(S::FcallRo)),
+        ("script", Server(S::Script)),
+        ("function", Server(S::Function)),
     ]
 }
 

@@ -124,7 +124,10 @@ impl<'a> Args<'a> {
 
     /// `luaL_typerror`.
     pub(crate) fn type_error(&self, n: usize, expected: &str) -> Raise {
-        self.arg_error(n, &format!("{expected} expected, got {}", self.type_name(n)))
+        self.arg_error(
+            n,
+            &format!("{expected} expected, got {}", self.type_name(n)),
+        )
     }
 
     /// `lua_tonumber`: numbers, and strings Lua converts; None otherwise.
@@ -134,7 +137,8 @@ impl<'a> Args<'a> {
 
     /// `luaL_checknumber`.
     pub(crate) fn check_number(&self, n: usize) -> Result<f64, Raise> {
-        self.to_number(n).ok_or_else(|| self.type_error(n, "number"))
+        self.to_number(n)
+            .ok_or_else(|| self.type_error(n, "number"))
     }
 
     /// `luaL_checkinteger` (a C cast of the number to a 64-bit integer).
@@ -174,7 +178,6 @@ impl<'a> Args<'a> {
     pub(crate) fn check_bytes(&self, n: usize) -> Result<Vec<u8>, Raise> {
         self.to_bytes(n).ok_or_else(|| self.type_error(n, "string"))
     }
-
 }
 
 /// `lua_tonumber` for a value.
@@ -282,7 +285,8 @@ pub(crate) fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     }
     let sign = if negative { -1.0 } else { 1.0 };
     let rest = &s[i.min(s.len())..];
-    let starts_ci = |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    let starts_ci =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
     if starts_ci(b"infinity") {
         return Some((sign * f64::INFINITY, i + 8));
     }

@@ -18,8 +18,8 @@
 use super::lauxlib::{to_bytes, LuaRet, Raise};
 use super::LogLevel;
 use mlua::{ffi, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
-use std::ffi::c_int;
 use std::cell::{Cell, RefCell};
+use std::ffi::c_int;
 use std::rc::Rc;
 use std::time::Instant;
 

@@ -46,7 +46,10 @@ impl Host for FakeHost {
             }
             "incr" if arity(2, &mut r) => {
                 let cur = self.strings.get(args[1]).cloned().unwrap_or(b"0".to_vec());
-                match std::str::from_utf8(&cur).ok().and_then(|s| s.parse::<i64>().ok()) {
+                match std::str::from_utf8(&cur)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                {
                     Some(v) => {
                         self.strings
                             .insert(args[1].to_vec(), (v + 1).to_string().into_bytes());
@@ -158,11 +161,25 @@ pub(crate) fn engine() -> Engine {
 
 /// EVAL over RESP2 with a fresh fake host; the reply as text.
 fn eval(script: &str) -> String {
-    eval_with(&mut engine(), &mut FakeHost::default(), script, &[], &[], false)
+    eval_with(
+        &mut engine(),
+        &mut FakeHost::default(),
+        script,
+        &[],
+        &[],
+        false,
+    )
 }
 
 fn eval3(script: &str) -> String {
-    eval_with(&mut engine(), &mut FakeHost::default(), script, &[], &[], true)
+    eval_with(
+        &mut engine(),
+        &mut FakeHost::default(),
+        script,
+        &[],
+        &[],
+        true,
+    )
 }
 
 fn eval_with(
@@ -181,7 +198,10 @@ fn eval_with(
 /// The error text of an EVAL, without the " script: <sha>, on ..." suffix.
 fn eval_err(script: &str) -> String {
     let r = eval(script);
-    assert!(r.starts_with('-'), "expected an error from {script:?}, got {r:?}");
+    assert!(
+        r.starts_with('-'),
+        "expected an error from {script:?}, got {r:?}"
+    );
     let r = r.trim_end_matches("\r\n");
     match r.find(" script: ") {
         Some(i) => r[1..i].to_string(),
@@ -198,7 +218,10 @@ fn returns_basic_values() {
     assert_eq!(eval("return true"), ":1\r\n");
     assert_eq!(eval("return false"), "$-1\r\n");
     assert_eq!(eval("return nil"), "$-1\r\n");
-    assert_eq!(eval("return {1, 'a', {2}}"), "*3\r\n:1\r\n$1\r\na\r\n*1\r\n:2\r\n");
+    assert_eq!(
+        eval("return {1, 'a', {2}}"),
+        "*3\r\n:1\r\n$1\r\na\r\n*1\r\n:2\r\n"
+    );
     assert_eq!(eval("return {1, nil, 3}"), "*1\r\n:1\r\n");
     assert_eq!(eval("return {}"), "*0\r\n");
     assert_eq!(eval("return {ok='fine'}"), "+fine\r\n");
@@ -215,7 +238,10 @@ fn resp3_values() {
     assert_eq!(eval3("return nil"), "_\r\n");
     assert_eq!(eval3("return false"), "_\r\n");
     assert_eq!(eval3("redis.setresp(3) return false"), "#f\r\n");
-    assert_eq!(eval("redis.setresp(3) return {true, false}"), "*2\r\n:1\r\n:0\r\n");
+    assert_eq!(
+        eval("redis.setresp(3) return {true, false}"),
+        "*2\r\n:1\r\n:0\r\n"
+    );
     assert_eq!(eval3("return {double=1.5}"), ",1.5\r\n");
     assert_eq!(eval("return {double=1.5}"), "$3\r\n1.5\r\n");
     assert_eq!(eval3("return {big_number='123'}"), "(123\r\n");
@@ -239,49 +265,126 @@ fn redis_call_conversions_resp2() {
     let mut e = engine();
     let mut h = FakeHost::default();
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('set', KEYS[1], ARGV[1])", &["k"], &["v"], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            &["k"],
+            &["v"],
+            false
+        ),
         "+OK\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('get', 'k')", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('get', 'k')",
+            &[],
+            &[],
+            false
+        ),
         "$1\r\nv\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('get', 'nokey') == false", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('get', 'nokey') == false",
+            &[],
+            &[],
+            false
+        ),
         ":1\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return type(redis.call('ping'))", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return type(redis.call('ping'))",
+            &[],
+            &[],
+            false
+        ),
         "$5\r\ntable\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('ping').ok", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('ping').ok",
+            &[],
+            &[],
+            false
+        ),
         "$4\r\nPONG\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('incr', 'n') + 1", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('incr', 'n') + 1",
+            &[],
+            &[],
+            false
+        ),
         ":2\r\n"
     );
     // Numbers are sent as %.17g.
     assert_eq!(
-        eval_with(&mut e, &mut h, "redis.call('set', 'f', 0.1) return redis.call('get', 'f')", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "redis.call('set', 'f', 0.1) return redis.call('get', 'f')",
+            &[],
+            &[],
+            false
+        ),
         "$19\r\n0.10000000000000001\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('mixed')", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('mixed')",
+            &[],
+            &[],
+            false
+        ),
         "*3\r\n:1\r\n$-1\r\n:3\r\n"
     );
     // Over RESP3 the null is nil: the array ends there.
     assert_eq!(
-        eval_with(&mut e, &mut h, "redis.setresp(3) return redis.call('mixed')", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('mixed')",
+            &[],
+            &[],
+            false
+        ),
         "*1\r\n:1\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "local t = redis.call('mixed') return {t[2] == false, t[3]}", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "local t = redis.call('mixed') return {t[2] == false, t[3]}",
+            &[],
+            &[],
+            false
+        ),
         "*2\r\n:1\r\n:3\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "return redis.call('nullarr') == false", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "return redis.call('nullarr') == false",
+            &[],
+            &[],
+            false
+        ),
         ":1\r\n"
     );
     // RESP2 replies of RESP3 types as the host sends them.
@@ -302,23 +405,46 @@ fn redis_call_conversions_resp3() {
     let run = |e: &mut Engine, h: &mut FakeHost, s: &str| eval_with(e, h, s, &[], &[], true);
     run(&mut e, &mut h, "redis.call('hset', 'h', 'f', 'v')");
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) local r = redis.call('hgetall', 'h') return r.map.f"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) local r = redis.call('hgetall', 'h') return r.map.f"
+        ),
         "$1\r\nv\r\n"
     );
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) return redis.call('hgetall', 'h')"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('hgetall', 'h')"
+        ),
         "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
     );
     assert_eq!(
-        eval_with(&mut e, &mut h, "redis.setresp(3) return redis.call('hgetall', 'h')", &[], &[], false),
+        eval_with(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('hgetall', 'h')",
+            &[],
+            &[],
+            false
+        ),
         "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
     );
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) local s = redis.call('smembers', 'x') return {s.set.a, s.set.b}"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) local s = redis.call('smembers', 'x') return {s.set.a, s.set.b}"
+        ),
         "*2\r\n#t\r\n#t\r\n"
     );
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) return redis.call('dbl').double * 2"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('dbl').double * 2"
+        ),
         ":3\r\n"
     );
     assert_eq!(
@@ -330,11 +456,19 @@ fn redis_call_conversions_resp3() {
         "#t\r\n"
     );
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) return redis.call('nullcmd') == nil"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('nullcmd') == nil"
+        ),
         "#t\r\n"
     );
     assert_eq!(
-        run(&mut e, &mut h, "redis.setresp(3) return redis.call('bignum').big_number"),
+        run(
+            &mut e,
+            &mut h,
+            "redis.setresp(3) return redis.call('bignum').big_number"
+        ),
         "$22\r\n1234567890123456789012\r\n"
     );
     assert_eq!(

@@ -279,3 +279,84 @@ pub fn ttl(c: &mut redis::Connection, k: &str) -> i64 {
 pub fn pttl(c: &mut redis::Connection, k: &str) -> i64 {
     q(c, &["PTTL", k])
 }
+
+/// The bank-transfer stress test (issue #4): `ACCOUNTS` accounts of 100 each spread over the
+/// server's shards, 50 writer threads each making 20 transfers with `transfer(conn, from, to,
+/// amount)`, and readers taking MGET snapshots of every account meanwhile (the first one
+/// inside MULTI/EXEC). Every snapshot, and the final state, must sum to the opening total;
+/// no balance may go negative when `transfer` refuses overdrafts.
+pub fn bank_stress(
+    s: &Server,
+    transfer: fn(&mut redis::Connection, &str, &str, i64),
+    no_overdraft: bool,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    const ACCOUNTS: usize = 1000;
+    let accounts: Vec<String> = (0..ACCOUNTS).map(|i| format!("acct:{i}")).collect();
+    let mut c = s.client();
+    for chunk in accounts.chunks(100) {
+        let mut args = vec!["MSET"];
+        for a in chunk {
+            args.extend([a.as_str(), "100"]);
+        }
+        let _: () = q(&mut c, &args);
+    }
+    let total = (ACCOUNTS * 100) as i64;
+    let mget: Vec<String> = std::iter::once("MGET".to_string())
+        .chain(accounts.iter().cloned())
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|r| {
+            let (url, mget, stop) = (s.url(), mget.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let args: Vec<&str> = mget.iter().map(String::as_str).collect();
+                let mut snapshots = 0;
+                while !stop.load(Ordering::Relaxed) || snapshots < 5 {
+                    let balances: Vec<i64> = if r == 0 {
+                        let _: () = q(&mut c, &["MULTI"]);
+                        let _: String = q(&mut c, &args);
+                        let v: Vec<Vec<i64>> = q(&mut c, &["EXEC"]);
+                        v.into_iter().next().unwrap()
+                    } else {
+                        q(&mut c, &args)
+                    };
+                    assert_eq!(balances.iter().sum::<i64>(), total, "torn snapshot");
+                    snapshots += 1;
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..50)
+        .map(|t| {
+            let (url, accounts) = (s.url(), accounts.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (t as u64 + 1);
+                for _ in 0..20 {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let from = &accounts[rng as usize % ACCOUNTS];
+                    let to = &accounts[(rng >> 20) as usize % ACCOUNTS];
+                    transfer(&mut c, from, to, ((rng >> 40) % 20) as i64);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.join().unwrap();
+    }
+    let args: Vec<&str> = mget.iter().map(String::as_str).collect();
+    let balances: Vec<i64> = q(&mut c, &args);
+    assert_eq!(balances.iter().sum::<i64>(), total);
+    if no_overdraft {
+        assert!(balances.iter().all(|&b| b >= 0));
+    }
+}

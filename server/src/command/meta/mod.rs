@@ -12,6 +12,7 @@ mod geo;
 mod hash;
 mod hyperloglog;
 mod list;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -570,6 +571,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -95,6 +95,30 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("discard", 1, 0, 0, 0),
     ("watch", -2, 1, -1, 1),
     ("unwatch", 1, 0, 0, 0),
+    // scripting
+    ("eval", -3, 0, 0, 0),
+    ("evalsha", -3, 0, 0, 0),
+    ("eval_ro", -3, 0, 0, 0),
+    ("evalsha_ro", -3, 0, 0, 0),
+    ("fcall", -3, 0, 0, 0),
+    ("fcall_ro", -3, 0, 0, 0),
+    ("script", -2, 0, 0, 0),
+    ("script|debug", 3, 0, 0, 0),
+    ("script|exists", -3, 0, 0, 0),
+    ("script|flush", -2, 0, 0, 0),
+    ("script|help", 2, 0, 0, 0),
+    ("script|kill", 2, 0, 0, 0),
+    ("script|load", 3, 0, 0, 0),
+    ("function", -2, 0, 0, 0),
+    ("function|delete", 3, 0, 0, 0),
+    ("function|dump", 2, 0, 0, 0),
+    ("function|flush", -2, 0, 0, 0),
+    ("function|help", 2, 0, 0, 0),
+    ("function|kill", 2, 0, 0, 0),
+    ("function|list", -2, 0, 0, 0),
+    ("function|load", -3, 0, 0, 0),
+    ("function|restore", -3, 0, 0, 0),
+    ("function|stats", 2, 0, 0, 0),
     ("touch", -2, 1, -1, 1),
     ("object", -2, 0, 0, 0),
     ("object|encoding", 3, 2, 2, 1),
@@ -241,6 +265,12 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
 const MOVABLE: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
     "lmpop",
     "blmpop",
     "bzmpop",
@@ -304,7 +334,12 @@ fn data_is_consistent() {
         assert!(pos.windows(2).all(|w| w[0] < w[1]), "{n}");
         let has = |cat: &str| c.acl_categories.contains(&cat);
         assert_eq!(has("write"), c.flags & flag::WRITE != 0, "{n}");
-        assert_eq!(has("read"), c.flags & flag::READONLY != 0, "{n}");
+        // Redis leaves scripting commands (EVAL_RO, FCALL_RO) out of @read.
+        assert_eq!(
+            has("read"),
+            c.flags & flag::READONLY != 0 && !has("scripting"),
+            "{n}"
+        );
         assert_eq!(has("fast"), c.flags & flag::FAST != 0, "{n}");
         assert_eq!(has("slow"), c.flags & flag::FAST == 0, "{n}");
         if c.flags & flag::ADMIN != 0 {

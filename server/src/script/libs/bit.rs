@@ -18,7 +18,9 @@ fn barg(a: &Args, n: usize) -> Result<u32, Raise> {
 }
 
 fn bret(b: u32) -> LuaRet {
-    Ok(MultiValue::from_vec(vec![mlua::Value::Number(b as i32 as f64)]))
+    Ok(MultiValue::from_vec(vec![mlua::Value::Number(
+        b as i32 as f64,
+    )]))
 }
 
 /// The `bit` module table (raw functions).

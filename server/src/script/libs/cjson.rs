@@ -83,7 +83,13 @@ fn arg_init(a: &Args, n: usize) -> Result<(), Raise> {
 
 /// `json_integer_option`: sets the value if the argument is given (the range error always
 /// names argument 1, as lua-cjson does), returns the current value.
-fn integer_option(a: &Args, n: usize, setting: &mut i32, min: i32, max: i32) -> Result<Value, Raise> {
+fn integer_option(
+    a: &Args,
+    n: usize,
+    setting: &mut i32,
+    min: i32,
+    max: i32,
+) -> Result<Value, Raise> {
     if !a.is_none_or_nil(n) {
         let v = a.check_integer(n)?;
         if !(min as i64 <= v && v <= max as i64) {
@@ -122,7 +128,9 @@ fn enum_option(
     if *setting == 0 || *setting == bool_true {
         Ok(Value::Boolean(*setting != 0))
     } else {
-        Ok(Value::String(lua.create_string(options[*setting as usize])?))
+        Ok(Value::String(
+            lua.create_string(options[*setting as usize])?,
+        ))
     }
 }
 
@@ -324,12 +332,11 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i32>, Raise> {
         }
         return Ok(None);
     }
-    if cfg.sparse_ratio > 0
-        && max > items.wrapping_mul(cfg.sparse_ratio)
-        && max > cfg.sparse_safe
-    {
+    if cfg.sparse_ratio > 0 && max > items.wrapping_mul(cfg.sparse_ratio) && max > cfg.sparse_safe {
         if !cfg.sparse_convert {
-            return Err(Raise::msg("Cannot serialise table: excessively sparse array"));
+            return Err(Raise::msg(
+                "Cannot serialise table: excessively sparse array",
+            ));
         }
         return Ok(None);
     }
@@ -392,7 +399,12 @@ fn encode(
                                 append_string(out, &s.as_bytes());
                                 out.push(b':');
                             }
-                            _ => return Err(encode_error(&k, "table key must be a number or string")),
+                            _ => {
+                                return Err(encode_error(
+                                    &k,
+                                    "table key must be a number or string",
+                                ))
+                            }
                         }
                         with_stack(|| encode(lua, cfg, &val, depth, slots + 2, out))?;
                     }
@@ -650,7 +662,8 @@ impl Parser<'_> {
     /// Enters an object or array: lua-cjson's depth limit and its C stack limit.
     fn descend(&mut self, slots: i64, need: i64) -> Result<(), Raise> {
         self.depth += 1;
-        if self.depth <= self.cfg.decode_max_depth.min(MAX_NESTING) && slots + need <= LUA_STACK_SLOTS
+        if self.depth <= self.cfg.decode_max_depth.min(MAX_NESTING)
+            && slots + need <= LUA_STACK_SLOTS
         {
             return Ok(());
         }

@@ -154,7 +154,9 @@ fn pack(lua: &Lua, args: mlua::MultiValue) -> LuaRet {
     for v in &a.v {
         encode(lua, &mut out, v, 0)?;
     }
-    Ok(MultiValue::from_vec(vec![Value::String(lua.create_string(&out)?)]))
+    Ok(MultiValue::from_vec(vec![Value::String(
+        lua.create_string(&out)?,
+    )]))
 }
 
 enum DecodeError {
@@ -335,9 +337,17 @@ fn decode_map(lua: &Lua, c: &mut Cursor, len: usize, slots: usize) -> Result<Val
         let v = with_stack(|| decode(lua, c, slots + 2))?;
         match &k {
             // lua_settable refuses these keys with an error raised from C (no position).
-            Value::Nil => return Err(DecodeError::Raise(Raise::Value(str_value(lua, "table index is nil")?))),
+            Value::Nil => {
+                return Err(DecodeError::Raise(Raise::Value(str_value(
+                    lua,
+                    "table index is nil",
+                )?)))
+            }
             Value::Number(n) if n.is_nan() => {
-                return Err(DecodeError::Raise(Raise::Value(str_value(lua, "table index is NaN")?)))
+                return Err(DecodeError::Raise(Raise::Value(str_value(
+                    lua,
+                    "table index is NaN",
+                )?)))
             }
             _ => t.raw_set(k, v)?,
         }
@@ -380,7 +390,11 @@ fn unpack_full(lua: &Lua, a: &Args, limit: i32, offset: i32) -> LuaRet {
         count += 1;
     }
     if !decode_all {
-        let next = if c.left() == 0 { -1 } else { (len - c.left()) as i64 };
+        let next = if c.left() == 0 {
+            -1
+        } else {
+            (len - c.left()) as i64
+        };
         out.insert(0, Value::Number(next as f64));
     }
     Ok(MultiValue::from_vec(out))

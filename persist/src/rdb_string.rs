@@ -121,12 +121,20 @@ pub fn read_string(input: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
         Len::Encoded(ENC_INT16) => {
             let b = input.get(*pos..*pos + 2)?;
             *pos += 2;
-            Some(i16::from_le_bytes(b.try_into().ok()?).to_string().into_bytes())
+            Some(
+                i16::from_le_bytes(b.try_into().ok()?)
+                    .to_string()
+                    .into_bytes(),
+            )
         }
         Len::Encoded(ENC_INT32) => {
             let b = input.get(*pos..*pos + 4)?;
             *pos += 4;
-            Some(i32::from_le_bytes(b.try_into().ok()?).to_string().into_bytes())
+            Some(
+                i32::from_le_bytes(b.try_into().ok()?)
+                    .to_string()
+                    .into_bytes(),
+            )
         }
         Len::Encoded(ENC_LZF) => {
             let Len::Plain(clen) = read_len(input, pos)? else {
@@ -196,7 +204,15 @@ mod tests {
 
     #[test]
     fn lengths_round_trip() {
-        for len in [0u64, 63, 64, 16383, 16384, u32::MAX as u64, u32::MAX as u64 + 1] {
+        for len in [
+            0u64,
+            63,
+            64,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u32::MAX as u64 + 1,
+        ] {
             let mut buf = Vec::new();
             write_len(&mut buf, len);
             let mut pos = 0;

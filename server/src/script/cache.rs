@@ -193,7 +193,9 @@ impl ScriptStore {
     /// function's details.
     pub fn function(&self, name: &[u8]) -> Option<(Arc<Library>, FunctionInfo)> {
         let inner = self.read();
-        let lib = inner.libraries.get(inner.functions.get(&name.to_ascii_lowercase())?)?;
+        let lib = inner
+            .libraries
+            .get(inner.functions.get(&name.to_ascii_lowercase())?)?;
         let info = lib
             .functions
             .iter()

@@ -169,8 +169,7 @@ impl<'a> RespReader<'a> {
                         Value::Boolean(true)
                     };
                     // A nil or NaN key cannot be stored (Redis would fail here too).
-                    if !matches!(k, Value::Nil) && !matches!(k, Value::Number(n) if n.is_nan())
-                    {
+                    if !matches!(k, Value::Nil) && !matches!(k, Value::Number(n) if n.is_nan()) {
                         inner.raw_set(k, v)?;
                     }
                 }
@@ -236,7 +235,13 @@ const LUA_STACK_SLOTS: usize = 8000;
 /// the Lua stack slots Redis would use, so self-referencing tables come out the same.
 /// Containers are walked lazily, one element at a time: Rust-side handles to Lua values
 /// are a bounded resource (mlua keeps them on a Lua stack).
-pub(crate) fn lua_to_reply(lua: &Lua, next: &Function, v: Value, reply: &mut Reply, script_resp3: bool) {
+pub(crate) fn lua_to_reply(
+    lua: &Lua,
+    next: &Function,
+    v: Value,
+    reply: &mut Reply,
+    script_resp3: bool,
+) {
     // At the top Redis' stack holds the error handler and the value.
     let mut work: Vec<Work> = vec![Work::Value(v, 2)];
     while let Some(item) = work.pop() {
@@ -263,7 +268,12 @@ pub(crate) fn lua_to_reply(lua: &Lua, next: &Function, v: Value, reply: &mut Rep
                     _ => reply.null(),
                 }
             }
-            Work::Array { t, next: j, len, used } => {
+            Work::Array {
+                t,
+                next: j,
+                len,
+                used,
+            } => {
                 let v: Value = t.raw_get(j).unwrap_or(Value::Nil);
                 if j < len {
                     work.push(Work::Array {
@@ -277,7 +287,9 @@ pub(crate) fn lua_to_reply(lua: &Lua, next: &Function, v: Value, reply: &mut Rep
                 work.push(Work::Value(v, used + 1));
             }
             Work::Pairs { t, key, used, map } => {
-                let (k, v): (Value, Value) = next.call((t.clone(), key)).unwrap_or((Value::Nil, Value::Nil));
+                let (k, v): (Value, Value) = next
+                    .call((t.clone(), key))
+                    .unwrap_or((Value::Nil, Value::Nil));
                 if matches!(k, Value::Nil) {
                     continue;
                 }
@@ -338,11 +350,13 @@ fn table_to_reply(lua: &Lua, t: Table, used: usize, reply: &mut Reply, work: &mu
     if let Value::String(s) = raw_field(&t, "ok") {
         let s = s.as_bytes();
         reply.buf.push(b'+');
-        reply.buf.extend(
-            super::flags::c_str(&s)
-                .iter()
-                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-        );
+        reply.buf.extend(super::flags::c_str(&s).iter().map(|&c| {
+            if c == b'\r' || c == b'\n' {
+                b' '
+            } else {
+                c
+            }
+        }));
         reply.buf.extend_from_slice(b"\r\n");
         return;
     }

@@ -89,7 +89,11 @@ fn start_server() -> Option<Server> {
     let bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new(bin)
         .args([
             "--port",
@@ -636,7 +640,14 @@ fn differential_against_redis() {
             admin.request(&[b"FLUSHALL"]);
             let keys: Vec<&[u8]> = case.keys.iter().map(|k| k.as_bytes()).collect();
             let args: Vec<&[u8]> = case.args.iter().map(|a| a.as_bytes()).collect();
-            let got = engine.eval(case.script.as_bytes(), &keys, &args, resp3, false, &mut host);
+            let got = engine.eval(
+                case.script.as_bytes(),
+                &keys,
+                &args,
+                resp3,
+                false,
+                &mut host,
+            );
             compared += 1;
             if got != expected {
                 failures.push(format!(

@@ -184,12 +184,8 @@ impl Engine {
         }
         if generation != self.function_generation {
             let inner = self.store.read();
-            self.libraries.retain(|name, lib| {
-                inner
-                    .libraries
-                    .get(name)
-                    .is_some_and(|l| l.id == lib.id)
-            });
+            self.libraries
+                .retain(|name, lib| inner.libraries.get(name).is_some_and(|l| l.id == lib.id));
             drop(inner);
             self.function_generation = generation;
         }
@@ -308,7 +304,7 @@ impl Engine {
             reply.error_bytes(&e.0);
         }
         self.runs += 1;
-        if self.runs % GC_PERIOD == 0 {
+        if self.runs.is_multiple_of(GC_PERIOD) {
             for env in [&self.eval, &self.func].into_iter().flatten() {
                 let _ = env.lua.gc_step();
             }
@@ -354,10 +350,7 @@ impl Engine {
                 library.name.clone(),
                 LoadedLibrary {
                     id: library.id,
-                    functions: functions
-                        .into_iter()
-                        .map(|(i, f)| (i.name, f))
-                        .collect(),
+                    functions: functions.into_iter().map(|(i, f)| (i.name, f)).collect(),
                 },
             );
         }
@@ -440,7 +433,12 @@ impl Engine {
             .set_mode(ChunkMode::Text)
             .set_environment(env.globals.clone())
             .into_function()
-            .map_err(|e| err(format!("ERR Error compiling function: {}", compile_message(&e))))?;
+            .map_err(|e| {
+                err(format!(
+                    "ERR Error compiling function: {}",
+                    compile_message(&e)
+                ))
+            })?;
         if let Some(mut d) = lua.app_data_mut::<StateData>() {
             d.loading = Some(LoadCtx {
                 functions: Vec::new(),
@@ -461,9 +459,9 @@ impl Engine {
             ngmt.raw_set("__index", env.globals_backing.clone())?;
             r
         })();
-        let data = lua.app_data_mut::<StateData>().map(|mut d| {
-            (d.loading.take(), d.killed.take())
-        });
+        let data = lua
+            .app_data_mut::<StateData>()
+            .map(|mut d| (d.loading.take(), d.killed.take()));
         let (loaded, killed) = data.unwrap_or((None, None));
         let result = outcome.map_err(internal)?;
         let mut it = result.into_iter();
@@ -592,8 +590,7 @@ fn load_hook(lua: &Lua, _: &mlua::debug::Debug) -> mlua::Result<VmState> {
         .app_data_mut::<StateData>()
         .ok_or_else(|| mlua::Error::runtime("no state"))?;
     let expired = d.killed.is_some()
-        || d
-            .loading
+        || d.loading
             .as_ref()
             .and_then(|l| l.deadline)
             .is_some_and(|t| Instant::now() > t);

@@ -203,10 +203,7 @@ pub(crate) fn library_meta(code: &[u8]) -> Result<LibraryMeta, String> {
 
 /// Redis' `functionsVerifyName`: letters, digits and underscores, at least one.
 pub(crate) fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    !name.is_empty() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 #[cfg(test)]
@@ -222,8 +219,14 @@ mod tests {
         let (f, len) = eval_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
         assert!(f.no_writes() && f.contains(ScriptFlags::ALLOW_OOM) && !f.eval_compat_mode());
         assert_eq!(len, 31);
-        assert_eq!(eval_shebang(b"#!lua\nreturn 1"), Ok((ScriptFlags::empty(), 5)));
-        assert_eq!(eval_shebang(b"#!lua flags=\nx"), Ok((ScriptFlags::empty(), 12)));
+        assert_eq!(
+            eval_shebang(b"#!lua\nreturn 1"),
+            Ok((ScriptFlags::empty(), 5))
+        );
+        assert_eq!(
+            eval_shebang(b"#!lua flags=\nx"),
+            Ok((ScriptFlags::empty(), 12))
+        );
         assert_eq!(
             eval_shebang(b"#!lua flags=foo\n").unwrap_err(),
             "ERR Unexpected flag in script shebang: foo"
@@ -257,11 +260,23 @@ mod tests {
     #[test]
     fn library_metadata() {
         let m = library_meta(b"#!lua name=mylib\nreturn 1").unwrap();
-        assert_eq!((m.engine.as_slice(), m.name.as_slice()), (&b"lua"[..], &b"mylib"[..]));
+        assert_eq!(
+            (m.engine.as_slice(), m.name.as_slice()),
+            (&b"lua"[..], &b"mylib"[..])
+        );
         assert_eq!(m.code_start, 16);
-        assert_eq!(library_meta(b"return").err().unwrap(), "ERR Missing library metadata");
-        assert_eq!(library_meta(b"#!lua name=x").err().unwrap(), "ERR Invalid library metadata");
-        assert_eq!(library_meta(b"#!lua\n").err().unwrap(), "ERR Library name was not given");
+        assert_eq!(
+            library_meta(b"return").err().unwrap(),
+            "ERR Missing library metadata"
+        );
+        assert_eq!(
+            library_meta(b"#!lua name=x").err().unwrap(),
+            "ERR Invalid library metadata"
+        );
+        assert_eq!(
+            library_meta(b"#!lua\n").err().unwrap(),
+            "ERR Library name was not given"
+        );
         assert_eq!(
             library_meta(b"#!lua name=a NAME=b\n").err().unwrap(),
             "ERR Invalid metadata value, name argument was given multiple times"

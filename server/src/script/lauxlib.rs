@@ -124,7 +124,10 @@ impl<'a> Args<'a> {
 
     /// `luaL_typerror`.
     pub(crate) fn type_error(&self, n: usize, expected: &str) -> Raise {
-        self.arg_error(n, &format!("{expected} expected, got {}", self.type_name(n)))
+        self.arg_error(
+            n,
+            &format!("{expected} expected, got {}", self.type_name(n)),
+        )
     }
 
     /// `lua_tonumber`: numbers, and strings Lua converts; None otherwise.
@@ -134,7 +137,8 @@ impl<'a> Args<'a> {
 
     /// `luaL_checknumber`.
     pub(crate) fn check_number(&self, n: usize) -> Result<f64, Raise> {
-        self.to_number(n).ok_or_else(|| self.type_error(n, "number"))
+        self.to_number(n)
+            .ok_or_else(|| self.type_error(n, "number"))
     }
 
     /// `luaL_checkinteger` (a C cast of the number to a 64-bit integer).
@@ -174,7 +178,6 @@ impl<'a> Args<'a> {
     pub(crate) fn check_bytes(&self, n: usize) -> Result<Vec<u8>, Raise> {
         self.to_bytes(n).ok_or_else(|| self.type_error(n, "string"))
     }
-
 }
 
 /// `lua_tonumber` for a value.
@@ -203,7 +206,8 @@ pub(crate) fn to_bytes(lua: &Lua, v: &Value) -> Option<Vec<u8>> {
 /// A C cast of a double to a 64-bit integer on x86-64: truncation, and the "integer
 /// indefinite" value `i64::MIN` for NaN and anything out of range.
 pub(crate) fn f64_to_i64(v: f64) -> i64 {
-    if v.is_nan() || !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&v) {
+    const TWO63: f64 = (1u64 << 63) as f64;
+    if v.is_nan() || !(-TWO63..TWO63).contains(&v) {
         i64::MIN
     } else {
         v as i64
@@ -222,7 +226,7 @@ pub(crate) fn f64_to_i32(v: f64) -> i32 {
 /// A C cast of a double to an unsigned 64-bit integer as x86-64 compilers emit it (values
 /// from 2^63 go through a biased signed conversion; negative values wrap).
 pub(crate) fn f64_to_u64(v: f64) -> u64 {
-    const TWO63: f64 = 9.223_372_036_854_775_808e18;
+    const TWO63: f64 = (1u64 << 63) as f64;
     if v >= TWO63 {
         (f64_to_i64(v - TWO63) as u64) ^ (1 << 63)
     } else {
@@ -282,7 +286,8 @@ pub(crate) fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     }
     let sign = if negative { -1.0 } else { 1.0 };
     let rest = &s[i.min(s.len())..];
-    let starts_ci = |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    let starts_ci =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
     if starts_ci(b"infinity") {
         return Some((sign * f64::INFINITY, i + 8));
     }
@@ -435,7 +440,8 @@ mod tests {
         assert_eq!(fmt_g(123456789012345678.0, 17), "1.2345678901234568e+17");
         assert_eq!(fmt_g(0.0001, 14), "0.0001");
         assert_eq!(fmt_g(0.00001, 14), "1e-05");
-        assert_eq!(fmt_g(3.14159265358979, 14), "3.1415926535898");
+        assert_eq!(fmt_g(std::f64::consts::PI, 14), "3.1415926535898");
+        assert_eq!(fmt_g(2.5e-7, 14), "2.5e-07");
         assert_eq!(fmt_g(-0.0, 14), "-0");
         assert_eq!(fmt_g(f64::NAN, 14), "nan");
         assert_eq!(fmt_g(-f64::NAN, 14), "-nan");

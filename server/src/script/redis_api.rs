@@ -28,11 +28,7 @@ fn running(lua: &Lua) -> bool {
 
 /// The 48-bit linear congruential generator of POSIX lrand48, as Redis' rand.c.
 pub(crate) fn rand48_next(state: &std::cell::Cell<u64>) -> u32 {
-    let x = state
-        .get()
-        .wrapping_mul(0x5_DEEC_E66D)
-        .wrapping_add(0xB)
-        & ((1 << 48) - 1);
+    let x = state.get().wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB) & ((1 << 48) - 1);
     state.set(x);
     (x >> 17) as u32
 }
@@ -52,7 +48,10 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
                 return Err(raise_err(lua, "wrong number of arguments"));
             }
             let s = a.to_bytes(1).unwrap_or_default();
-            ret(lua, lua.create_string(sha1_smol::Sha1::from(&s).digest().to_string())?)
+            ret(
+                lua,
+                lua.create_string(sha1_smol::Sha1::from(&s).digest().to_string())?,
+            )
         })?,
     )?;
 
@@ -61,10 +60,16 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         rust_fn(lua, sentinel, |lua, args| {
             let a = Args::new(lua, args);
             let Value::String(s) = a.get(1) else {
-                return ret(lua, error_table(lua, b"wrong number or type of arguments", false)?);
+                return ret(
+                    lua,
+                    error_table(lua, b"wrong number or type of arguments", false)?,
+                );
             };
             if a.len() != 1 {
-                return ret(lua, error_table(lua, b"wrong number or type of arguments", false)?);
+                return ret(
+                    lua,
+                    error_table(lua, b"wrong number or type of arguments", false)?,
+                );
             }
             let s = s.as_bytes().to_vec();
             let s = super::flags::c_str(&s);
@@ -87,7 +92,10 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
                     t.raw_set("ok", s)?;
                     ret(lua, t)
                 }
-                _ => ret(lua, error_table(lua, b"wrong number or type of arguments", false)?),
+                _ => ret(
+                    lua,
+                    error_table(lua, b"wrong number or type of arguments", false)?,
+                ),
             }
         })?,
     )?;
@@ -120,7 +128,11 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         "set_repl",
         rust_fn(lua, sentinel, |lua, args| {
             let mut v = args.into_vec();
-            let host = if v.is_empty() { Value::Nil } else { v.remove(0) };
+            let host = if v.is_empty() {
+                Value::Nil
+            } else {
+                v.remove(0)
+            };
             let Value::Function(host) = host else {
                 return Err(raise_err(
                     lua,
@@ -150,13 +162,23 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         "log",
         rust_fn(lua, sentinel, |lua, args| {
             let mut v = args.into_vec();
-            let host = if v.is_empty() { Value::Nil } else { v.remove(0) };
+            let host = if v.is_empty() {
+                Value::Nil
+            } else {
+                v.remove(0)
+            };
             let a = Args::new(lua, MultiValue::from_vec(v));
             if a.len() < 2 {
-                return Err(raise_err(lua, "redis.log() requires two arguments or more."));
+                return Err(raise_err(
+                    lua,
+                    "redis.log() requires two arguments or more.",
+                ));
             }
             let Some(level) = a.to_number(1) else {
-                return Err(raise_err(lua, "First argument must be a number (log level)."));
+                return Err(raise_err(
+                    lua,
+                    "First argument must be a number (log level).",
+                ));
             };
             let level = super::lauxlib::f64_to_i32(level);
             let Some(level) = LogLevel::from_num(level) else {
@@ -192,7 +214,11 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         "acl_check_cmd",
         rust_fn(lua, sentinel, |lua, args| {
             let mut v = args.into_vec();
-            let host = if v.is_empty() { Value::Nil } else { v.remove(0) };
+            let host = if v.is_empty() {
+                Value::Nil
+            } else {
+                v.remove(0)
+            };
             let Value::Function(host) = host else {
                 return Err(raise_err(
                     lua,
@@ -205,14 +231,26 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
             match allowed {
                 Value::Boolean(b) => ret(lua, b),
                 Value::Table(t) => Err(Raise::Value(Value::Table(t))),
-                _ => Err(raise_err(lua, "Invalid command passed to redis.acl_check_cmd()")),
+                _ => Err(raise_err(
+                    lua,
+                    "Invalid command passed to redis.acl_check_cmd()",
+                )),
             }
         })?,
     )?;
 
-    add("breakpoint", rust_fn(lua, sentinel, |lua, _| ret(lua, false))?)?;
-    add("debug", rust_fn(lua, sentinel, |_, _| Ok(MultiValue::new()))?)?;
-    add("replicate_commands", rust_fn(lua, sentinel, |lua, _| ret(lua, true))?)?;
+    add(
+        "breakpoint",
+        rust_fn(lua, sentinel, |lua, _| ret(lua, false))?,
+    )?;
+    add(
+        "debug",
+        rust_fn(lua, sentinel, |_, _| Ok(MultiValue::new()))?,
+    )?;
+    add(
+        "replicate_commands",
+        rust_fn(lua, sentinel, |lua, _| ret(lua, true))?,
+    )?;
 
     add(
         "random",
@@ -271,7 +309,7 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
 
     add(
         "register_function",
-        rust_fn(lua, sentinel, |lua, args| register_function(lua, args))?,
+        rust_fn(lua, sentinel, register_function)?,
     )?;
     Ok(())
 }
@@ -372,10 +410,10 @@ pub(crate) fn host_op(lua: &Lua, host: &mut dyn Host, args: MultiValue) -> LuaRe
 /// `redis.register_function(name, callback)` or `redis.register_function{function_name=,
 /// callback=, flags=, description=}`, at FUNCTION LOAD only.
 fn register_function(lua: &Lua, args: MultiValue) -> LuaRet {
-    if !lua
+    let loading = lua
         .app_data_ref::<StateData>()
-        .is_some_and(|d| d.loading.is_some())
-    {
+        .is_some_and(|d| d.loading.is_some());
+    if !loading {
         return Err(raise_err(
             lua,
             "redis.register_function can only be called on FUNCTION LOAD command",
@@ -448,24 +486,24 @@ fn named_args(lua: &Lua, a: &Args) -> Result<(FunctionInfo, Function), Raise> {
         };
         let key = super::flags::c_str(&key).to_ascii_lowercase();
         match key.as_slice() {
-            b"function_name" => match to_bytes(lua, &v) {
-                Some(n) => name = Some(n),
-                None => {
-                    return Err(raise_err(
+            b"function_name" => {
+                match to_bytes(lua, &v) {
+                    Some(n) => name = Some(n),
+                    None => return Err(raise_err(
                         lua,
                         "function_name argument given to redis.register_function must be a string",
-                    ))
+                    )),
                 }
-            },
-            b"description" => match to_bytes(lua, &v) {
-                Some(d) => description = Some(d),
-                None => {
-                    return Err(raise_err(
+            }
+            b"description" => {
+                match to_bytes(lua, &v) {
+                    Some(d) => description = Some(d),
+                    None => return Err(raise_err(
                         lua,
                         "description argument given to redis.register_function must be a string",
-                    ))
+                    )),
                 }
-            },
+            }
             b"callback" => match v {
                 Value::Function(f) => callback = Some(f),
                 _ => {

@@ -83,7 +83,13 @@ fn arg_init(a: &Args, n: usize) -> Result<(), Raise> {
 
 /// `json_integer_option`: sets the value if the argument is given (the range error always
 /// names argument 1, as lua-cjson does), returns the current value.
-fn integer_option(a: &Args, n: usize, setting: &mut i32, min: i32, max: i32) -> Result<Value, Raise> {
+fn integer_option(
+    a: &Args,
+    n: usize,
+    setting: &mut i32,
+    min: i32,
+    max: i32,
+) -> Result<Value, Raise> {
     if !a.is_none_or_nil(n) {
         let v = a.check_integer(n)?;
         if !(min as i64 <= v && v <= max as i64) {
@@ -122,7 +128,9 @@ fn enum_option(
     if *setting == 0 || *setting == bool_true {
         Ok(Value::Boolean(*setting != 0))
     } else {
-        Ok(Value::String(lua.create_string(options[*setting as usize])?))
+        Ok(Value::String(
+            lua.create_string(options[*setting as usize])?,
+        ))
     }
 }
 
@@ -141,7 +149,7 @@ pub(crate) fn module(lua: &Lua, sentinel: &Table, cfg: Cfg) -> mlua::Result<Tabl
             }
             let cfg = c.borrow().clone();
             let mut out = Vec::new();
-            encode(lua, &cfg, &a.get(1), 0, 1, &mut out)?;
+            encode(&cfg, &a.get(1), 0, 1, &mut out)?;
             ret(Value::String(lua.create_string(&out)?))
         })?,
     )?;
@@ -324,12 +332,11 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i32>, Raise> {
         }
         return Ok(None);
     }
-    if cfg.sparse_ratio > 0
-        && max > items.wrapping_mul(cfg.sparse_ratio)
-        && max > cfg.sparse_safe
-    {
+    if cfg.sparse_ratio > 0 && max > items.wrapping_mul(cfg.sparse_ratio) && max > cfg.sparse_safe {
         if !cfg.sparse_convert {
-            return Err(Raise::msg("Cannot serialise table: excessively sparse array"));
+            return Err(Raise::msg(
+                "Cannot serialise table: excessively sparse array",
+            ));
         }
         return Ok(None);
     }
@@ -338,14 +345,7 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i32>, Raise> {
 
 /// Encodes `v`. `slots` is the Lua stack in use in the C version, which refuses to nest
 /// once it would run out.
-fn encode(
-    lua: &Lua,
-    cfg: &Config,
-    v: &Value,
-    depth: i32,
-    slots: i64,
-    out: &mut Vec<u8>,
-) -> Result<(), Raise> {
+fn encode(cfg: &Config, v: &Value, depth: i32, slots: i64, out: &mut Vec<u8>) -> Result<(), Raise> {
     match v {
         Value::String(s) => append_string(out, &s.as_bytes()),
         Value::Integer(_) | Value::Number(_) => {
@@ -369,7 +369,7 @@ fn encode(
                             out.push(b',');
                         }
                         let item: Value = t.raw_get(i)?;
-                        with_stack(|| encode(lua, cfg, &item, depth, slots + 1, out))?;
+                        with_stack(|| encode(cfg, &item, depth, slots + 1, out))?;
                     }
                     out.push(b']');
                 }
@@ -392,9 +392,14 @@ fn encode(
                                 append_string(out, &s.as_bytes());
                                 out.push(b':');
                             }
-                            _ => return Err(encode_error(&k, "table key must be a number or string")),
+                            _ => {
+                                return Err(encode_error(
+                                    &k,
+                                    "table key must be a number or string",
+                                ))
+                            }
                         }
-                        with_stack(|| encode(lua, cfg, &val, depth, slots + 2, out))?;
+                        with_stack(|| encode(cfg, &val, depth, slots + 2, out))?;
                     }
                     out.push(b'}');
                 }
@@ -650,7 +655,8 @@ impl Parser<'_> {
     /// Enters an object or array: lua-cjson's depth limit and its C stack limit.
     fn descend(&mut self, slots: i64, need: i64) -> Result<(), Raise> {
         self.depth += 1;
-        if self.depth <= self.cfg.decode_max_depth.min(MAX_NESTING) && slots + need <= LUA_STACK_SLOTS
+        if self.depth <= self.cfg.decode_max_depth.min(MAX_NESTING)
+            && slots + need <= LUA_STACK_SLOTS
         {
             return Ok(());
         }

@@ -149,7 +149,11 @@ fn pack(lua: &Lua, args: MultiValue) -> LuaRet {
                 };
                 let mut bytes = vec![0u8; size];
                 for i in 0..size {
-                    let idx = if h.endian == Endian::Little { i } else { size - 1 - i };
+                    let idx = if h.endian == Endian::Little {
+                        i
+                    } else {
+                        size - 1 - i
+                    };
                     bytes[idx] = value as u8;
                     value = value.checked_shr(8).unwrap_or(0);
                 }
@@ -190,7 +194,9 @@ fn pack(lua: &Lua, args: MultiValue) -> LuaRet {
             _ => control(&a, opt, &mut fmt, &mut h)?,
         }
     }
-    Ok(MultiValue::from_vec(vec![Value::String(lua.create_string(&out)?)]))
+    Ok(MultiValue::from_vec(vec![Value::String(
+        lua.create_string(&out)?,
+    )]))
 }
 
 fn get_integer(data: &[u8], endian: Endian, signed: bool, size: usize) -> f64 {

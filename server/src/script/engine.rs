@@ -304,7 +304,7 @@ impl Engine {
             reply.error_bytes(&e.0);
         }
         self.runs += 1;
-        if self.runs % GC_PERIOD == 0 {
+        if self.runs.is_multiple_of(GC_PERIOD) {
             for env in [&self.eval, &self.func].into_iter().flatten() {
                 let _ = env.lua.gc_step();
             }

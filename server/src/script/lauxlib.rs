@@ -206,7 +206,8 @@ pub(crate) fn to_bytes(lua: &Lua, v: &Value) -> Option<Vec<u8>> {
 /// A C cast of a double to a 64-bit integer on x86-64: truncation, and the "integer
 /// indefinite" value `i64::MIN` for NaN and anything out of range.
 pub(crate) fn f64_to_i64(v: f64) -> i64 {
-    if v.is_nan() || !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&v) {
+    const TWO63: f64 = (1u64 << 63) as f64;
+    if v.is_nan() || !(-TWO63..TWO63).contains(&v) {
         i64::MIN
     } else {
         v as i64
@@ -225,7 +226,7 @@ pub(crate) fn f64_to_i32(v: f64) -> i32 {
 /// A C cast of a double to an unsigned 64-bit integer as x86-64 compilers emit it (values
 /// from 2^63 go through a biased signed conversion; negative values wrap).
 pub(crate) fn f64_to_u64(v: f64) -> u64 {
-    const TWO63: f64 = 9.223_372_036_854_775_808e18;
+    const TWO63: f64 = (1u64 << 63) as f64;
     if v >= TWO63 {
         (f64_to_i64(v - TWO63) as u64) ^ (1 << 63)
     } else {
@@ -439,7 +440,8 @@ mod tests {
         assert_eq!(fmt_g(123456789012345678.0, 17), "1.2345678901234568e+17");
         assert_eq!(fmt_g(0.0001, 14), "0.0001");
         assert_eq!(fmt_g(0.00001, 14), "1e-05");
-        assert_eq!(fmt_g(3.14159265358979, 14), "3.1415926535898");
+        assert_eq!(fmt_g(std::f64::consts::PI, 14), "3.1415926535898");
+        assert_eq!(fmt_g(2.5e-7, 14), "2.5e-07");
         assert_eq!(fmt_g(-0.0, 14), "-0");
         assert_eq!(fmt_g(f64::NAN, 14), "nan");
         assert_eq!(fmt_g(-f64::NAN, 14), "-nan");

@@ -309,7 +309,7 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
 
     add(
         "register_function",
-        rust_fn(lua, sentinel, |lua, args| register_function(lua, args))?,
+        rust_fn(lua, sentinel, register_function)?,
     )?;
     Ok(())
 }
@@ -410,10 +410,10 @@ pub(crate) fn host_op(lua: &Lua, host: &mut dyn Host, args: MultiValue) -> LuaRe
 /// `redis.register_function(name, callback)` or `redis.register_function{function_name=,
 /// callback=, flags=, description=}`, at FUNCTION LOAD only.
 fn register_function(lua: &Lua, args: MultiValue) -> LuaRet {
-    if !lua
+    let loading = lua
         .app_data_ref::<StateData>()
-        .is_some_and(|d| d.loading.is_some())
-    {
+        .is_some_and(|d| d.loading.is_some());
+    if !loading {
         return Err(raise_err(
             lua,
             "redis.register_function can only be called on FUNCTION LOAD command",

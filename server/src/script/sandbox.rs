@@ -348,6 +348,9 @@ pub(crate) enum Kind {
     Function,
 }
 
+/// Where redis.log goes when no host is there (see `Engine::set_load_logger`).
+pub(crate) type Logger = Rc<RefCell<Option<Box<dyn FnMut(LogLevel, &[u8])>>>>;
+
 /// The library being loaded by FUNCTION LOAD: what `redis.register_function` fills.
 pub(crate) struct LoadCtx {
     pub(crate) functions: Vec<(super::cache::FunctionInfo, Function)>,
@@ -374,7 +377,7 @@ pub(crate) struct StateData {
     /// The configuration of the `cjson` module table, reset before each run.
     pub(crate) cjson: Rc<RefCell<super::libs::cjson::Config>>,
     /// Where redis.log goes when no host is there (library code at FUNCTION LOAD).
-    pub(crate) logger: Rc<RefCell<Option<Box<dyn FnMut(LogLevel, &[u8])>>>>,
+    pub(crate) logger: Logger,
 }
 
 /// A sandboxed Lua state and the handles the engine needs into it.
@@ -488,7 +491,7 @@ pub(crate) fn c_wrap(lua: &Lua, f: Function, sentinel: &Table) -> mlua::Result<F
 /// Shared state between an engine's two Lua states.
 pub(crate) struct Shared {
     pub(crate) rand: Rc<Cell<u64>>,
-    pub(crate) logger: Rc<RefCell<Option<Box<dyn FnMut(LogLevel, &[u8])>>>>,
+    pub(crate) logger: Logger,
 }
 
 /// Creates a sandboxed state of the given kind.

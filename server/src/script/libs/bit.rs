@@ -17,6 +17,9 @@ fn barg(a: &Args, n: usize) -> Result<u32, Raise> {
     Ok(b)
 }
 
+type Unary = fn(u32) -> u32;
+type Binary = fn(u32, u32) -> u32;
+
 fn bret(b: u32) -> LuaRet {
     Ok(MultiValue::from_vec(vec![mlua::Value::Number(
         b as i32 as f64,
@@ -26,7 +29,7 @@ fn bret(b: u32) -> LuaRet {
 /// The `bit` module table (raw functions).
 pub(crate) fn module(lua: &Lua, sentinel: &Table) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    let unary: [(&str, fn(u32) -> u32); 3] = [
+    let unary: [(&str, Unary); 3] = [
         ("tobit", |b| b),
         ("bnot", |b| !b),
         ("bswap", |b| b.swap_bytes()),
@@ -40,7 +43,7 @@ pub(crate) fn module(lua: &Lua, sentinel: &Table) -> mlua::Result<Table> {
             })?,
         )?;
     }
-    let fold: [(&str, fn(u32, u32) -> u32); 3] = [
+    let fold: [(&str, Binary); 3] = [
         ("band", |x, y| x & y),
         ("bor", |x, y| x | y),
         ("bxor", |x, y| x ^ y),
@@ -59,7 +62,7 @@ pub(crate) fn module(lua: &Lua, sentinel: &Table) -> mlua::Result<Table> {
             })?,
         )?;
     }
-    let shifts: [(&str, fn(u32, u32) -> u32); 5] = [
+    let shifts: [(&str, Binary); 5] = [
         ("lshift", |b, n| b << n),
         ("rshift", |b, n| b >> n),
         ("arshift", |b, n| ((b as i32) >> n) as u32),

@@ -149,7 +149,7 @@ pub(crate) fn module(lua: &Lua, sentinel: &Table, cfg: Cfg) -> mlua::Result<Tabl
             }
             let cfg = c.borrow().clone();
             let mut out = Vec::new();
-            encode(lua, &cfg, &a.get(1), 0, 1, &mut out)?;
+            encode(&cfg, &a.get(1), 0, 1, &mut out)?;
             ret(Value::String(lua.create_string(&out)?))
         })?,
     )?;
@@ -345,14 +345,7 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i32>, Raise> {
 
 /// Encodes `v`. `slots` is the Lua stack in use in the C version, which refuses to nest
 /// once it would run out.
-fn encode(
-    lua: &Lua,
-    cfg: &Config,
-    v: &Value,
-    depth: i32,
-    slots: i64,
-    out: &mut Vec<u8>,
-) -> Result<(), Raise> {
+fn encode(cfg: &Config, v: &Value, depth: i32, slots: i64, out: &mut Vec<u8>) -> Result<(), Raise> {
     match v {
         Value::String(s) => append_string(out, &s.as_bytes()),
         Value::Integer(_) | Value::Number(_) => {
@@ -376,7 +369,7 @@ fn encode(
                             out.push(b',');
                         }
                         let item: Value = t.raw_get(i)?;
-                        with_stack(|| encode(lua, cfg, &item, depth, slots + 1, out))?;
+                        with_stack(|| encode(cfg, &item, depth, slots + 1, out))?;
                     }
                     out.push(b']');
                 }
@@ -406,7 +399,7 @@ fn encode(
                                 ))
                             }
                         }
-                        with_stack(|| encode(lua, cfg, &val, depth, slots + 2, out))?;
+                        with_stack(|| encode(cfg, &val, depth, slots + 2, out))?;
                     }
                     out.push(b'}');
                 }

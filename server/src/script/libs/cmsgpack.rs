@@ -114,7 +114,7 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
     Ok(max == count)
 }
 
-fn encode(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> {
+fn encode(out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> {
     match v {
         Value::String(s) => encode_bytes(out, &s.as_bytes()),
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -126,7 +126,7 @@ fn encode(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result
                 encode_header(out, len, 0x90, 0xdc, 0xdd);
                 for j in 1..=len {
                     let item: Value = t.get(j)?;
-                    with_stack(|| encode(lua, out, &item, level + 1))?;
+                    with_stack(|| encode(out, &item, level + 1))?;
                 }
             } else {
                 // Counted first, then encoded: as lua-cmsgpack, without holding the
@@ -135,8 +135,8 @@ fn encode(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result
                 encode_header(out, n, 0x80, 0xde, 0xdf);
                 for kv in t.pairs::<Value, Value>() {
                     let (k, v) = kv?;
-                    with_stack(|| encode(lua, out, &k, level + 1))?;
-                    with_stack(|| encode(lua, out, &v, level + 1))?;
+                    with_stack(|| encode(out, &k, level + 1))?;
+                    with_stack(|| encode(out, &v, level + 1))?;
                 }
             }
         }
@@ -152,7 +152,7 @@ fn pack(lua: &Lua, args: mlua::MultiValue) -> LuaRet {
     }
     let mut out = Vec::new();
     for v in &a.v {
-        encode(lua, &mut out, v, 0)?;
+        encode(&mut out, v, 0)?;
     }
     Ok(MultiValue::from_vec(vec![Value::String(
         lua.create_string(&out)?,
@@ -264,7 +264,7 @@ fn decode(lua: &Lua, c: &mut Cursor, slots: usize) -> Result<Value, DecodeError>
             c.pos += 1;
             Ok(Value::Number(f64::from_bits(c.be(8)?)))
         }
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let n = match tag {
                 0xd9 => 1,
                 0xda => 2,
@@ -276,7 +276,7 @@ fn decode(lua: &Lua, c: &mut Cursor, slots: usize) -> Result<Value, DecodeError>
             let s = c.take(len)?;
             Ok(Value::String(lua.create_string(s)?))
         }
-        0xdc | 0xdd | 0xde | 0xdf => {
+        0xdc..=0xdf => {
             let n = if matches!(tag, 0xdc | 0xde) { 2 } else { 4 };
             c.need(1 + n)?;
             c.pos += 1;

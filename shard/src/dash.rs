@@ -35,8 +35,9 @@
 //! segment that removals leave under 30% full is rebuilt narrower (segments never merge).
 //! A new table allocates nothing; its first segment starts 1 slot wide (a few KB).
 //!
-//! A slot is an `Option<(Key, V)>`: the key is 24 bytes with up to 23 bytes inline (longer
-//! keys take one `Box<[u8]>`), and the `Option` costs nothing thanks to the key's niche.
+//! A slot is an `Option<(Key, V)>`: the key is a [`CompactBytes`] (24 bytes with up to 23
+//! bytes inline, longer keys take one `Box<[u8]>`), and the `Option` costs nothing thanks to
+//! the key's niche.
 //! Per slot the metadata adds one fingerprint byte plus a few bits. A pathological
 //! multicollision (a segment's worth of keys agreeing on 48+ hash bits) panics; the hash
 //! seed is random per table, so clients cannot aim for one.
@@ -83,6 +84,7 @@
 //! [`segment_of`]: DashTable::segment_of
 //! [`touch_segment`]: DashTable::touch_segment
 
+use crate::compact::CompactBytes;
 use crate::rng::Rng;
 
 /// Slots per bucket: one `u16` occupancy mask, 16 fingerprint bytes.
@@ -158,59 +160,11 @@ fn zero_bytes(w: u64) -> u16 {
 // ---------------------------------------------------------------------------------------
 // Keys
 
-const INLINE_MAX: usize = 23;
+/// A key: 24 bytes, inline up to 23 bytes, else one exact-size heap allocation. Its niche
+/// keeps `Option<(Key, V)>` at 24 bytes + `V`.
+type Key = CompactBytes;
 
-macro_rules! inline_len {
-    ($($v:ident = $n:literal),* $(,)?) => {
-        /// Length of an inline key. An enum rather than a `u8` so its unused values give
-        /// `Key` and `Option<(Key, V)>` a niche: both stay 24 bytes + `V`.
-        #[derive(Clone, Copy)]
-        #[repr(u8)]
-        enum InlineLen { $($v = $n),* }
-        const INLINE_LENS: [InlineLen; INLINE_MAX + 1] = [$(InlineLen::$v),*];
-    };
-}
-
-#[rustfmt::skip]
-inline_len! {
-    L0 = 0, L1 = 1, L2 = 2, L3 = 3, L4 = 4, L5 = 5, L6 = 6, L7 = 7, L8 = 8, L9 = 9, L10 = 10,
-    L11 = 11, L12 = 12, L13 = 13, L14 = 14, L15 = 15, L16 = 16, L17 = 17, L18 = 18, L19 = 19,
-    L20 = 20, L21 = 21, L22 = 22, L23 = 23,
-}
-
-/// A key in 24 bytes: inline up to 23 bytes, else one exact-size heap allocation.
-enum Key {
-    Inline {
-        bytes: [u8; INLINE_MAX],
-        len: InlineLen,
-    },
-    Heap(Box<[u8]>),
-}
-
-const _: () = assert!(std::mem::size_of::<Key>() == 24);
 const _: () = assert!(std::mem::size_of::<Option<(Key, [u64; 3])>>() == 48);
-
-impl Key {
-    fn new(k: &[u8]) -> Key {
-        if k.len() <= INLINE_MAX {
-            let mut bytes = [0; INLINE_MAX];
-            bytes[..k.len()].copy_from_slice(k);
-            Key::Inline {
-                bytes,
-                len: INLINE_LENS[k.len()],
-            }
-        } else {
-            Key::Heap(k.into())
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Key::Inline { bytes, len } => &bytes[..*len as usize],
-            Key::Heap(b) => b,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Segments

@@ -201,11 +201,11 @@ fn new_column<V, const N: usize>() -> Column<V, N> {
 /// The slots are stored by column: column `i` holds slot `i` of every bucket, for
 /// `i < width`. Widening adds columns, so it neither moves entries nor frees memory, and
 /// all columns of a kind have one size (4 KiB of regular slots with the keyspace's 64-byte
-/// entries: an allocator size class with no rounding, a page of its own). Column-major
-/// costs no locality: a slot is a cache line of its own either way. Before this, a segment
-/// reallocated one array per widening (sizes a fifth apart): the arrays freed during a bulk
-/// load sat in partly used allocator pages, resident but reusable by no other size, 14 B
-/// per key at 1M keys.
+/// entries: an allocator size class with no rounding, one page), so the columns a split
+/// frees are reused by the next allocations. One array per segment, reallocated at every
+/// widening (sizes a fifth apart), left the arrays freed during a bulk load resident in
+/// partly used allocator pages that no other size could reuse: 14 B per key at 1M keys.
+/// Column-major costs no locality: a slot is a cache line of its own either way.
 struct Segment<V> {
     buckets: [Bucket; BUCKETS],
     /// The home bucket of each stash slot's entry.

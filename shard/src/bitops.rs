@@ -163,7 +163,7 @@ fn with_bits_for_write<R>(
         None => {
             let mut bytes = vec![0; needed];
             let r = f(&mut bytes);
-            db.set(key, Value::Str(StrValue::Raw(bytes)), 0, now);
+            db.set(key, Value::Str(StrValue::raw(bytes)), 0, now);
             Ok((r, true))
         }
     }
@@ -419,7 +419,7 @@ pub fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
         }
     } else {
         ctx.db
-            .set(dest, Value::Str(StrValue::Raw(result)), 0, ctx.now);
+            .set(dest, Value::Str(StrValue::raw(result)), 0, ctx.now);
         ctx.wrote(1);
     }
     ctx.out.int(len);

@@ -20,8 +20,8 @@
 //! full width a segment is ~97% full before anything fails to fit. Then the segment grows
 //! on its own:
 //!
-//! * below full width it *widens* (every bucket gets more slots: one reallocation of this
-//!   segment's slot array, entries keep their bucket and slot);
+//! * below full width it *widens* (every bucket gets more slots: new columns, see
+//!   `Segment`; entries keep their bucket and slot);
 //! * at full width it *splits*: its entries are placed anew into two segments of depth
 //!   `d + 1`, by hash bit `63 - d`, each at the narrowest width that leaves it ~80% full,
 //!   and the directory cells of the upper half point at the new segment. Only when `d`
@@ -35,8 +35,9 @@
 //! segment that removals leave under 30% full is rebuilt narrower (segments never merge).
 //! A new table allocates nothing; its first segment starts 1 slot wide (a few KB).
 //!
-//! A slot is an `Option<(Key, V)>`: the key is 24 bytes with up to 23 bytes inline (longer
-//! keys take one `Box<[u8]>`), and the `Option` costs nothing thanks to the key's niche.
+//! A slot is an `Option<(Key, V)>`: the key is a [`CompactBytes`] (24 bytes with up to 23
+//! bytes inline, longer keys take one `Box<[u8]>`), and the `Option` costs nothing thanks to
+//! the key's niche.
 //! Per slot the metadata adds one fingerprint byte plus a few bits. A pathological
 //! multicollision (a segment's worth of keys agreeing on 48+ hash bits) panics; the hash
 //! seed is random per table, so clients cannot aim for one.
@@ -83,6 +84,7 @@
 //! [`segment_of`]: DashTable::segment_of
 //! [`touch_segment`]: DashTable::touch_segment
 
+use crate::compact::CompactBytes;
 use crate::rng::Rng;
 
 /// Slots per bucket: one `u16` occupancy mask, 16 fingerprint bytes.
@@ -158,59 +160,11 @@ fn zero_bytes(w: u64) -> u16 {
 // ---------------------------------------------------------------------------------------
 // Keys
 
-const INLINE_MAX: usize = 23;
+/// A key: 24 bytes, inline up to 23 bytes, else one exact-size heap allocation. Its niche
+/// keeps `Option<(Key, V)>` at 24 bytes + `V`.
+type Key = CompactBytes;
 
-macro_rules! inline_len {
-    ($($v:ident = $n:literal),* $(,)?) => {
-        /// Length of an inline key. An enum rather than a `u8` so its unused values give
-        /// `Key` and `Option<(Key, V)>` a niche: both stay 24 bytes + `V`.
-        #[derive(Clone, Copy)]
-        #[repr(u8)]
-        enum InlineLen { $($v = $n),* }
-        const INLINE_LENS: [InlineLen; INLINE_MAX + 1] = [$(InlineLen::$v),*];
-    };
-}
-
-#[rustfmt::skip]
-inline_len! {
-    L0 = 0, L1 = 1, L2 = 2, L3 = 3, L4 = 4, L5 = 5, L6 = 6, L7 = 7, L8 = 8, L9 = 9, L10 = 10,
-    L11 = 11, L12 = 12, L13 = 13, L14 = 14, L15 = 15, L16 = 16, L17 = 17, L18 = 18, L19 = 19,
-    L20 = 20, L21 = 21, L22 = 22, L23 = 23,
-}
-
-/// A key in 24 bytes: inline up to 23 bytes, else one exact-size heap allocation.
-enum Key {
-    Inline {
-        bytes: [u8; INLINE_MAX],
-        len: InlineLen,
-    },
-    Heap(Box<[u8]>),
-}
-
-const _: () = assert!(std::mem::size_of::<Key>() == 24);
 const _: () = assert!(std::mem::size_of::<Option<(Key, [u64; 3])>>() == 48);
-
-impl Key {
-    fn new(k: &[u8]) -> Key {
-        if k.len() <= INLINE_MAX {
-            let mut bytes = [0; INLINE_MAX];
-            bytes[..k.len()].copy_from_slice(k);
-            Key::Inline {
-                bytes,
-                len: INLINE_LENS[k.len()],
-            }
-        } else {
-            Key::Heap(k.into())
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Key::Inline { bytes, len } => &bytes[..*len as usize],
-            Key::Heap(b) => b,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Segments
@@ -234,29 +188,93 @@ type Slot<V> = Option<(Key, V)>;
 /// An entry on its way between segments, with its hash.
 type Moving<V> = (u64, (Key, V));
 
+/// Slot `i` of each of the `N` buckets of a kind (regular or stash): one column.
+type Column<V, const N: usize> = Box<[Slot<V>; N]>;
+
+fn new_column<V, const N: usize>() -> Column<V, N> {
+    match (0..N).map(|_| None).collect::<Box<[Slot<V>]>>().try_into() {
+        Ok(column) => column,
+        Err(_) => unreachable!("collected N slots"),
+    }
+}
+
+/// The slots are stored by column: column `i` holds slot `i` of every bucket, for
+/// `i < width`. Widening adds columns, so it neither moves entries nor frees memory, and
+/// all columns of a kind have one size (4 KiB of regular slots with the keyspace's 64-byte
+/// entries: an allocator size class with no rounding, one page), so the columns a split
+/// frees are reused by the next allocations. One array per segment, reallocated at every
+/// widening (sizes a fifth apart), left the arrays freed during a bulk load resident in
+/// partly used allocator pages that no other size could reuse: 14 B per key at 1M keys.
+/// Column-major costs no locality: a slot is a cache line of its own either way.
 struct Segment<V> {
     buckets: [Bucket; BUCKETS],
     /// The home bucket of each stash slot's entry.
     stash_home: [[u8; SLOTS]; STASH],
     depth: u32,
-    /// Slots in use per bucket, one of [`WIDTHS`]; `slots` holds `BUCKETS * width`.
+    /// Slots in use per bucket, one of [`WIDTHS`]: the number of columns.
     width: usize,
     len: usize,
     version: u64,
-    slots: Box<[Slot<V>]>,
+    regular: [Option<Column<V, REGULAR>>; SLOTS],
+    stash: [Option<Column<V, STASH>>; SLOTS],
 }
 
 impl<V> Segment<V> {
     fn new(depth: u32, width: usize, version: u64) -> Box<Self> {
-        Box::new(Segment {
+        let mut seg = Box::new(Segment {
             buckets: [Bucket::default(); BUCKETS],
             stash_home: [[0; SLOTS]; STASH],
             depth,
-            width,
+            width: 0,
             len: 0,
             version,
-            slots: (0..BUCKETS * width).map(|_| None).collect(),
-        })
+            regular: [const { None }; SLOTS],
+            stash: [const { None }; SLOTS],
+        });
+        seg.set_width(width);
+        seg
+    }
+
+    /// Adds the columns up to `width`.
+    fn set_width(&mut self, width: usize) {
+        for i in self.width..width {
+            self.regular[i] = Some(new_column());
+            self.stash[i] = Some(new_column());
+        }
+        self.width = width;
+    }
+
+    fn slot(&self, (b, i): Pos) -> &Slot<V> {
+        debug_assert!(i < self.width);
+        if b < REGULAR {
+            &self.regular[i]
+                .as_ref()
+                .expect("dash: column within the width")[b]
+        } else {
+            &self.stash[i]
+                .as_ref()
+                .expect("dash: column within the width")[b - REGULAR]
+        }
+    }
+
+    fn slot_mut(&mut self, (b, i): Pos) -> &mut Slot<V> {
+        debug_assert!(i < self.width);
+        if b < REGULAR {
+            &mut self.regular[i]
+                .as_mut()
+                .expect("dash: column within the width")[b]
+        } else {
+            &mut self.stash[i]
+                .as_mut()
+                .expect("dash: column within the width")[b - REGULAR]
+        }
+    }
+
+    /// Every entry, column by column.
+    fn entries(&self) -> impl Iterator<Item = &(Key, V)> {
+        let regular = self.regular.iter().flatten().flat_map(|c| c.iter());
+        let stash = self.stash.iter().flatten().flat_map(|c| c.iter());
+        regular.chain(stash).flatten()
     }
 
     /// A new segment for `entries` entries: the narrowest width they fill to at most
@@ -284,17 +302,10 @@ impl<V> Segment<V> {
         }
     }
 
-    /// Moves every entry to a `slots` array of the next width; positions are kept.
+    /// Grows to the next width: new columns, entries stay where they are.
     fn widen(&mut self) {
         let width = WIDTHS[WIDTHS.iter().position(|&w| w == self.width).unwrap() + 1];
-        let mut slots: Vec<Slot<V>> = Vec::with_capacity(BUCKETS * width);
-        let mut old = std::mem::take(&mut self.slots).into_vec().into_iter();
-        for _ in 0..BUCKETS {
-            slots.extend(old.by_ref().take(self.width));
-            slots.extend((self.width..width).map(|_| None));
-        }
-        self.slots = slots.into_boxed_slice();
-        self.width = width;
+        self.set_width(width);
     }
 
     /// The slots of a bucket that are beyond the current width count as used.
@@ -311,14 +322,12 @@ impl<V> Segment<V> {
         (m != 0).then(|| m.trailing_zeros() as usize)
     }
 
-    fn entry(&self, (b, i): Pos) -> &(Key, V) {
-        self.slots[b * self.width + i]
-            .as_ref()
-            .expect("dash: used slot is empty")
+    fn entry(&self, pos: Pos) -> &(Key, V) {
+        self.slot(pos).as_ref().expect("dash: used slot is empty")
     }
 
-    fn entry_mut(&mut self, (b, i): Pos) -> &mut (Key, V) {
-        self.slots[b * self.width + i]
+    fn entry_mut(&mut self, pos: Pos) -> &mut (Key, V) {
+        self.slot_mut(pos)
             .as_mut()
             .expect("dash: used slot is empty")
     }
@@ -399,7 +408,7 @@ impl<V> Segment<V> {
         } else if b != home {
             meta.displaced |= 1 << i;
         }
-        self.slots[b * self.width + i] = Some(entry);
+        *self.slot_mut((b, i)) = Some(entry);
         self.len += 1;
     }
 
@@ -412,7 +421,7 @@ impl<V> Segment<V> {
         meta.used &= !(1 << i);
         meta.displaced &= !(1 << i);
         self.len -= 1;
-        self.slots[b * self.width + i]
+        self.slot_mut((b, i))
             .take()
             .expect("dash: used slot is empty")
     }
@@ -817,7 +826,7 @@ impl<V> DashTable<V> {
             let slot = rng.below((BUCKETS * widest) as u64) as usize;
             let (b, i) = (slot / widest, slot % widest);
             if i < seg.width {
-                if let Some((k, v)) = &seg.slots[b * seg.width + i] {
+                if let Some((k, v)) = seg.slot((b, i)) {
                     return Some((k.as_bytes(), v));
                 }
             }
@@ -830,14 +839,14 @@ impl<V> DashTable<V> {
             }
             here
         })?;
-        let (k, v) = seg.slots.iter().flatten().nth(rank)?;
+        let (k, v) = seg.entries().nth(rank)?;
         Some((k.as_bytes(), v))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
         self.segs
             .iter()
-            .flat_map(|seg| seg.slots.iter().flatten().map(|(k, v)| (k.as_bytes(), v)))
+            .flat_map(|seg| seg.entries().map(|(k, v)| (k.as_bytes(), v)))
     }
 
     /// The table-wide clock: the version the next mutation will exceed. A snapshot's epoch.
@@ -875,7 +884,7 @@ impl<V> DashTable<V> {
 
     /// Visits every entry of segment `seg`.
     pub fn scan_segment(&self, seg: usize, mut f: impl FnMut(&[u8], &V)) {
-        for (k, v) in self.segs[seg].slots.iter().flatten() {
+        for (k, v) in self.segs[seg].entries() {
             f(k.as_bytes(), v);
         }
     }
@@ -899,14 +908,27 @@ mod tests {
             let mut stashed = [0u8; REGULAR];
             let mut count = 0;
             assert!(WIDTHS.contains(&seg.width));
-            assert_eq!(seg.slots.len(), BUCKETS * seg.width);
+            for (i, (r, s)) in seg.regular.iter().zip(&seg.stash).enumerate() {
+                assert_eq!(
+                    r.is_some(),
+                    i < seg.width,
+                    "column {i} of width {}",
+                    seg.width
+                );
+                assert_eq!(
+                    s.is_some(),
+                    i < seg.width,
+                    "column {i} of width {}",
+                    seg.width
+                );
+            }
             for pos @ (bucket, i) in (0..BUCKETS).flat_map(|b| (0..SLOTS).map(move |i| (b, i))) {
                 let used = seg.buckets[bucket].used & (1 << i) != 0;
                 if i >= seg.width {
                     assert!(!used, "slot beyond the width");
                     continue;
                 }
-                let present = seg.slots[bucket * seg.width + i].is_some();
+                let present = seg.slot(pos).is_some();
                 assert_eq!(used, present, "slot {pos:?} occupancy");
                 if !used {
                     continue;

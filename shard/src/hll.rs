@@ -590,9 +590,7 @@ fn decode(s: &[u8]) -> String {
 /// for other types, the HLL one for strings that are not HLLs, integers included).
 fn hll_bytes(v: &Value) -> Result<&[u8], &'static str> {
     let b = match v {
-        Value::Str(StrValue::Emb(b)) => &b[..],
-        Value::Str(StrValue::Raw(b)) => &b[..],
-        Value::Str(StrValue::Int(_)) => return Err(ERR_NOT_HLL),
+        Value::Str(s) => s.text().ok_or(ERR_NOT_HLL)?,
         _ => return Err(err::WRONGTYPE),
     };
     if is_hll(b) {
@@ -647,7 +645,7 @@ pub fn pfadd(ctx: &mut Ctx, cmd: &Cmd) {
         None => {
             let mut s = new_sparse();
             let r = pfadd_into(&mut s, cmd, 1, max_bytes);
-            ctx.db.set(&cmd[1], Value::Str(StrValue::Raw(s)), 0, now);
+            ctx.db.set(&cmd[1], Value::Str(StrValue::raw(s)), 0, now);
             r
         }
     };
@@ -743,7 +741,7 @@ pub fn pfmerge(ctx: &mut Ctx, cmd: &Cmd) {
         None => {
             let mut s = new_sparse();
             let r = write(&mut s);
-            ctx.db.set(&cmd[1], Value::Str(StrValue::Raw(s)), 0, now);
+            ctx.db.set(&cmd[1], Value::Str(StrValue::raw(s)), 0, now);
             r
         }
     };

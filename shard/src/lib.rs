@@ -7,6 +7,7 @@
 pub mod bitops;
 pub mod blocking;
 pub mod cmd;
+pub mod compact;
 pub mod dash;
 pub mod db;
 pub mod digest;

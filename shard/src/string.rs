@@ -6,6 +6,7 @@
 //! combines; their same-shard handlers are built from those same pieces.
 
 use crate::cmd::Cmd;
+use crate::compact::CompactBytes;
 use crate::db::Db;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
@@ -36,20 +37,27 @@ const ERR_LCS_MEMORY: &str =
 // The value type
 // ---------------------------------------------------------------------------------------------
 
-/// A string value, in one of the three representations OBJECT ENCODING reports.
+/// A string value. OBJECT ENCODING reports `int`, `embstr` or `raw` as Redis would for the
+/// same history of commands.
+///
+/// 24 bytes, like every [`Value`], with room inline for the short strings most keys hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StrValue {
     /// A canonical decimal integer, stored as a number (`int`).
     Int(i64),
-    /// A string of at most 44 bytes stored as given (`embstr`).
-    Emb(Box<[u8]>),
-    /// A longer string, or one a command modified in place (`raw`), as in Redis where
-    /// APPEND, SETRANGE, SETBIT and BITFIELD turn any string into a raw one.
-    Raw(Vec<u8>),
+    /// A string as SET stores it: `embstr` up to 44 bytes, `raw` beyond. Up to 23 bytes
+    /// are stored inline, so a short value costs no allocation.
+    Text(CompactBytes),
+    /// A string a command modified in place: `raw` at any length, as in Redis, where
+    /// APPEND, SETRANGE, SETBIT, BITFIELD and the PF commands turn any string into a raw
+    /// one. Growable; boxed because a `Vec` next to the inline bytes would make every
+    /// value 8 bytes larger, while only these strings pay the 24-byte box.
+    Raw(Box<Vec<u8>>),
 }
 
 impl StrValue {
     /// Stores `b` as SET does: as an integer when it is the canonical form of one.
+    #[inline]
     pub fn from_bytes(b: &[u8]) -> StrValue {
         match parse_i64(b) {
             Some(i) => StrValue::Int(i),
@@ -59,68 +67,86 @@ impl StrValue {
 
     /// Stores `b` as text even when it reads as an integer (INCRBYFLOAT's results are
     /// `embstr`, never `int`, in Redis).
+    #[inline]
     pub fn from_text(b: &[u8]) -> StrValue {
-        if b.len() <= EMBSTR_MAX {
-            StrValue::Emb(b.into())
-        } else {
-            StrValue::Raw(b.to_vec())
-        }
+        StrValue::Text(CompactBytes::new(b))
     }
 
+    /// A `raw` string made of `v` (the result of BITOP, a new bitmap or HLL).
+    pub fn raw(v: Vec<u8>) -> StrValue {
+        StrValue::Raw(Box::new(v))
+    }
+
+    /// The bytes, formatting an integer into a new allocation (prefer [`bytes`](Self::bytes)).
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {
             StrValue::Int(i) => Cow::Owned(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
-            StrValue::Emb(b) => Cow::Borrowed(b),
+            StrValue::Text(b) => Cow::Borrowed(b),
             StrValue::Raw(v) => Cow::Borrowed(v),
         }
     }
 
     /// The bytes of the value without allocating: integers are formatted into `buf`.
+    #[inline]
     pub fn bytes<'a>(&'a self, buf: &'a mut itoa::Buffer) -> &'a [u8] {
         match self {
             StrValue::Int(i) => buf.format(*i).as_bytes(),
-            StrValue::Emb(b) => b,
+            StrValue::Text(b) => b,
             StrValue::Raw(v) => v,
         }
     }
 
+    /// The bytes of a string stored as text (None for an integer).
+    pub fn text(&self) -> Option<&[u8]> {
+        match self {
+            StrValue::Int(_) => None,
+            StrValue::Text(b) => Some(b),
+            StrValue::Raw(v) => Some(v),
+        }
+    }
+
+    /// Length in bytes (of the decimal form, for an integer).
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(i) => itoa::Buffer::new().format(*i).len(),
-            StrValue::Emb(b) => b.len(),
+            StrValue::Text(b) => b.len(),
             StrValue::Raw(v) => v.len(),
         }
     }
 
+    /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Emb(_) => "embstr",
-            StrValue::Raw(_) => "raw",
+            StrValue::Text(b) if b.len() <= EMBSTR_MAX => "embstr",
+            StrValue::Text(_) | StrValue::Raw(_) => "raw",
         }
     }
 
+    /// Bytes allocated beside the value itself (0 for integers and inline strings).
     pub fn heap_size(&self) -> usize {
         match self {
             StrValue::Int(_) => 0,
-            StrValue::Emb(b) => b.len(),
-            StrValue::Raw(v) => v.capacity(),
+            StrValue::Text(b) => b.heap_size(),
+            StrValue::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
     }
 
     /// The bytes as a growable buffer for a command that modifies the string in place
     /// (Redis' `dbUnshareStringValue`): the value becomes `raw` from then on.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
-        match self {
-            StrValue::Raw(_) => {}
-            StrValue::Emb(b) => *self = StrValue::Raw(std::mem::take(b).into_vec()),
-            StrValue::Int(i) => {
-                *self = StrValue::Raw(itoa::Buffer::new().format(*i).as_bytes().to_vec())
-            }
+        if !matches!(self, StrValue::Raw(_)) {
+            let bytes = match std::mem::replace(self, StrValue::Int(0)) {
+                StrValue::Int(i) => itoa::Buffer::new().format(i).as_bytes().to_vec(),
+                StrValue::Text(b) => b.into_vec(),
+                StrValue::Raw(_) => unreachable!("checked above"),
+            };
+            *self = StrValue::raw(bytes);
         }
         match self {
             StrValue::Raw(v) => v,
@@ -132,7 +158,7 @@ impl StrValue {
     fn to_i64(&self) -> Option<i64> {
         match self {
             StrValue::Int(i) => Some(*i),
-            StrValue::Emb(b) => parse_i64(b),
+            StrValue::Text(b) => parse_i64(b),
             StrValue::Raw(v) => parse_i64(v),
         }
     }
@@ -141,7 +167,7 @@ impl StrValue {
     fn to_long_double(&self) -> Option<LongDouble> {
         match self {
             StrValue::Int(i) => Some(LongDouble::from_i64(*i)),
-            StrValue::Emb(b) => LongDouble::parse(b),
+            StrValue::Text(b) => LongDouble::parse(b),
             StrValue::Raw(v) => LongDouble::parse(v),
         }
     }
@@ -756,7 +782,7 @@ fn setrange_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             let mut buf = vec![0; offset as usize + patch.len()];
             write_at(&mut buf, offset as usize, patch);
             ctx.out.int(buf.len() as i64);
-            ctx.db.set(key, Value::Str(StrValue::Raw(buf)), 0, ctx.now);
+            ctx.db.set(key, Value::Str(StrValue::raw(buf)), 0, ctx.now);
             ctx.wrote(1);
         }
         Some(s) => {
@@ -2156,18 +2182,109 @@ mod tests {
         assert_eq!(v, StrValue::Int(-42));
         assert_eq!(v.len(), 3);
         assert_eq!(&*v.as_bytes(), b"-42");
+        assert_eq!(v.text(), None);
         assert_eq!(v.heap_size(), 0);
         v.make_raw().push(b'0');
-        assert_eq!(v, StrValue::Raw(b"-420".to_vec()));
+        assert_eq!(v, StrValue::raw(b"-420".to_vec()));
+        assert_eq!(v.text(), Some(&b"-420"[..]));
         let mut e = StrValue::from_bytes(b"hello");
-        assert_eq!(e.heap_size(), 5);
+        assert_eq!(e.heap_size(), 0, "short strings are inline");
         assert!(!e.is_empty());
         e.make_raw().extend_from_slice(b"!");
         assert_eq!(e.encoding(), "raw");
         assert_eq!(&*e.as_bytes(), b"hello!");
+        assert!(e.heap_size() >= 6);
         assert!(StrValue::from_bytes(b"").is_empty());
         assert_eq!(StrValue::from_text(b"12").encoding(), "embstr");
-        assert!(std::mem::size_of::<StrValue>() <= 24);
+        assert_eq!(std::mem::size_of::<StrValue>(), 24);
+    }
+
+    /// Every length around the inline limit (23 bytes) and the embstr limit (44 bytes),
+    /// binary bytes included, reads back as written with Redis' encoding.
+    #[test]
+    fn str_value_lengths() {
+        for n in [0, 1, 21, 22, 23, 24, 25, 43, 44, 45, 100, 5000] {
+            let b: Vec<u8> = (0..n).map(|i| (i * 31 + 7) as u8).collect();
+            let v = StrValue::from_bytes(&b);
+            assert_eq!(v.len(), n);
+            assert_eq!(&*v.as_bytes(), &b[..]);
+            assert_eq!(v.bytes(&mut itoa::Buffer::new()), &b[..]);
+            assert_eq!(v.text(), Some(&b[..]));
+            let want = if n <= EMBSTR_MAX { "embstr" } else { "raw" };
+            assert_eq!(v.encoding(), want, "{n} bytes");
+            let heap = if n <= crate::compact::INLINE_MAX {
+                0
+            } else {
+                n
+            };
+            assert_eq!(v.heap_size(), heap, "{n} bytes");
+            assert_eq!(v.clone(), v);
+            let mut r = v.clone();
+            assert_eq!(r.make_raw(), &b);
+            assert_eq!(r.encoding(), "raw");
+            assert_eq!(&*r.as_bytes(), &b[..]);
+        }
+        // Integer-looking text is kept as text by from_text, converted by from_bytes.
+        assert_eq!(StrValue::from_text(b"123").text(), Some(&b"123"[..]));
+        assert_eq!(StrValue::from_bytes(b"123"), StrValue::Int(123));
+        assert_eq!(StrValue::from_bytes(b"0123").encoding(), "embstr");
+    }
+
+    /// The same boundaries through the commands: SET, GET, STRLEN, GETRANGE, APPEND,
+    /// SETRANGE, SETBIT and INCR.
+    #[test]
+    fn inline_boundaries_through_commands() {
+        let mut s = shard();
+        for n in [0usize, 1, 22, 23, 24, 44, 45] {
+            let v: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            run(&mut s, &["SET", "k", &v]);
+            assert_eq!(run(&mut s, &["GET", "k"]), bulk(&v));
+            assert_eq!(run(&mut s, &["STRLEN", "k"]), int(n as i64));
+            let enc = if n <= 44 { "embstr" } else { "raw" };
+            assert_eq!(encoding(&mut s, "k"), enc, "{n} bytes");
+            let tail = &v[n.saturating_sub(3)..];
+            assert_eq!(run(&mut s, &["GETRANGE", "k", "-3", "-1"]), bulk(tail));
+            assert_eq!(
+                run(&mut s, &["GETRANGE", "k", "1", "100"]),
+                bulk(v.get(1..).unwrap_or(""))
+            );
+            // APPEND makes it raw, crossing the inline limit or not.
+            assert_eq!(run(&mut s, &["APPEND", "k", "!"]), int(n as i64 + 1));
+            assert_eq!(encoding(&mut s, "k"), "raw");
+            assert_eq!(run(&mut s, &["GET", "k"]), bulk(&format!("{v}!")));
+            // SETRANGE on an embstr value, inside and past its end.
+            run(&mut s, &["SET", "k", &v]);
+            assert_eq!(
+                run(&mut s, &["SETRANGE", "k", "0", "Z"]),
+                int(n.max(1) as i64)
+            );
+            assert_eq!(encoding(&mut s, "k"), "raw");
+            run(&mut s, &["SET", "k", &v]);
+            run(&mut s, &["SETRANGE", "k", &(n + 1).to_string(), "x"]);
+            assert_eq!(value_bytes(&mut s, "k"), [v.as_bytes(), b"\0x"].concat());
+            // SETBIT too.
+            run(&mut s, &["SET", "k", &v]);
+            run(&mut s, &["SETBIT", "k", "7", "1"]);
+            assert_eq!(encoding(&mut s, "k"), "raw");
+            assert_eq!(value_bytes(&mut s, "k").len(), n.max(1));
+        }
+        // Binary values at the inline limit keep every byte.
+        let bin: Vec<u8> = (0..23u8).map(|i| i.wrapping_mul(97) ^ 0x80).collect();
+        run_bytes(&mut s, &[b"SET", b"b", &bin]);
+        assert_eq!(value_bytes(&mut s, "b"), bin);
+        assert_eq!(encoding(&mut s, "b"), "embstr");
+        // INCR on an int, on integer text, and across the digit counts.
+        run(&mut s, &["SET", "n", "9"]);
+        assert_eq!(run(&mut s, &["INCR", "n"]), int(10));
+        assert_eq!(encoding(&mut s, "n"), "int");
+        run(&mut s, &["SET", "n", "-9223372036854775807"]);
+        assert_eq!(run(&mut s, &["DECR", "n"]), int(i64::MIN));
+        assert_eq!(run(&mut s, &["GET", "n"]), bulk("-9223372036854775808"));
+        run(&mut s, &["APPEND", "m", "41"]);
+        run(&mut s, &["APPEND", "m", "1"]);
+        assert_eq!(encoding(&mut s, "m"), "raw");
+        assert_eq!(run(&mut s, &["INCR", "m"]), int(412));
+        assert_eq!(encoding(&mut s, "m"), "int");
     }
 
     #[test]
@@ -2190,7 +2307,7 @@ mod tests {
     fn append_past_the_limit() {
         let mut s = shard();
         let big = vec![b'x'; PROTO_MAX_BULK_LEN as usize];
-        s.dbs[0].set(b"k", Value::Str(StrValue::Raw(big)), 0, NOW);
+        s.dbs[0].set(b"k", Value::Str(StrValue::raw(big)), 0, NOW);
         assert_eq!(run(&mut s, &["APPEND", "k", "y"]), error(ERR_TOO_BIG));
         assert_eq!(
             run(&mut s, &["APPEND", "k", ""]),

@@ -107,6 +107,8 @@ mod tests {
     /// Most keys are strings: a collection must not make every entry larger.
     #[test]
     fn a_value_is_as_small_as_a_string() {
+        assert_eq!(std::mem::size_of::<crate::string::StrValue>(), 24);
+        assert_eq!(std::mem::size_of::<crate::db::Entry>(), 40);
         assert_eq!(
             std::mem::size_of::<super::Value>(),
             std::mem::size_of::<crate::string::StrValue>()

@@ -177,10 +177,6 @@ const KNOWN_7_0_DIFFERENCES: &[(&str, &str)] = &[
         "redis.setresp(3) return redis.call('zscore', 'z', 'a')",
         "7.2 writes doubles in their shortest form, 7.0 with %.17g",
     ),
-    (
-        "return redis.REDIS_VERSION",
-        "the version is the server's own",
-    ),
 ];
 
 const CASES: &[Case] = &[
@@ -299,7 +295,6 @@ const CASES: &[Case] = &[
     case("return {redis.breakpoint()}"),
     case("return {redis.debug('x')}"),
     case("return redis.replicate_commands()"),
-    case("return redis.REDIS_VERSION"),
     case("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
     case("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}"),
     case("redis.set_repl(redis.REPL_NONE) redis.set_repl(redis.REPL_ALL) return 1"),

@@ -676,6 +676,9 @@ fn execute(
         )),
     }
     env.scrub_proxies();
+    // A script may have stopped the collector (collectgarbage('stop')): it must not stay
+    // stopped for the scripts that follow on this thread.
+    lua.gc_restart();
 }
 
 /// The reply for a script that raised `e` (the error handler's table, normally).

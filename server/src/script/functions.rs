@@ -95,7 +95,8 @@ impl ScriptStore {
         let libraries: Vec<Arc<Library>> = self
             .libraries()
             .into_iter()
-            .filter(|l| pattern.is_none_or_match(&l.name))
+            // LIBRARYNAME matches without case, as Redis' stringmatchlen(..., 1).
+            .filter(|l| pattern.is_none_or(|p| shard::glob::glob_match(p, &l.name, true)))
             .collect();
         reply.array(libraries.len());
         for lib in libraries {
@@ -171,20 +172,6 @@ impl ScriptStore {
         let crc = crc64(0, &out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
-    }
-}
-
-/// Glob match for LIBRARYNAME (case-insensitive, as Redis' stringmatchlen(..., 1)).
-trait PatternMatch {
-    fn is_none_or_match(&self, name: &[u8]) -> bool;
-}
-
-impl PatternMatch for Option<&[u8]> {
-    fn is_none_or_match(&self, name: &[u8]) -> bool {
-        match self {
-            None => true,
-            Some(p) => shard::glob::glob_match(p, name, true),
-        }
     }
 }
 

@@ -246,6 +246,11 @@ pub(crate) fn fmt_g(v: f64, prec: usize) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0" } else { "0" }.into();
     }
+    // Integers with fewer than `p` digits print as they are (the common case, and much
+    // cheaper than the exact decimal expansion below).
+    if v.fract() == 0.0 && v.abs() < 10f64.powi(p.min(17) as i32) {
+        return itoa::Buffer::new().format(v as i64).to_string();
+    }
     // The exponent %g decides with is the one of the value rounded to p digits.
     let sci = format!("{:.*e}", p - 1, v);
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));

@@ -25,6 +25,8 @@
 //! - an error table without an `err` field (`error({})`), which crashes Redis 7.2, gives
 //!   "ERR unknown error".
 
+#![warn(missing_docs)]
+
 mod cache;
 mod convert;
 mod engine;

@@ -336,6 +336,15 @@ function out.run(f, h, keys, args)
 end
 out.pcall = pcall_
 out.next = next_
+-- Empties any proxy a script managed to write into (nothing known can: belt and braces).
+function out.scrub()
+  for i = 1, #PROXIES do
+    local p = PROXIES[i]
+    if next_(p) ~= nil then
+      for k in next_, p do rawset_(p, k, nil) end
+    end
+  end
+end
 return out
 "#;
 
@@ -397,8 +406,9 @@ pub(crate) struct LuaEnv {
     pub(crate) pcall: Function,
     /// Lua's own next (walks the tables a script returns).
     pub(crate) next: Function,
-    /// Every read-only proxy: they must stay empty, a run that wrote into one is undone.
-    pub(crate) proxies: Vec<Table>,
+    /// Empties the read-only proxies (they must stay empty: whatever a run wrote into one
+    /// is undone).
+    pub(crate) scrub: Function,
     /// Function state only: the global table's metatable (its `__index` switches between
     /// the library-loading API and the real globals) and that loading API.
     pub(crate) library_env: Option<(Table, Table)>,
@@ -603,10 +613,6 @@ pub(crate) fn new_state(kind: Kind, shared: &Shared) -> mlua::Result<LuaEnv> {
 
     let globals: Table = out.get("globals")?;
     lua.set_globals(globals.clone())?;
-    let proxies: Vec<Table> = out
-        .get::<Table>("proxies")?
-        .sequence_values::<Table>()
-        .collect::<mlua::Result<_>>()?;
     let library_env = match kind {
         Kind::Eval => None,
         Kind::Function => Some((out.get("ngmt")?, out.get("libb")?)),
@@ -619,7 +625,7 @@ pub(crate) fn new_state(kind: Kind, shared: &Shared) -> mlua::Result<LuaEnv> {
         handler,
         pcall: out.get("pcall")?,
         next: out.get("next")?,
-        proxies,
+        scrub: out.get("scrub")?,
         library_env,
         sentinel,
         lua,
@@ -710,16 +716,7 @@ impl LuaEnv {
     /// Empties any read-only proxy a script managed to write into, so nothing a script did
     /// reaches the next one.
     pub(crate) fn scrub_proxies(&self) {
-        for p in &self.proxies {
-            let keys: Vec<Value> = p
-                .clone()
-                .pairs::<Value, Value>()
-                .filter_map(|kv| kv.ok().map(|(k, _)| k))
-                .collect();
-            for k in keys {
-                let _ = p.raw_set(k, Value::Nil);
-            }
-        }
+        let _ = self.scrub.call::<()>(());
     }
 
     /// Runs `f` under the error handler: Ok(value) or Err(error object from the handler).

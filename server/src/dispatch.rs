@@ -432,6 +432,16 @@ pub fn run_jobs(
     let mut reply = Reply::with_buf(std::mem::take(out), resp3);
     for (i, job) in jobs.iter().enumerate() {
         if let Some(wake) = wait_for_locks(local, job) {
+            let busy = (job.spec.flags & flag::ALLOW_BUSY == 0)
+                .then(|| local.shared.scripts.busy_error())
+                .flatten();
+            if let Some(busy) = busy {
+                // Held by a script past busy-reply-threshold: answer as Redis would.
+                reply.error(busy);
+                stats.reject(Some(job.spec.name), busy.as_bytes());
+                ends.push(reply.buf.len());
+                continue;
+            }
             *out = reply.buf;
             return Some((i, wake));
         }

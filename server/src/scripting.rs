@@ -654,8 +654,34 @@ async fn script_thread_run(
     };
     let databases = all.len();
     let mut written: Vec<(usize, Bytes)> = Vec::new();
+    let mut busy_announced = false;
     let reply = loop {
-        match requests.next().await {
+        let next = if busy_announced {
+            requests.next().await
+        } else {
+            let remaining = threshold.saturating_sub(inv.running.elapsed_ms());
+            let timer = async {
+                glommio::timer::sleep(std::time::Duration::from_millis(remaining)).await;
+                None
+            };
+            match futures_lite::future::or(async { Some(requests.next().await) }, timer).await {
+                Some(next) => next,
+                None => {
+                    // Past busy-reply-threshold: others get -BUSY, also those already
+                    // waiting for the locks this script holds.
+                    busy_announced = true;
+                    local.shared.scripts.busy.store(true, Ordering::Release);
+                    local
+                        .call_all(|l| {
+                            let waiters = l.locks.borrow_mut().take_all_waiters();
+                            Local::wake(waiters);
+                        })
+                        .await;
+                    continue;
+                }
+            }
+        };
+        match next {
             Some(worker::Request::Call { args, resp3, reply }) => {
                 let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
                 let job = match check_call(&refs, script_sess.db, inv.read_only) {

@@ -23,6 +23,26 @@ fn eval<T: redis::FromRedisValue>(
     q(c, &cmd)
 }
 
+/// Sends `cmd` until the server answers -BUSY (a script passed busy-reply-threshold);
+/// returns the error's text.
+fn wait_busy(c: &mut redis::Connection, cmd: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut req = redis::cmd(cmd[0]);
+        for a in &cmd[1..] {
+            req.arg(*a);
+        }
+        let r: redis::RedisResult<Value> = req.query(c);
+        match r {
+            Err(e) if e.to_string().contains("BUSY") => return e.to_string(),
+            _ => {
+                assert!(Instant::now() < deadline, "never busy");
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
 #[test]
 fn eval_runs_commands_on_declared_keys_of_any_shard() {
     let s = Server::start(2, &[]);
@@ -257,17 +277,7 @@ fn busy_scripts_can_be_killed() {
             })
         };
         // Others get -BUSY once the threshold passed.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let r: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
-            match r {
-                Err(e) if e.to_string().contains("BUSY") => break,
-                _ => {
-                    assert!(Instant::now() < deadline, "never busy");
-                    thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }
+        wait_busy(&mut c, &["PING"]);
         let err = qerr(&mut c, &["GET", "x"]);
         assert_eq!(
             err,
@@ -315,15 +325,7 @@ fn a_script_that_wrote_cannot_be_killed() {
             r
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
-        if matches!(&r, Err(e) if e.to_string().contains("BUSY")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never busy");
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_busy(&mut c, &["PING"]);
     let err = qerr(&mut c, &["SCRIPT", "KILL"]);
     assert!(
         err.starts_with("UNKILLABLE Sorry the script already executed write commands"),
@@ -452,4 +454,64 @@ fn bank_transfers_by_script_keep_every_snapshot_consistent() {
     let balances: Vec<i64> = q(&mut c, &args);
     assert_eq!(balances.iter().sum::<i64>(), total);
     assert!(balances.iter().all(|&b| b >= 0));
+}
+
+#[test]
+fn shutdown_nosave_works_while_a_script_is_busy() {
+    let mut s = Server::start(2, &[]);
+    let mut c = s.client();
+    let _: () = q(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    let url = s.url();
+    let _runner = thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: redis::RedisResult<Value> = redis::cmd("EVAL")
+            .arg("while true do end")
+            .arg(0)
+            .query(&mut c);
+    });
+    // GET may first wait for the locks the script holds: it must answer -BUSY all the same.
+    wait_busy(&mut c, &["GET", "x"]);
+    let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "still running after SHUTDOWN NOSAVE"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn busy_functions_can_be_killed() {
+    let s = Server::start(2, &[]);
+    let mut c = s.client();
+    let _: () = q(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let lib =
+        "#!lua name=spinlib\nredis.register_function('spin', function() while true do end end)";
+    let _: String = q(&mut c, &["FUNCTION", "LOAD", lib]);
+    let url = s.url();
+    let runner = thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let r: redis::RedisResult<Value> = redis::cmd("FCALL").arg("spin").arg(0).query(&mut c);
+        r.unwrap_err().to_string()
+    });
+    let busy = wait_busy(&mut c, &["PING"]);
+    assert!(
+        busy.contains("You can only call FUNCTION KILL or SHUTDOWN NOSAVE"),
+        "{busy}"
+    );
+    let stats: Value = q(&mut c, &["FUNCTION", "STATS"]);
+    assert!(format!("{stats:?}").contains("spin"), "{stats:?}");
+    assert_eq!(
+        qerr(&mut c, &["SCRIPT", "KILL"]),
+        "NOTBUSY No scripts in execution right now."
+    );
+    let ok: String = q(&mut c, &["FUNCTION", "KILL"]);
+    assert_eq!(ok, "OK");
+    let err = runner.join().unwrap();
+    assert!(
+        err.contains("Script killed by user with FUNCTION KILL"),
+        "{err}"
+    );
 }

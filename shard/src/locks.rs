@@ -186,6 +186,22 @@ impl<W> LockTable<W> {
         }
     }
 
+    /// Every waiter, to be woken without any lock changing hands: each will look again (a
+    /// script went busy, and plain commands waiting behind its locks must answer -BUSY).
+    /// Waiting transactions simply queue again.
+    pub fn take_all_waiters(&mut self) -> Vec<W> {
+        let mut wake = Vec::new();
+        for d in self.dbs.values_mut() {
+            for l in d.keys.values_mut() {
+                wake.append(&mut l.waiters);
+            }
+            d.keys.retain(|_, l| !l.is_idle());
+            wake.append(&mut d.whole.waiters);
+        }
+        self.dbs.retain(|_, d| !d.is_idle());
+        wake
+    }
+
     /// Releases what `req` took; returns the waiters to wake.
     pub fn unlock(&mut self, req: &Request) -> Vec<W> {
         let mut wake = Vec::new();
@@ -236,6 +252,31 @@ impl<W> LockTable<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_waiter_can_be_woken_without_a_release() {
+        let mut t = LockTable::<u32>::default();
+        let a: &[&[u8]] = &[b"a"];
+        t.try_lock(&Request::Dbs { dbs: &[0] }, 9).unwrap();
+        assert!(t
+            .try_lock(
+                &Request::Keys {
+                    db: 0,
+                    keys: a,
+                    mode: Mode::Shared
+                },
+                1
+            )
+            .is_err());
+        t.wait_key(0, b"a", 2);
+        let mut woken = t.take_all_waiters();
+        woken.sort();
+        assert_eq!(woken, vec![1, 2]);
+        assert!(!t.is_free(0, b"a", Mode::Shared), "the locks stay");
+        assert!(t.take_all_waiters().is_empty());
+        assert!(t.unlock(&Request::Dbs { dbs: &[0] }).is_empty());
+        assert!(t.is_empty());
+    }
 
     fn keys<'a>(db: usize, k: &'a [&'a [u8]], mode: Mode) -> Request<'a> {
         Request::Keys { db, keys: k, mode }

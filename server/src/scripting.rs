@@ -3,32 +3,35 @@
 //! conversions, libraries, the script cache and function libraries) is `script`; this
 //! module decides where a script runs and what its `redis.call`s may touch.
 //!
-//! A script runs one of two ways, both atomic and isolated:
+//! A script runs one of three ways, all atomic and isolated. Which one depends on its
+//! history (by SHA; functions by name): what it touched when it last ran.
 //!
-//! - **On its keys' shard.** When every key it declares lives on one shard (one key, keys
-//!   with a common hash tag, a one-shard server, no key at all: the connection's shard) and
-//!   the script is not known to touch keys it does not declare, it runs on that shard's
-//!   thread, synchronously, in one message: its `redis.call`s run right there, nothing else
-//!   runs on the shard meanwhile. The message first checks that no cross-shard transaction
-//!   holds a declared key (else it waits for the release), as a one-shard EXEC does.
-//! - **With every database locked.** Otherwise (declared keys on several shards, a script
-//!   that touched undeclared keys before, a call that needs the whole keyspace), the
+//! - **With every database locked**: a script never run yet, or one known to touch keys it
+//!   does not declare (queue libraries build key names inside their scripts). The
 //!   connection takes the whole-database locks of every shard, as Redis' single thread
-//!   excludes everything while a script runs, and hands the script to its executor's script
-//!   thread. Each `redis.call` comes back to the connection's task, which runs it where its
-//!   keys live (as EXEC runs a command, `multi::run_step`) and answers the script thread.
-//!   The executors stay free meanwhile: other clients get -BUSY after
+//!   excludes everything while a script runs, and hands the script to its executor's
+//!   script thread. Each `redis.call` comes back to the connection's task, which runs it
+//!   where its keys live (as EXEC runs a command, `multi::run_step`) and answers the
+//!   script thread. The executors stay free meanwhile: other clients get -BUSY after
 //!   `busy-reply-threshold`, and SCRIPT KILL reaches the script.
+//! - **On its keys' shard**: a script that so far touched only its declared keys, all on
+//!   one shard (one key, a common hash tag, a one-shard server; no key: the connection's
+//!   shard). It runs on that shard's thread, synchronously, in one message, nothing else
+//!   running on the shard meanwhile; the message first checks that no cross-shard
+//!   transaction holds a declared key (else it waits for the release).
+//! - **With its declared keys locked**: such a script whose keys span shards. It runs on
+//!   the script thread as above, under `coord::Tx` locks on its keys; a key it did not
+//!   declare is locked on first use if nobody holds it (never waiting, so no deadlock).
 //!
-//! A script running on its shard that calls a command on a key of another shard, or one a
-//! transaction holds, leaves that mode: if it has not written anything yet, its run is
-//! dropped (it changed nothing) and made again with every database locked, and its SHA (or
-//! function name) is remembered so later runs start there. If it already wrote, the call
-//! fails with an error (the writes stand, as after any script error in Redis); this needs a
-//! script whose first run did not take the branch that reaches another shard. Likewise a
-//! script on its shard that runs past `busy-reply-threshold` without having written is
-//! dropped and made again on the script thread, where it can be killed and others get
-//! -BUSY; one that already wrote keeps its shard until it ends.
+//! A run on its shard or under its declared keys' locks that needs more (a key of another
+//! shard, a key somebody holds, a command over the whole keyspace) leaves that mode: if it
+//! has not written anything yet, the run is dropped (it changed nothing) and made again
+//! with every database locked, and the script is remembered as one that runs there. If it
+//! already wrote, the call fails with an error (the writes stand, as after any script error
+//! in Redis); this needs a script whose earlier runs never took that branch. A script on
+//! its shard that runs past `busy-reply-threshold` without having written is likewise made
+//! again on the script thread, where it can be killed; one that already wrote keeps its
+//! shard until it ends.
 
 use crate::client::Session;
 use crate::command::meta::{self, flag};

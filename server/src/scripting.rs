@@ -783,10 +783,9 @@ async fn script_thread_run(
             .scripts
             .record(&history_id(&inv.prepared), !touched_undeclared);
     }
-    if locking != Locking::Held {
-        // Inside EXEC, EXEC serves the blocked clients once it is done.
-        serve_written(local, written).await;
-    }
+    // Inside EXEC the keys are still locked: the clients blocked on them retry through the
+    // coordinator, which waits for EXEC's locks to go.
+    serve_written(local, written).await;
     Outcome::Done(reply)
 }
 

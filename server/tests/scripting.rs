@@ -260,6 +260,36 @@ fn eval_inside_multi() {
 }
 
 #[test]
+fn a_script_inside_exec_wakes_blocked_clients() {
+    let s = Server::start(2, &[]);
+    let url = s.url();
+    let waiter = thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let v: Vec<String> = q(&mut c, &["BLPOP", "jobs", "10"]);
+        v
+    });
+    let mut c = s.client();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !q::<String>(&mut c, &["INFO", "clients"]).contains("blocked_clients:1") {
+        assert!(Instant::now() < deadline, "never blocked");
+        thread::sleep(Duration::from_millis(10));
+    }
+    let _: () = q(&mut c, &["MULTI"]);
+    let _: String = q(
+        &mut c,
+        &[
+            "EVAL",
+            "return redis.call('rpush', KEYS[1], 'job1')",
+            "1",
+            "jobs",
+        ],
+    );
+    let v: Vec<i64> = q(&mut c, &["EXEC"]);
+    assert_eq!(v, [1]);
+    assert_eq!(waiter.join().unwrap(), ["jobs", "job1"]);
+}
+
+#[test]
 fn busy_scripts_can_be_killed() {
     for shards in [1, 2] {
         let s = Server::start(shards, &[]);

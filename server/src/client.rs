@@ -23,6 +23,8 @@ pub struct ClientInfo {
     pub qbuf: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub no_touch: Cell<bool>,
+    /// Channel, pattern and shard-channel subscriptions (CLIENT LIST `sub=`, `psub=`, `ssub=`).
+    pub subscriptions: Cell<(usize, usize, usize)>,
     /// Commands queued since MULTI; -1 outside a transaction (CLIENT LIST `multi=`).
     pub multi: Cell<i64>,
     /// The wait of a blocking command in progress (CLIENT UNBLOCK reaches it here).
@@ -50,6 +52,7 @@ impl ClientInfo {
             qbuf: Cell::new(0),
             no_evict: Cell::new(false),
             no_touch: Cell::new(false),
+            subscriptions: Cell::new((0, 0, 0)),
             multi: Cell::new(-1),
             blocked: RefCell::default(),
             killed: Cell::new(false),
@@ -90,8 +93,8 @@ impl ClientInfo {
         let cmd = self.last_cmd.get();
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+             ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
              oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
              lib-ver={}",
             self.id,
@@ -105,10 +108,15 @@ impl ClientInfo {
                 "b"
             } else if self.multi.get() >= 0 {
                 "x"
+            } else if self.subscriptions.get() != (0, 0, 0) {
+                "P"
             } else {
                 "N"
             },
             self.db.get(),
+            self.subscriptions.get().0,
+            self.subscriptions.get().1,
+            self.subscriptions.get().2,
             self.multi.get(),
             self.qbuf.get(),
             cmd,
@@ -131,6 +139,8 @@ pub struct Session {
     pub multi: Option<crate::multi::Queued>,
     /// The keys WATCHed since the last EXEC / DISCARD / UNWATCH.
     pub watching: Option<crate::multi::Watching>,
+    /// Channels, patterns and shard channels this connection subscribed to.
+    pub pubsub: crate::pubsub::Subscriptions,
     /// Set while EXEC runs holding every database's lock on every shard: FLUSHDB and
     /// friends inside it must not wait for locks their own transaction holds.
     pub holds_db_locks: bool,

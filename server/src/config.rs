@@ -123,6 +123,9 @@ pub struct Config {
     /// `busy-reply-threshold` (alias `lua-time-limit`), ms: how long a script or function
     /// runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it.
     pub busy_reply_threshold: u64,
+    /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the normal, replica and
+    /// pubsub classes; only pubsub is enforced so far (`pubsub::Mailbox`).
+    pub client_output_buffer_limit: [crate::pubsub::BufferLimit; 3],
     /// `pidfile`: empty = none.
     pub pidfile: String,
     /// `disable-thp`: turn transparent huge pages off for the process (Redis' default).
@@ -156,6 +159,15 @@ impl Default for Config {
             enable_protected_configs: Access::No,
             hz: 10,
             busy_reply_threshold: 5000,
+            client_output_buffer_limit: [
+                crate::pubsub::BufferLimit::default(),
+                crate::pubsub::BufferLimit {
+                    hard: 256 << 20,
+                    soft: 64 << 20,
+                    soft_seconds: 60,
+                },
+                crate::pubsub::DEFAULT_PUBSUB_LIMIT,
+            ],
             pidfile: String::new(),
             disable_thp: true,
             limits: shard::limits::Limits::default(),
@@ -524,6 +536,29 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "client-output-buffer-limit",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Special {
+            parse: parse_buffer_limits,
+            get: |c| {
+                let [n, r, p] = &c.client_output_buffer_limit;
+                format!(
+                    "normal {} {} {} slave {} {} {} pubsub {} {} {}",
+                    n.hard,
+                    n.soft,
+                    n.soft_seconds,
+                    r.hard,
+                    r.soft,
+                    r.soft_seconds,
+                    p.hard,
+                    p.soft,
+                    p.soft_seconds
+                )
+            },
+        },
+    },
+    Param {
         name: "daemonize",
         aliases: &[],
         flags: IMMUTABLE,
@@ -690,6 +725,21 @@ fn parse_bind(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
 
 /// Redis chdirs and reports strerror; here the directory is resolved against the current
 /// `dir` (where Redis' previous chdir would have left it) and must exist.
+/// `client-output-buffer-limit class hard soft seconds [class ...]`: the classes given
+/// change, the others stay.
+fn parse_buffer_limits(cfg: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let text = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut limits = cfg.client_output_buffer_limit;
+    for (class, limit) in crate::pubsub::parse_buffer_limits(&text)? {
+        limits[class] = limit;
+    }
+    Ok(Box::new(move |c| c.client_output_buffer_limit = limits))
+}
+
 fn parse_dir(cfg: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     let arg = args.first().copied().unwrap_or_default();
     if arg.is_empty() {

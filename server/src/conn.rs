@@ -33,10 +33,12 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
         closing: false,
         multi: None,
         watching: None,
+        pubsub: Default::default(),
         holds_db_locks: false,
     };
     let _ = serve_session(&local, &mut stream, &mut sess).await;
     crate::multi::forget_watches(&local, &mut sess);
+    crate::pubsub::unsubscribe_all(&local, &mut sess);
     local.clients.borrow_mut().remove(&id);
     local
         .shared
@@ -78,12 +80,48 @@ async fn serve_session(
                 glommio::timer::Timer::new(Duration::from_secs(timeout)).await;
                 None
             };
-            futures_lite::future::or(read, futures_lite::future::or(killed, idle)).await
+            let mailbox = sess.pubsub.mailbox().cloned();
+            let pushed = async {
+                match &mailbox {
+                    Some(mb) => mb.ready().await,
+                    None => std::future::pending::<()>().await,
+                }
+                Some(Ok(usize::MAX))
+            };
+            let idle = async {
+                // A subscriber waits for messages: the idle timeout does not apply to it.
+                if sess.pubsub.count() > 0 {
+                    std::future::pending::<()>().await;
+                }
+                idle.await
+            };
+            futures_lite::future::or(
+                read,
+                futures_lite::future::or(pushed, futures_lite::future::or(killed, idle)),
+            )
+            .await
         };
         let n = match n {
             None => return Ok(()),
             Some(r) => r?,
         };
+        if n == usize::MAX {
+            // Published messages are waiting: write them out.
+            if let Some(mb) = sess.pubsub.mailbox() {
+                mb.drain_into(&mut wbuf);
+            }
+            if !wbuf.is_empty() {
+                if !write_unless_killed(stream, &wbuf, &sess.info).await? {
+                    return Ok(());
+                }
+                local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
+                wbuf.clear();
+            }
+            if sess.info.is_killed() {
+                return Ok(());
+            }
+            continue;
+        }
         if n == 0 {
             return Ok(());
         }
@@ -93,6 +131,10 @@ async fn serve_session(
         }
         local.stats.borrow_mut().net_input_bytes += n as u64;
         sess.info.last_interaction.set(Instant::now());
+        if let Some(mb) = sess.pubsub.mailbox() {
+            // Messages that arrived before these commands go out before their replies.
+            mb.drain_into(&mut wbuf);
+        }
 
         let mut protocol_error = None;
         loop {
@@ -127,8 +169,14 @@ async fn serve_session(
             wbuf = r.buf;
             sess.closing = true;
         }
+        if let Some(mb) = sess.pubsub.mailbox() {
+            // Messages published to this connection meanwhile go out with its replies.
+            mb.drain_into(&mut wbuf);
+        }
         if !wbuf.is_empty() {
-            stream.write_all(&wbuf).await?;
+            if !write_unless_killed(stream, &wbuf, &sess.info).await? {
+                return Ok(());
+            }
             local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
             if wbuf.capacity() > MAX_KEPT_OUTPUT {
                 wbuf = Vec::new();
@@ -139,6 +187,24 @@ async fn serve_session(
         if sess.closing || sess.info.is_killed() {
             return Ok(());
         }
+    }
+}
+
+/// Writes `buf` out, unless the client is killed first (CLIENT KILL, or a subscriber over
+/// its output buffer limit while its socket is full): false then, and the connection ends.
+async fn write_unless_killed(
+    stream: &mut TcpStream,
+    buf: &[u8],
+    info: &crate::client::ClientInfo,
+) -> std::io::Result<bool> {
+    let write = async { Some(stream.write_all(buf).await) };
+    let killed = async {
+        info.killed().await;
+        None
+    };
+    match futures_lite::future::or(write, killed).await {
+        Some(r) => r.map(|()| true),
+        None => Ok(false),
     }
 }
 

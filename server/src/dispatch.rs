@@ -192,6 +192,19 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
         return Err((Some(spec.name), b"NOAUTH Authentication required.".to_vec()));
     }
+    if !sess.resp3
+        && sess.pubsub.count() > 0
+        && !crate::pubsub::allowed_when_subscribed(command.spec.name)
+    {
+        return Err((
+            Some(spec.name),
+            format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            )
+            .into(),
+        ));
+    }
     if spec.flags & flag::ALLOW_BUSY == 0 {
         if let Some(busy) = local.shared.scripts.busy_error() {
             return Err((Some(spec.name), busy.as_bytes().to_vec()));

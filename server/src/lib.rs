@@ -16,6 +16,7 @@ pub mod memory;
 pub mod mesh;
 pub mod multi;
 pub mod panics;
+pub mod pubsub;
 pub mod resp;
 pub mod runtime;
 pub mod script;

@@ -83,6 +83,8 @@ pub struct Local {
     pub stats: RefCell<ShardStats>,
     /// Connections served by this executor, by client id (CLIENT LIST/KILL).
     pub clients: RefCell<BTreeMap<u64, Rc<ClientInfo>>>,
+    /// This executor's pub/sub subscribers.
+    pub pubsub: RefCell<crate::pubsub::Registry>,
     /// Clients blocked on this shard's keys (BLPOP...).
     pub blocked: RefCell<crate::blocking::BlockedKeys>,
     /// The executor's socket read buffer, shared by its connections (see `conn::read_into`).
@@ -106,6 +108,7 @@ impl Local {
             locks: RefCell::new(LockTable::default()),
             stats: RefCell::new(ShardStats::default()),
             clients: RefCell::new(BTreeMap::new()),
+            pubsub: RefCell::default(),
             blocked: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
         }

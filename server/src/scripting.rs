@@ -653,6 +653,7 @@ async fn script_thread_run(
         closing: false,
         multi: None,
         watching: None,
+        pubsub: Default::default(),
         holds_db_locks: locking != Locking::Declared,
     };
     let databases = all.len();

@@ -353,3 +353,37 @@ def test_redis_py_lock_built_on_lua(r):
     assert 5 < r.pttl("resource:42") / 1000 <= 10
     lock.release()
     assert r.exists("resource:42") == 0
+
+
+def test_pubsub_like_the_guide(r):
+    p = r.pubsub()
+    p.subscribe("channel:notifications")
+    received = []
+
+    def listen():
+        for message in p.listen():
+            if message["type"] == "message":
+                received.append(message["data"])
+                return
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    deadline = time.time() + 5
+    # The publisher: retry until the subscription is visible (it is registered at once,
+    # but the listener thread starts asynchronously).
+    while r.publish("channel:notifications", "Hello, World!") == 0:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    listener.join(timeout=5)
+    assert received == ["Hello, World!"]
+
+    # Pattern subscription, then unsubscribe.
+    p.psubscribe("channel:*")
+    assert p.get_message(timeout=2)["type"] == "psubscribe"
+    assert r.publish("channel:alerts", "fire") == 1
+    msg = p.get_message(timeout=2)
+    assert msg["type"] == "pmessage" and msg["data"] == "fire" and msg["pattern"] == "channel:*"
+    p.unsubscribe("channel:notifications")
+    assert p.get_message(timeout=2)["type"] == "unsubscribe"
+    assert r.pubsub_numsub("channel:notifications") == [("channel:notifications", 0)]
+    p.close()

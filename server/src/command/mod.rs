@@ -86,6 +86,11 @@ pub enum Server {
     FcallRo,
     Script,
     Function,
+    Subscribe(crate::pubsub::Kind),
+    Unsubscribe(crate::pubsub::Kind),
+    Publish,
+    Spublish,
+    Pubsub,
 }
 
 /// Runs a server command for `sess`.
@@ -98,11 +103,18 @@ pub async fn run_server(
 ) {
     use Server::*;
     match which {
+        Ping if !sess.resp3 && sess.pubsub.count() > 0 => {
+            // Subscribed RESP2 connections get PING's answer as a message-shaped array.
+            out.array(2);
+            out.bulk(b"pong");
+            out.bulk(if cmd.len() > 1 { &cmd[1] } else { b"" });
+        }
         Ping => connection::ping(cmd, out),
         Echo => connection::echo(cmd, out),
         Quit => connection::quit(sess, out),
         Reset => {
             crate::multi::abandon(local, sess);
+            crate::pubsub::unsubscribe_all(local, sess);
             connection::reset(local, sess, out)
         }
         Select => connection::select(local, sess, cmd, out),
@@ -139,6 +151,11 @@ pub async fn run_server(
             };
             Box::pin(run(local, sess, cmd, call, ro, out)).await
         }
+        Subscribe(kind) => crate::pubsub::subscribe(local, sess, cmd, kind, out),
+        Unsubscribe(kind) => crate::pubsub::unsubscribe(local, sess, cmd, kind, out),
+        Publish => crate::pubsub::publish(local, cmd, false, out).await,
+        Spublish => crate::pubsub::publish(local, cmd, true, out).await,
+        Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
         Script => crate::scripting::script_command(local, cmd, out),
         Function => crate::scripting::function_command(local, cmd, out),
     }
@@ -308,6 +325,34 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("fcall_ro", Server(S::FcallRo)),
         ("script", Server(S::Script)),
         ("function", Server(S::Function)),
+        // pub/sub
+        (
+            "subscribe",
+            Server(S::Subscribe(crate::pubsub::Kind::Channel)),
+        ),
+        (
+            "unsubscribe",
+            Server(S::Unsubscribe(crate::pubsub::Kind::Channel)),
+        ),
+        (
+            "psubscribe",
+            Server(S::Subscribe(crate::pubsub::Kind::Pattern)),
+        ),
+        (
+            "punsubscribe",
+            Server(S::Unsubscribe(crate::pubsub::Kind::Pattern)),
+        ),
+        (
+            "ssubscribe",
+            Server(S::Subscribe(crate::pubsub::Kind::Shard)),
+        ),
+        (
+            "sunsubscribe",
+            Server(S::Unsubscribe(crate::pubsub::Kind::Shard)),
+        ),
+        ("publish", Server(S::Publish)),
+        ("spublish", Server(S::Spublish)),
+        ("pubsub", Server(S::Pubsub)),
     ]
 }
 
@@ -411,10 +456,14 @@ mod tests {
 
     #[test]
     fn range_keys_agree_with_key_specs() {
-        for (name, _) in routes() {
+        for (name, route) in routes() {
             let spec = meta::lookup(name.as_bytes()).unwrap();
             if spec.flags & meta::flag::MOVABLE_KEYS != 0 {
                 continue; // routed by the key specs themselves
+            }
+            if matches!(route, Route::Server(_)) {
+                // Not routed by keys (SSUBSCRIBE's channels are NOT_KEY "keys").
+                continue;
             }
             for argc in 1..9 {
                 let args: Vec<Vec<u8>> = (0..argc).map(|i| format!("a{i}").into_bytes()).collect();

@@ -12,6 +12,7 @@ mod geo;
 mod hash;
 mod hyperloglog;
 mod list;
+mod pubsub;
 mod scripting;
 mod server;
 mod set;
@@ -572,6 +573,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     transactions::COMMANDS,
     scripting::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// Every top-level command.

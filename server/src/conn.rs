@@ -107,17 +107,7 @@ async fn serve_session(
         };
         if n == usize::MAX {
             // Published messages are waiting: write them out.
-            if let Some(mb) = sess.pubsub.mailbox() {
-                mb.drain_into(&mut wbuf);
-            }
-            if !wbuf.is_empty() {
-                if !write_unless_killed(stream, &wbuf, &sess.info).await? {
-                    return Ok(());
-                }
-                local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
-                wbuf.clear();
-            }
-            if sess.info.is_killed() {
+            if !send_out(local, stream, sess, &mut wbuf).await? || sess.info.is_killed() {
                 return Ok(());
             }
             continue;
@@ -169,25 +159,39 @@ async fn serve_session(
             wbuf = r.buf;
             sess.closing = true;
         }
-        if let Some(mb) = sess.pubsub.mailbox() {
-            // Messages published to this connection meanwhile go out with its replies.
-            mb.drain_into(&mut wbuf);
-        }
-        if !wbuf.is_empty() {
-            if !write_unless_killed(stream, &wbuf, &sess.info).await? {
-                return Ok(());
-            }
-            local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
-            if wbuf.capacity() > MAX_KEPT_OUTPUT {
-                wbuf = Vec::new();
-            } else {
-                wbuf.clear();
-            }
+        if !send_out(local, stream, sess, &mut wbuf).await? {
+            return Ok(());
         }
         if sess.closing || sess.info.is_killed() {
             return Ok(());
         }
     }
+}
+
+/// Writes the replies in `wbuf`, then any published messages waiting for this connection,
+/// and empties the buffer. False: the client was killed meanwhile.
+async fn send_out(
+    local: &Local,
+    stream: &mut TcpStream,
+    sess: &Session,
+    wbuf: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    if let Some(mb) = sess.pubsub.mailbox() {
+        mb.drain_into(wbuf);
+    }
+    if wbuf.is_empty() {
+        return Ok(true);
+    }
+    if !write_unless_killed(stream, wbuf, &sess.info).await? {
+        return Ok(false);
+    }
+    local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
+    if wbuf.capacity() > MAX_KEPT_OUTPUT {
+        *wbuf = Vec::new();
+    } else {
+        wbuf.clear();
+    }
+    Ok(true)
 }
 
 /// Writes `buf` out, unless the client is killed first (CLIENT KILL, or a subscriber over

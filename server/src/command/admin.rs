@@ -454,9 +454,15 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             .await;
     }
     let encoding = |n: &&str| {
-        ["-listpack-", "-intset-", "list-compress-", "hll-sparse-"]
-            .iter()
-            .any(|p| n.contains(p))
+        [
+            "-listpack-",
+            "-intset-",
+            "list-compress-",
+            "hll-sparse-",
+            "stream-node-",
+        ]
+        .iter()
+        .any(|p| n.contains(p))
     };
     if names.iter().any(encoding) {
         let limits = local.shared.config().limits;

@@ -17,6 +17,7 @@ mod server;
 mod set;
 mod sort;
 mod sorted_set;
+mod stream;
 mod string;
 mod transactions;
 
@@ -572,6 +573,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     transactions::COMMANDS,
     scripting::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -58,7 +58,7 @@ pub(super) fn reply_help(out: &mut Reply, cmd: &Cmd, lines: &[&str]) {
         out.simple(l);
     }
     out.simple("HELP");
-    out.simple("    Print this help.");
+    out.simple("    Prints this help.");
 }
 
 const XGROUP_HELP: &[&str] = &[

@@ -130,6 +130,35 @@ pub fn block_deadline(cmd: &Cmd, now: u64) -> Option<u64> {
     parse_args(cmd, xreadgroup, now).ok()?.block
 }
 
+/// The error Redis gives a script calling XREAD / XREADGROUP with BLOCK: None when the
+/// command has no BLOCK option, or fails on an earlier argument (it answers that error).
+pub fn script_block_error(cmd: &Cmd) -> Option<String> {
+    let xreadgroup = cmd[0].eq_ignore_ascii_case(b"xreadgroup");
+    let mut i = 1;
+    while i < cmd.len() {
+        let more = cmd.len() - i - 1;
+        let o = &cmd[i];
+        let is = |s: &str| o.eq_ignore_ascii_case(s.as_bytes());
+        if is("block") && more > 0 {
+            return Some(format!(
+                "ERR {} command is not allowed with BLOCK option from scripts",
+                String::from_utf8_lossy(&cmd[0])
+            ));
+        } else if is("count") && more > 0 {
+            int_arg(&cmd[i + 1]).ok()?;
+            i += 2;
+        } else if is("group") && more >= 2 && xreadgroup {
+            i += 3;
+        } else if is("noack") && xreadgroup {
+            i += 1;
+        } else {
+            // STREAMS (the options end) or an error of its own.
+            return None;
+        }
+    }
+    None
+}
+
 /// For an XREAD ... BLOCK whose IDs include `$`: the positions of those IDs with their
 /// stream keys' positions. Empty when the command would not block on `$`.
 pub fn dollar_ids(cmd: &Cmd) -> Vec<(usize, usize)> {

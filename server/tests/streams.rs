@@ -1693,7 +1693,7 @@ fn streams_in_the_keyspace() {
         }
         cursor = next;
     }
-    assert_eq!(keys, [a.clone()]);
+    assert_eq!(keys, std::slice::from_ref(&a));
     // COPY and RENAME across shards keep entries, groups and pending entries.
     assert_eq!(q::<i64>(&mut c, &["COPY", &a, &b]), 1);
     assert_eq!(s(&mut c, &["XRANGE", &b, "-", "+"]), "[[1-1 [f v]]]");

@@ -499,55 +499,45 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     let mut deleted = Vec::new();
     let mut cursor = start;
     let mut next: Option<StreamId> = None;
-    loop {
-        let Some((&id, nack)) = g.pel.range(cursor..).next() else {
-            break;
-        };
-        let delivered = nack.delivery_time;
+    while let Some((&id, nack)) = g.pel.range(cursor..).next() {
         if attempts == 0 || count == 0 {
             next = Some(id);
             break;
         }
         attempts -= 1;
-        cursor = match id.incr() {
-            Some(c) => c,
-            None => StreamId::MAX,
-        };
-        let last = id == StreamId::MAX;
-        let Some(entry) = view.get(id) else {
-            g.ack(id);
-            deleted.push(id);
-            count -= 1;
-            changes += 1;
-            if last {
-                break;
+        let delivered = nack.delivery_time;
+        match view.get(id) {
+            None => {
+                // Gone from the stream: dropped from the PEL and reported.
+                g.ack(id);
+                deleted.push(id);
+                count -= 1;
+                changes += 1;
             }
-            continue;
-        };
-        if min_idle != 0 && nowi - delivered < min_idle {
-            if last {
-                break;
+            Some(_) if min_idle != 0 && nowi - delivered < min_idle => {}
+            Some(entry) => {
+                let nack = g.assign(id, consumer, now);
+                nack.delivery_time = nowi;
+                if !justid {
+                    nack.delivery_count += 1;
+                }
+                if justid {
+                    reply_id(&mut body, id);
+                } else {
+                    reply_entry(&mut body, &entry);
+                }
+                claimed += 1;
+                count -= 1;
+                if let Some(c) = g.consumers.get_mut(consumer) {
+                    c.active_time = nowi;
+                }
+                changes += 1;
             }
-            continue;
         }
-        let nack = g.assign(id, consumer, now);
-        nack.delivery_time = nowi;
-        if !justid {
-            nack.delivery_count += 1;
-        }
-        if justid {
-            reply_id(&mut body, id);
-        } else {
-            reply_entry(&mut body, &entry);
-        }
-        claimed += 1;
-        count -= 1;
-        if let Some(c) = g.consumers.get_mut(consumer) {
-            c.active_time = nowi;
-        }
-        changes += 1;
-        if last {
-            break;
+        // The largest ID has no successor: nothing can follow it.
+        match id.incr() {
+            Some(c) => cursor = c,
+            None => break,
         }
     }
     let out = &mut *ctx.out;

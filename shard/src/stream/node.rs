@@ -434,7 +434,8 @@ mod tests {
         let mut n = Node::new(StreamId::new(10, 5), a, 64);
         n.push(StreamId::new(10, 6), b);
         n.push(StreamId::new(11, 0), a);
-        let got: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> = n
+        type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+        let got: Vec<(StreamId, Pairs)> = n
             .entries()
             .map(|(_, e)| {
                 (

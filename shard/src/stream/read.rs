@@ -85,7 +85,7 @@ fn parse_args<'a>(cmd: &'a Cmd, xreadgroup: bool, now: u64) -> Result<ReadArgs<'
         } else if is("streams") && more > 0 {
             a.streams_at = i + 1;
             let n = argc - a.streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 let (name, symbol) = if xreadgroup {
                     ("xreadgroup", '>')
                 } else {

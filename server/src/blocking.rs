@@ -202,6 +202,15 @@ impl BlockedKeys {
         self.queues.len()
     }
 
+    /// The keys with waiters in databases `dbs`.
+    pub fn keys_in(&self, dbs: &[usize]) -> Vec<(usize, Bytes)> {
+        self.queues
+            .keys()
+            .filter(|(db, _)| dbs.contains(db))
+            .cloned()
+            .collect()
+    }
+
     fn front(&mut self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
         let k = (db, Bytes::copy_from_slice(key));
         let q = self.queues.get_mut(&k)?;

@@ -41,6 +41,12 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
             shard.dbs[db].clear();
             shard.dirty += n;
         }
+        // Blocked clients look again, as in Redis: a blocked XREADGROUP whose stream is gone
+        // answers -NOGROUP.
+        let waited = l.blocked.borrow().keys_in(&targets);
+        for (db, key) in waited {
+            crate::blocking::signal(l, &mut shard, db, &key);
+        }
     })
     .await;
     out.ok();

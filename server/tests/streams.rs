@@ -1528,7 +1528,17 @@ fn blocking_xreadgroup_woken_destroyed_and_deleted() {
     assert!(r.recv().starts_with("-NOGROUP No such key 's'"));
     // The database flushed: the same.
     q::<()>(&mut c, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-    r.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"]);
+    r.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "bob",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
     wait_blocked(&mut c, 1);
     q::<()>(&mut c, &["FLUSHALL"]);
     assert!(r.recv().starts_with("-NOGROUP No such key 's'"));

@@ -9,6 +9,7 @@ redis-server without persistence), on a free loopback port:
   small-hashes 1000 hashes of 100 fields each     HSET hash:<k> field:<j> value:<j>
   big-set      one set of N members               SADD bigset member:<i>
   big-zset     one sorted set of N members        ZADD bigzset <i> member:<i>
+  streams      one stream of N entries            XADD s * f1 v1 f2 v2 f3 v3
 
 N is 1,000,000 (10,000 with --quick, which also makes small-hashes 100 hashes). Loading is pipelined in batches of 1000 commands. After
 loading, the script reads VmRSS from /proc/<pid>/status and INFO memory's used_memory, and
@@ -113,12 +114,17 @@ def big_zset(n):
     return n, (("ZADD", "bigzset", i, f"member:{i}") for i in range(n))
 
 
+def streams(n):
+    return n, (("XADD", "s", "*", "f1", "v1", "f2", "v2", "f3", "v3") for _ in range(n))
+
+
 SCENARIOS = [
     ("strings", strings),
     ("big-hash", big_hash),
     ("small-hashes", small_hashes),
     ("big-set", big_set),
     ("big-zset", big_zset),
+    ("streams", streams),
 ]
 
 

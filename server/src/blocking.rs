@@ -202,6 +202,15 @@ impl BlockedKeys {
         self.queues.len()
     }
 
+    /// The keys with waiters in databases `dbs`.
+    pub fn keys_in(&self, dbs: &[usize]) -> Vec<(usize, Bytes)> {
+        self.queues
+            .keys()
+            .filter(|(db, _)| dbs.contains(db))
+            .cloned()
+            .collect()
+    }
+
     fn front(&mut self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
         let k = (db, Bytes::copy_from_slice(key));
         let q = self.queues.get_mut(&k)?;
@@ -321,6 +330,16 @@ fn timeout_position(job: &Job) -> usize {
     }
 }
 
+/// When a blocked client's wait ends (Unix ms, 0 = never): XREAD and XREADGROUP give
+/// milliseconds after BLOCK, the others seconds as their timeout argument.
+fn deadline(job: &Job) -> u64 {
+    let now = unix_ms();
+    match job.spec.name {
+        "xread" | "xreadgroup" => shard::stream::block_deadline(&job.cmd, now).unwrap_or(0),
+        _ => shard::blocking::parse_timeout(&job.cmd[timeout_position(job)], now).unwrap_or(0),
+    }
+}
+
 /// How one try to run a blocking command went.
 pub enum Attempt {
     /// It ran (served, or answered an error): the reply.
@@ -437,8 +456,18 @@ pub async fn run(
     handler: Handler,
     out: &mut Reply,
 ) {
-    let deadline =
-        shard::blocking::parse_timeout(&job.cmd[timeout_position(job)], unix_ms()).unwrap_or(0);
+    // XREAD ... BLOCK ... $ waits for entries after the streams' last IDs as they are now,
+    // not as they are whenever the command runs again: the `$` are rewritten first.
+    let resolved = crate::command::stream::resolve_dollar_ids(local, job)
+        .await
+        .map(|cmd| Job {
+            cmd,
+            command: job.command,
+            spec: job.spec,
+            db: job.db,
+        });
+    let job = resolved.as_ref().unwrap_or(job);
+    let deadline = deadline(job);
     let w = Arc::new(Waiter::new(local, sess, job, handler));
     let reply = loop {
         match attempt(local, &w, job).await {

@@ -339,6 +339,28 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "stream-node-max-bytes",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.limits.stream_node_max_bytes,
+            set: |c, v| c.limits.stream_node_max_bytes = v,
+        },
+    },
+    Param {
+        name: "stream-node-max-entries",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.limits.stream_node_max_entries as i64,
+            set: |c, v| c.limits.stream_node_max_entries = v as u64,
+        },
+    },
+    Param {
         name: "list-compress-depth",
         aliases: &[],
         flags: 0,

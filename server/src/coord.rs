@@ -694,7 +694,9 @@ pub fn spec_keys(spec: &crate::command::meta::CommandSpec, cmd: &Cmd) -> Vec<(By
     found
         .into_iter()
         .map(|(pos, flags)| {
-            let writes = flags & (key_flag::RW | key_flag::OW | key_flag::RM) != 0;
+            // XREADGROUP's keys are RO in Redis' key specs, yet it updates their groups.
+            let writes = flags & (key_flag::RW | key_flag::OW | key_flag::RM) != 0
+                || spec.name == "xreadgroup";
             (cmd.arg_bytes(pos), writes)
         })
         .collect()

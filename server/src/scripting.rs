@@ -541,8 +541,15 @@ fn check_call(args: &[&[u8]], db: usize, read_only: bool) -> Result<Job, Vec<u8>
     if read_only && spec.flags & flag::WRITE != 0 {
         return Err(b"-ERR Write commands are not allowed from read-only scripts.\r\n".to_vec());
     }
+    let cmd = Cmd::from_args(args);
+    if matches!(spec.name, "xread" | "xreadgroup") {
+        // Redis refuses BLOCK there rather than answer as a timeout.
+        if let Some(e) = shard::stream::script_block_error(&cmd) {
+            return Err(format!("-{e}\r\n").into_bytes());
+        }
+    }
     Ok(Job {
-        cmd: Cmd::from_args(args),
+        cmd,
         command,
         spec,
         db,

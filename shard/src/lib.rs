@@ -27,6 +27,7 @@ pub mod set;
 pub mod shard;
 pub mod slot;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod value;
 pub mod watch;

@@ -31,6 +31,12 @@ pub struct Limits {
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large get a node of
     /// their own (Redis' "plain" quicklist nodes).
     pub list_packed_threshold: u64,
+    /// `stream-node-max-bytes`: a stream node (Redis' listpack) holds no more than about
+    /// this many bytes, counted as Redis' listpack would (0 = no limit).
+    pub stream_node_max_bytes: u64,
+    /// `stream-node-max-entries`: entries (deleted ones included) per stream node
+    /// (0 = no limit).
+    pub stream_node_max_entries: u64,
 }
 
 /// Redis' default quicklist packed threshold (1 GB).
@@ -51,6 +57,8 @@ impl Default for Limits {
             list_compress_depth: 0,
             hll_sparse_max_bytes: 3000,
             list_packed_threshold: LIST_PACKED_THRESHOLD,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
         }
     }
 }

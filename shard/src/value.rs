@@ -12,6 +12,7 @@
 use crate::hash::HashValue;
 use crate::list::ListValue;
 use crate::set::SetValue;
+use crate::stream::StreamValue;
 use crate::string::StrValue;
 use crate::zset::ZSetValue;
 
@@ -24,6 +25,7 @@ pub enum Value {
     Hash(Box<HashValue>),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
+    Stream(Box<StreamValue>),
 }
 
 impl Value {
@@ -35,6 +37,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -46,6 +49,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(v) => v.encoding(),
         }
     }
 
@@ -57,6 +61,7 @@ impl Value {
             Value::Hash(v) => v.heap_size(),
             Value::Set(v) => v.heap_size(),
             Value::ZSet(v) => v.heap_size(),
+            Value::Stream(v) => v.heap_size(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Value {
             Value::Hash(v) => v.digest(h),
             Value::Set(v) => v.digest(h),
             Value::ZSet(v) => v.digest(h),
+            Value::Stream(v) => v.digest(h),
         }
     }
 }

@@ -1,8 +1,8 @@
 """The seed guides' redis-py snippets, run as written against shardis-server.
 
 Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern,
-lists, sets, sorted sets, hashes, transactions and the distributed lock). Sections for
-pub/sub and streams are added as those families land.
+lists, sets, sorted sets, hashes, transactions, the distributed lock and streams). Sections
+for pub/sub are added as that family lands.
 """
 import json
 import threading
@@ -387,3 +387,40 @@ def test_pubsub_like_the_guide(r):
     assert p.get_message(timeout=2)["type"] == "unsubscribe"
     assert r.pubsub_numsub("channel:notifications") == [("channel:notifications", 0)]
     p.close()
+
+
+def test_streams(r):
+    # Add to stream
+    message_id = r.xadd("events", {"user": "john", "action": "login"})
+    # Read from stream
+    messages = r.xread({"events": "0"}, count=10)
+    assert messages == [["events", [(message_id, {"user": "john", "action": "login"})]]]
+    # Consumer groups
+    assert r.xgroup_create("events", "mygroup", id="0") is True
+    messages = r.xreadgroup("mygroup", "consumer1", {"events": ">"}, count=10)
+    assert messages == [["events", [(message_id, {"user": "john", "action": "login"})]]]
+    # Acknowledge message
+    assert r.xack("events", "mygroup", message_id) == 1
+    assert r.xpending("events", "mygroup")["pending"] == 0
+    assert r.xreadgroup("mygroup", "consumer1", {"events": ">"}, count=10) == []
+
+
+def test_stream_consumer_blocks_until_an_event_arrives(r):
+    port = r.connection_pool.connection_kwargs["port"]
+    r.xgroup_create("events", "workers", id="$", mkstream=True)
+    got = []
+    consumer = redis.Redis(port=port, decode_responses=True)
+    t = threading.Thread(
+        target=lambda: got.append(
+            consumer.xreadgroup("workers", "w1", {"events": ">"}, count=1, block=10000)
+        )
+    )
+    t.start()
+    deadline = time.monotonic() + 10
+    while r.info("clients")["blocked_clients"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    message_id = r.xadd("events", {"user": "jane", "action": "logout"})
+    t.join()
+    assert got == [[["events", [(message_id, {"user": "jane", "action": "logout"})]]]]
+    assert r.xack("events", "workers", message_id) == 1

@@ -41,6 +41,12 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
             shard.dbs[db].clear();
             shard.dirty += n;
         }
+        // Blocked clients look again, as in Redis: a blocked XREADGROUP whose stream is gone
+        // answers -NOGROUP.
+        let waited = l.blocked.borrow().keys_in(&targets);
+        for (db, key) in waited {
+            crate::blocking::signal(l, &mut shard, db, &key);
+        }
     })
     .await;
     out.ok();
@@ -454,9 +460,15 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             .await;
     }
     let encoding = |n: &&str| {
-        ["-listpack-", "-intset-", "list-compress-", "hll-sparse-"]
-            .iter()
-            .any(|p| n.contains(p))
+        [
+            "-listpack-",
+            "-intset-",
+            "list-compress-",
+            "hll-sparse-",
+            "stream-node-",
+        ]
+        .iter()
+        .any(|p| n.contains(p))
     };
     if names.iter().any(encoding) {
         let limits = local.shared.config().limits;

@@ -11,6 +11,7 @@ pub mod list;
 pub mod meta;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod zset;
 
 use ahash::AHashMap;
@@ -222,6 +223,7 @@ fn routes() -> Vec<(&'static str, Route)> {
         geo::routes,
         hll::routes,
         sort::routes,
+        stream::routes,
     ] {
         all.extend(family());
     }

@@ -18,6 +18,7 @@ mod server;
 mod set;
 mod sort;
 mod sorted_set;
+mod stream;
 mod string;
 mod transactions;
 
@@ -574,6 +575,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     transactions::COMMANDS,
     scripting::COMMANDS,
     pubsub::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -277,6 +277,32 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("georadiusbymember_ro", -5, 1, 1, 1),
     ("geosearch", -7, 1, 1, 1),
     ("geosearchstore", -8, 1, 2, 1),
+    // streams
+    ("xadd", -5, 1, 1, 1),
+    ("xlen", 2, 1, 1, 1),
+    ("xrange", -4, 1, 1, 1),
+    ("xrevrange", -4, 1, 1, 1),
+    ("xdel", -3, 1, 1, 1),
+    ("xtrim", -4, 1, 1, 1),
+    ("xsetid", -3, 1, 1, 1),
+    ("xinfo", -2, 0, 0, 0),
+    ("xinfo|consumers", 4, 2, 2, 1),
+    ("xinfo|groups", 3, 2, 2, 1),
+    ("xinfo|help", 2, 0, 0, 0),
+    ("xinfo|stream", -3, 2, 2, 1),
+    ("xread", -4, 0, 0, 0),
+    ("xgroup", -2, 0, 0, 0),
+    ("xgroup|create", -5, 2, 2, 1),
+    ("xgroup|createconsumer", 5, 2, 2, 1),
+    ("xgroup|delconsumer", 5, 2, 2, 1),
+    ("xgroup|destroy", 4, 2, 2, 1),
+    ("xgroup|help", 2, 0, 0, 0),
+    ("xgroup|setid", -5, 2, 2, 1),
+    ("xreadgroup", -7, 0, 0, 0),
+    ("xack", -4, 1, 1, 1),
+    ("xpending", -3, 1, 1, 1),
+    ("xclaim", -6, 1, 1, 1),
+    ("xautoclaim", -6, 1, 1, 1),
 ];
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
@@ -303,6 +329,8 @@ const MOVABLE: &[&str] = &[
     "sintercard",
     "sort",
     "sort_ro",
+    "xread",
+    "xreadgroup",
 ];
 
 fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {

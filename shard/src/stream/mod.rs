@@ -531,8 +531,12 @@ impl<'a> StreamView<'a> {
         if self.max_deleted.is_zero() || self.max_deleted < self.first_id {
             // No fragmentation ahead.
             match id.cmp(&self.first_id) {
-                std::cmp::Ordering::Less => return Some(self.entries_added - self.length),
-                std::cmp::Ordering::Equal => return Some(self.entries_added - self.length + 1),
+                std::cmp::Ordering::Less => {
+                    return Some(self.entries_added.saturating_sub(self.length))
+                }
+                std::cmp::Ordering::Equal => {
+                    return Some(self.entries_added.saturating_sub(self.length) + 1)
+                }
                 std::cmp::Ordering::Greater => {}
             }
         }

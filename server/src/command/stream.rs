@@ -10,6 +10,7 @@ use shard::stream as x;
 use shard::Cmd;
 use std::rc::Rc;
 
+/// The stream commands and how they run.
 pub fn routes() -> Vec<(&'static str, Route)> {
     vec![
         ("xadd", Keyed(x::xadd)),

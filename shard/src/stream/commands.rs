@@ -36,10 +36,12 @@ pub const ERR_START_INTERVAL: &str = "ERR invalid start ID for the interval";
 /// A range's exclusive end that has no predecessor.
 pub const ERR_END_INTERVAL: &str = "ERR invalid end ID for the interval";
 
+/// An integer argument, or Redis' "not an integer" error.
 pub(super) fn int_arg(arg: &[u8]) -> Result<i64, ErrReply> {
     parse_i64(arg).ok_or(Cow::Borrowed(err::NOT_INT))
 }
 
+/// A strict ID argument (`-` and `+` refused), or Redis' invalid ID error.
 pub(super) fn id_arg(arg: &[u8]) -> Result<StreamId, ErrReply> {
     parse_strict(arg).ok_or(Cow::Borrowed(ERR_INVALID_ID))
 }

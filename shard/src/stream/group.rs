@@ -40,6 +40,7 @@ pub struct Group {
 }
 
 impl Group {
+    /// A group that has delivered up to `last_id`, with that ID's read counter.
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
         Group {
             last_id,
@@ -132,6 +133,7 @@ impl Group {
         nack
     }
 
+    /// Heap bytes held, approximately.
     pub fn heap_size(&self) -> usize {
         let nack = std::mem::size_of::<(StreamId, Nack)>();
         let consumers: usize = self

@@ -162,7 +162,9 @@ fn xgroup_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         ctx.wrote(1);
         return Ok(());
     }
-    let s = lookup_write(ctx.db, key, now)?.expect("checked above");
+    let Some(s) = lookup_write(ctx.db, key, now)? else {
+        return Err(subcommand_syntax(cmd));
+    };
     if setid && (argc == 5 || argc == 7) {
         let id = if &cmd[4] == b"$" {
             s.last_id
@@ -429,7 +431,7 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         if retrycount >= 0 {
             nack.delivery_count = retrycount as u64;
         } else if !justid {
-            nack.delivery_count += 1;
+            nack.delivery_count = nack.delivery_count.saturating_add(1);
         }
         if justid {
             reply_id(&mut body, id);
@@ -519,7 +521,7 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
                 let nack = g.assign(id, consumer, now);
                 nack.delivery_time = nowi;
                 if !justid {
-                    nack.delivery_count += 1;
+                    nack.delivery_count = nack.delivery_count.saturating_add(1);
                 }
                 if justid {
                     reply_id(&mut body, id);

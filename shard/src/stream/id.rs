@@ -22,10 +22,12 @@ impl StreamId {
         seq: u64::MAX,
     };
 
+    /// The ID `<ms>-<seq>`.
     pub const fn new(ms: u64, seq: u64) -> StreamId {
         StreamId { ms, seq }
     }
 
+    /// Whether this is `0-0`.
     pub fn is_zero(&self) -> bool {
         self.ms == 0 && self.seq == 0
     }

@@ -75,6 +75,7 @@ pub enum Trim {
 }
 
 impl StreamValue {
+    /// An empty stream.
     pub fn new() -> StreamValue {
         StreamValue::default()
     }
@@ -84,6 +85,7 @@ impl StreamValue {
         self.length as usize
     }
 
+    /// Whether it has no entries (an empty stream is still a key, as in Redis).
     pub fn is_empty(&self) -> bool {
         self.length == 0
     }
@@ -217,10 +219,6 @@ impl StreamValue {
     /// The entry with ID `id`, if it exists (not deleted).
     pub fn get(&self, id: StreamId) -> Option<EntryRef<'_>> {
         self.range(id, id, false).next()
-    }
-
-    pub fn contains(&self, id: StreamId) -> bool {
-        self.get(id).is_some()
     }
 
     /// The ID of the last entry not deleted (Redis' `streamLastValidID`); 0-0 when empty.
@@ -370,14 +368,17 @@ impl StreamValue {
             .flat_map(|g| g.iter().map(|(k, v)| (&**k, v)))
     }
 
+    /// Number of consumer groups.
     pub fn group_count(&self) -> usize {
         self.groups.as_ref().map_or(0, |g| g.len())
     }
 
+    /// The group `name`.
     pub fn group(&self, name: &[u8]) -> Option<&Group> {
         self.groups.as_ref()?.get(name)
     }
 
+    /// The group `name`, to change it.
     pub fn group_mut(&mut self, name: &[u8]) -> Option<&mut Group> {
         self.groups.as_mut()?.get_mut(name)
     }
@@ -415,6 +416,7 @@ impl StreamValue {
         true
     }
 
+    /// Removes the group `name`; false if there was none.
     pub fn destroy_group(&mut self, name: &[u8]) -> bool {
         let Some(groups) = self.groups.as_mut() else {
             return false;
@@ -495,6 +497,7 @@ impl<'a> StreamView<'a> {
         }
     }
 
+    /// The entry `id`, if it exists (not deleted).
     pub fn get(&self, id: StreamId) -> Option<EntryRef<'a>> {
         self.range(id, id).next()
     }
@@ -528,8 +531,12 @@ impl<'a> StreamView<'a> {
         if self.max_deleted.is_zero() || self.max_deleted < self.first_id {
             // No fragmentation ahead.
             match id.cmp(&self.first_id) {
-                std::cmp::Ordering::Less => return Some(self.entries_added - self.length),
-                std::cmp::Ordering::Equal => return Some(self.entries_added - self.length + 1),
+                std::cmp::Ordering::Less => {
+                    return Some(self.entries_added.saturating_sub(self.length))
+                }
+                std::cmp::Ordering::Equal => {
+                    return Some(self.entries_added.saturating_sub(self.length) + 1)
+                }
                 std::cmp::Ordering::Greater => {}
             }
         }

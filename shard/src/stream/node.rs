@@ -22,7 +22,9 @@
 
 use super::id::StreamId;
 
+/// Entry flag: deleted (a tombstone).
 pub(super) const FLAG_DELETED: u8 = 1;
+/// Entry flag: the entry has the master entry's field names (stored once, in the master).
 pub(super) const FLAG_SAMEFIELDS: u8 = 2;
 
 /// Redis' cap on a listpack (`STREAM_LISTPACK_MAX_SIZE`).
@@ -138,6 +140,7 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
+    /// Whether the entry is a tombstone.
     pub fn is_deleted(&self) -> bool {
         self.flags & FLAG_DELETED != 0
     }
@@ -147,6 +150,7 @@ impl<'a> EntryRef<'a> {
         self.nfields
     }
 
+    /// Whether it has no fields (never for an entry XADD stored).
     pub fn is_empty(&self) -> bool {
         self.nfields == 0
     }
@@ -349,6 +353,7 @@ impl Node {
         self.entries().map(|(p, _)| p as u32).collect()
     }
 
+    /// The entry at `pos` (a position from [`Node::positions`]).
     pub fn entry(&self, pos: u32) -> EntryRef<'_> {
         self.entry_at(pos as usize).0
     }
@@ -369,6 +374,7 @@ impl Node {
         self.deleted += 1;
     }
 
+    /// Heap bytes of the node's buffer.
     pub fn heap_size(&self) -> usize {
         self.data.capacity()
     }

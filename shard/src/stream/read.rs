@@ -358,7 +358,7 @@ fn reply_new(
             if g.entries_read != super::INVALID_ENTRIES_READ
                 && !s.range_has_tombstones(e.id, StreamId::MAX)
             {
-                g.entries_read += 1;
+                g.entries_read = g.entries_read.saturating_add(1);
             } else if s.entries_added != 0 {
                 g.entries_read = s
                     .estimate_distance(e.id)
@@ -405,7 +405,7 @@ fn reply_history(
                 reply_entry(out, &e);
                 if let Some(nack) = g.pel.get_mut(&id) {
                     nack.delivery_time = now as i64;
-                    nack.delivery_count += 1;
+                    nack.delivery_count = nack.delivery_count.saturating_add(1);
                 }
             }
             None => {

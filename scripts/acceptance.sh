@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a shardis-server (2 shards) and runs the real client tools against it:
-# redis-cli, redis-benchmark (issue #2's smoke run) and the Python acceptance tests.
+# redis-cli, redis-benchmark (issue #2's smoke run), the Python acceptance tests and a BullMQ
+# job queue (Node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,3 +47,6 @@ fi
 
 echo "-- Python acceptance tests (redis-py)"
 SHARDIS_PORT=$PORT python3 -m pytest -q tests/python
+
+echo "-- A real job queue: BullMQ (Node), Lua scripts over undeclared keys, streams, blocking pops"
+SHARDIS_PORT=$PORT node tests/node/bullmq_queue.mjs

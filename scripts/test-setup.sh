@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain: redis-tools (redis-cli,
 # redis-benchmark) and redis-server (the reference for comparisons and benchmarks) from
-# Debian, and the Python client libraries the acceptance tests use. Idempotent and quiet
+# Debian, Node.js and npm, and the Python and Node client libraries the acceptance tests use. Idempotent and quiet
 # when everything is already there.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ need_apt=()
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-benchmark >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-setup: installing ${need_apt[*]} from Debian"
   SUDO=""
@@ -23,4 +25,9 @@ fi
 if ! python3 -c "import redis, pytest" >/dev/null 2>&1; then
   echo "test-setup: installing redis-py and pytest"
   python3 -m pip install --quiet --disable-pip-version-check "redis>=5,<6" "pytest>=7"
+fi
+
+if [ ! -d tests/node/node_modules/bullmq ]; then
+  echo "test-setup: installing the Node acceptance tests' clients (BullMQ)"
+  (cd tests/node && npm install --silent --no-audit --no-fund)
 fi

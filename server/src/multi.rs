@@ -176,7 +176,7 @@ pub fn forget_watches(local: &Rc<Local>, sess: &mut Session) {
 }
 
 /// Groups (database, key) pairs by the shard that owns the key.
-fn by_shard(
+pub(crate) fn by_shard(
     local: &Local,
     keys: impl Iterator<Item = (usize, Bytes)>,
 ) -> Vec<(usize, Vec<(usize, Bytes)>)> {
@@ -508,7 +508,7 @@ fn run_here(
 }
 
 /// Serves the clients blocked on keys of this shard the transaction wrote.
-fn serve_blocked(l: &Local, written: &[(usize, Bytes)]) {
+pub(crate) fn serve_blocked(l: &Local, written: &[(usize, Bytes)]) {
     if written.is_empty() || l.blocked.borrow().is_empty() {
         return;
     }

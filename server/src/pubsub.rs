@@ -213,13 +213,26 @@ impl Registry {
             }
         }
         if !shard {
+            // One frame per matching pattern and protocol, shared by its subscribers.
+            let mut pframes: Vec<(&[u8], bool, Bytes)> = Vec::new();
             for (pattern, mb) in &self.patterns {
-                if glob_match(pattern, channel, false) {
-                    let frame =
-                        message_frame(mb.resp3.get(), &[b"pmessage", pattern, channel, msg]);
-                    mb.push(frame, limits);
-                    n += 1;
+                if !glob_match(pattern, channel, false) {
+                    continue;
                 }
+                let resp3 = mb.resp3.get();
+                let known = pframes
+                    .iter()
+                    .find(|(p, r, _)| *p == &pattern[..] && *r == resp3);
+                let frame = match known {
+                    Some((_, _, f)) => f.clone(),
+                    None => {
+                        let f = message_frame(resp3, &[b"pmessage", pattern, channel, msg]);
+                        pframes.push((pattern, resp3, f.clone()));
+                        f
+                    }
+                };
+                mb.push(frame, limits);
+                n += 1;
             }
         }
         n
@@ -455,8 +468,12 @@ pub async fn pubsub(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             out.int(unique.len() as i64);
         }
         b"help" if cmd.len() == 2 => crate::command::connection::write_help(out, HELP),
-        _ => out.error(&format!(
+        b"channels" | b"shardchannels" | b"numpat" | b"help" => out.error(&format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&cmd[1])
+        )),
+        _ => out.error(&format!(
+            "ERR unknown subcommand '{}'. Try PUBSUB HELP.",
             String::from_utf8_lossy(&cmd[1])
         )),
     }

@@ -86,7 +86,7 @@ pub struct Running {
     /// The function's name, or the script's SHA.
     name: Vec<u8>,
     function: bool,
-    /// The command that started it (FUNCTION STATS `running_script`).
+    /// The FCALL that started it (FUNCTION STATS `running_script`); empty for scripts.
     command: Vec<Vec<u8>>,
     kill: AtomicBool,
     wrote: AtomicBool,
@@ -260,7 +260,12 @@ pub async fn run(
             started: Mutex::new(None),
             name: prepared.name().to_vec(),
             function: call == Call::Fcall,
-            command: cmd.args().map(<[u8]>::to_vec).collect(),
+            // Only FUNCTION STATS shows it: EVALs do not pay for the copy.
+            command: if call == Call::Fcall {
+                cmd.args().map(<[u8]>::to_vec).collect()
+            } else {
+                Vec::new()
+            },
             kill: AtomicBool::new(false),
             wrote: AtomicBool::new(false),
             abort: AtomicBool::new(false),
@@ -361,12 +366,7 @@ fn run_on_shard(l: &Rc<Local>, inv: Invocation) -> OnShard {
     if escalate {
         return OnShard::Escalate;
     }
-    if !written.is_empty() && !l.blocked.borrow().is_empty() {
-        let mut shard = l.shard.borrow_mut();
-        for (db, key) in &written {
-            crate::blocking::signal(l, &mut shard, *db, key);
-        }
-    }
+    multi::serve_blocked(l, &written);
     OnShard::Done(reply)
 }
 
@@ -414,7 +414,7 @@ impl Host for ShardHost<'_> {
             Err(e) => return e,
         };
         match job.command.route {
-            Route::Server(which) => match local_server_command(which, &job, resp3, &mut self.db) {
+            Route::Server(which) => match local_server_command(which, &job, resp3) {
                 Some(reply) => return reply,
                 None => return self.leave(),
             },
@@ -463,13 +463,15 @@ impl Host for ShardHost<'_> {
     }
 
     fn on_hook(&mut self) -> Result<(), String> {
-        check_hook(
-            self.l,
-            self.running,
-            self.threshold_ms,
-            true,
-            &mut self.escalate,
-        )
+        let scripts = &self.l.shared.scripts;
+        match scripts.hook(self.running, self.threshold_ms, true) {
+            None => Ok(()),
+            Some(Stop::Killed) => Err(self.running.killed_error()),
+            Some(Stop::Restart) => {
+                self.escalate = true;
+                Err("ERR script restarting on the script thread".into())
+            }
+        }
     }
 
     fn log(&mut self, level: LogLevel, msg: &[u8]) {
@@ -477,30 +479,41 @@ impl Host for ShardHost<'_> {
     }
 }
 
-/// The instruction hook's checks, on a shard (`on_shard`) or on the script thread.
-fn check_hook(
-    l: &Local,
-    running: &Running,
-    threshold_ms: u64,
-    on_shard: bool,
-    escalate: &mut bool,
-) -> Result<(), String> {
-    if running.kill.load(Ordering::Acquire) {
-        return Err(if running.function {
+/// Why the instruction hook stops a script.
+enum Stop {
+    /// SCRIPT KILL / FUNCTION KILL.
+    Killed,
+    /// It ran past busy-reply-threshold on a shard without writing: make it again on the
+    /// script thread, where it can be killed.
+    Restart,
+}
+
+impl Scripts {
+    /// The instruction hook's checks, for a script on a shard (`on_shard`) or on the script
+    /// thread; past the threshold, others get -BUSY from now on.
+    fn hook(&self, running: &Running, threshold_ms: u64, on_shard: bool) -> Option<Stop> {
+        if running.kill.load(Ordering::Acquire) {
+            return Some(Stop::Killed);
+        }
+        if running.elapsed_ms() >= threshold_ms {
+            if on_shard && !running.wrote.load(Ordering::Acquire) {
+                return Some(Stop::Restart);
+            }
+            self.busy.store(true, Ordering::Release);
+        }
+        None
+    }
+}
+
+impl Running {
+    /// The error a killed script ends with.
+    fn killed_error(&self) -> String {
+        if self.function {
             "ERR Script killed by user with FUNCTION KILL...".into()
         } else {
             "ERR Script killed by user with SCRIPT KILL...".into()
-        });
-    }
-    if running.elapsed_ms() >= threshold_ms {
-        if on_shard && !running.wrote.load(Ordering::Acquire) {
-            // Too long to hold a shard: start over on the script thread.
-            *escalate = true;
-            return Err("ERR script restarting on the script thread".into());
         }
-        l.shared.scripts.busy.store(true, Ordering::Release);
     }
-    Ok(())
 }
 
 /// `redis.log`: the server log at the script's level.
@@ -558,7 +571,7 @@ fn check_call(args: &[&[u8]], db: usize, read_only: bool) -> Result<Job, Vec<u8>
 
 /// Server commands a script on one shard can answer there; None: it needs the connection
 /// or every shard.
-fn local_server_command(which: Server, job: &Job, resp3: bool, db: &mut usize) -> Option<Vec<u8>> {
+fn local_server_command(which: Server, job: &Job, resp3: bool) -> Option<Vec<u8>> {
     let mut out = Reply::new(resp3);
     match which {
         Server::Ping => command::connection::ping(&job.cmd, &mut out),
@@ -566,7 +579,6 @@ fn local_server_command(which: Server, job: &Job, resp3: bool, db: &mut usize) -
         Server::Time => command::admin::time(&mut out),
         _ => return None,
     }
-    let _ = db;
     Some(out.buf)
 }
 
@@ -799,25 +811,9 @@ async fn script_thread_run(
 
 /// Serves the clients blocked on keys a script wrote, once its locks are gone.
 async fn serve_written(local: &Rc<Local>, written: Vec<(usize, Bytes)>) {
-    let mut by_shard: Vec<(usize, Vec<(usize, Bytes)>)> = Vec::new();
-    for (db, key) in written {
-        let s = local.shard_of(&key);
-        match by_shard.iter_mut().find(|(x, _)| *x == s) {
-            Some((_, v)) => v.push((db, key)),
-            None => by_shard.push((s, vec![(db, key)])),
-        }
-    }
-    for (s, keys) in by_shard {
+    for (shard, keys) in multi::by_shard(local, written.into_iter()) {
         local
-            .call(s, move |l| {
-                if l.blocked.borrow().is_empty() {
-                    return;
-                }
-                let mut shard = l.shard.borrow_mut();
-                for (db, key) in &keys {
-                    crate::blocking::signal(l, &mut shard, *db, key);
-                }
-            })
+            .call(shard, move |l| multi::serve_blocked(l, &keys))
             .await;
     }
 }
@@ -937,17 +933,14 @@ mod worker {
             if self.running.abort.load(Ordering::Acquire) {
                 return Err("ERR script restarting with every database locked".into());
             }
-            if self.running.kill.load(Ordering::Acquire) {
-                return Err(if self.running.function {
-                    "ERR Script killed by user with FUNCTION KILL...".into()
-                } else {
-                    "ERR Script killed by user with SCRIPT KILL...".into()
-                });
+            match self
+                .shared
+                .scripts
+                .hook(self.running, self.threshold_ms, false)
+            {
+                Some(_) => Err(self.running.killed_error()),
+                None => Ok(()),
             }
-            if self.running.elapsed_ms() >= self.threshold_ms {
-                self.shared.scripts.busy.store(true, Ordering::Release);
-            }
-            Ok(())
         }
 
         fn log(&mut self, level: LogLevel, msg: &[u8]) {
@@ -1040,19 +1033,19 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             false
         }
         b"load" => {
-            let (replace, code) = match cmd.len() {
-                3 => (false, &cmd[2]),
-                4 if cmd[2].eq_ignore_ascii_case(b"replace") => (true, &cmd[3]),
-                4 => {
+            // Options before the code (Redis' functionLoadCommand): only REPLACE.
+            let mut replace = false;
+            for opt in cmd.args().take(cmd.len() - 1).skip(2) {
+                if !opt.eq_ignore_ascii_case(b"replace") {
                     out.error(&format!(
                         "ERR Unknown option given: {}",
-                        String::from_utf8_lossy(&cmd[2])
+                        String::from_utf8_lossy(opt)
                     ));
                     return;
                 }
-                _ => return out.error(shard::reply::err::SYNTAX),
-            };
-            match with_engine(local, |e| e.function_load(code, replace)) {
+                replace = true;
+            }
+            match with_engine(local, |e| e.function_load(&cmd[cmd.len() - 1], replace)) {
                 Ok(name) => out.bulk(&name),
                 Err(e) => out.error_bytes(&e.0),
             }
@@ -1089,7 +1082,13 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             let policy = match cmd.len() {
                 3 => Ok(RestorePolicy::Append),
                 4 => RestorePolicy::parse(&cmd[3]),
-                _ => return out.error(shard::reply::err::SYNTAX),
+                _ => {
+                    return out.error(&format!(
+                        "ERR unknown subcommand or wrong number of arguments for '{}'. Try \
+                         FUNCTION HELP.",
+                        String::from_utf8_lossy(&cmd[1])
+                    ))
+                }
             };
             match policy.and_then(|p| with_engine(local, |e| e.function_restore(&cmd[2], p))) {
                 Ok(()) => out.ok(),

@@ -211,6 +211,14 @@ fn pubsub_introspection() {
             redis::Value::Int(0)
         ]
     );
+    assert_eq!(
+        common::qerr(&mut c, &["PUBSUB", "NOSUCH"]),
+        "ERR unknown subcommand 'NOSUCH'. Try PUBSUB HELP."
+    );
+    assert_eq!(
+        common::qerr(&mut c, &["PUBSUB", "CHANNELS", "a", "b"]),
+        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP."
+    );
     let numpat: i64 = q(&mut c, &["PUBSUB", "NUMPAT"]);
     assert_eq!(numpat, 2, "unique patterns");
     let list: String = q(&mut c, &["CLIENT", "LIST"]);

@@ -178,6 +178,15 @@ fn argument_errors_as_redis() {
         qerr(&mut c, &["FCALL", "nosuch", "0"]),
         "ERR Function not found"
     );
+    // Options come before the code; RESTORE takes at most a policy.
+    assert_eq!(
+        qerr(&mut c, &["FUNCTION", "LOAD", "a", "b", "code"]),
+        "ERR Unknown option given: a"
+    );
+    assert_eq!(
+        qerr(&mut c, &["FUNCTION", "RESTORE", "a", "b", "c"]),
+        "ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP."
+    );
 }
 
 #[test]

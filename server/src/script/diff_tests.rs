@@ -7,6 +7,7 @@
 //! replies changed between 7.0 and 7.2 are listed in `KNOWN_7_0_DIFFERENCES` with the
 //! reason, and compared only with a 7.2+ server.
 
+use super::one_call::OneCall;
 use super::tests::engine;
 use super::{Engine, Host, LogLevel};
 use std::io::{BufRead, BufReader, Read, Write};

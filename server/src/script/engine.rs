@@ -369,54 +369,6 @@ impl Engine {
         Ok(())
     }
 
-    /// EVAL in one call: [`prepare_eval`](Self::prepare_eval) then [`run`](Self::run).
-    pub fn eval(
-        &mut self,
-        body: &[u8],
-        keys: &[&[u8]],
-        args: &[&[u8]],
-        client_resp3: bool,
-        read_only: bool,
-        host: &mut dyn Host,
-    ) -> Vec<u8> {
-        match self.prepare_eval(body) {
-            Ok(p) => self.run(&p, keys, args, client_resp3, read_only, host),
-            Err(e) => e.to_reply(client_resp3),
-        }
-    }
-
-    /// EVALSHA in one call.
-    pub fn evalsha(
-        &mut self,
-        sha: &[u8],
-        keys: &[&[u8]],
-        args: &[&[u8]],
-        client_resp3: bool,
-        read_only: bool,
-        host: &mut dyn Host,
-    ) -> Vec<u8> {
-        match self.prepare_evalsha(sha) {
-            Ok(p) => self.run(&p, keys, args, client_resp3, read_only, host),
-            Err(e) => e.to_reply(client_resp3),
-        }
-    }
-
-    /// FCALL / FCALL_RO in one call.
-    pub fn fcall(
-        &mut self,
-        name: &[u8],
-        keys: &[&[u8]],
-        args: &[&[u8]],
-        client_resp3: bool,
-        read_only: bool,
-        host: &mut dyn Host,
-    ) -> Vec<u8> {
-        match self.prepare_fcall(name) {
-            Ok(p) => self.run(&p, keys, args, client_resp3, read_only, host),
-            Err(e) => e.to_reply(client_resp3),
-        }
-    }
-
     /// Compiles a library's code in the function state and runs it so that it registers its
     /// functions; `deadline` is FUNCTION LOAD's time limit.
     fn register_library(

@@ -40,6 +40,8 @@ mod sandbox;
 #[cfg(test)]
 mod diff_tests;
 #[cfg(test)]
+mod one_call;
+#[cfg(test)]
 mod tests;
 
 pub use cache::{FunctionInfo, Library, Script, ScriptStore};

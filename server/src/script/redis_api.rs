@@ -10,6 +10,18 @@ use super::{Host, LogLevel};
 use mlua::{Function, IntoLua, Lua, MultiValue, Table, Value};
 
 /// An error raised as Redis' `luaPushError` + `lua_error` do: an `{err="ERR msg"}` table.
+/// The host function bound as the first argument of `name` during a run, or Redis' error
+/// when the script is not running.
+fn take_host(lua: &Lua, v: &mut Vec<Value>, name: &str) -> Result<mlua::Function, Raise> {
+    match (!v.is_empty()).then(|| v.remove(0)) {
+        Some(Value::Function(host)) => Ok(host),
+        _ => Err(raise_err(
+            lua,
+            &format!("{name} can only be called inside a script invocation"),
+        )),
+    }
+}
+
 fn raise_err(lua: &Lua, msg: &str) -> Raise {
     match error_table(lua, msg.as_bytes(), false) {
         Ok(t) => Raise::Value(Value::Table(t)),
@@ -128,17 +140,7 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         "set_repl",
         rust_fn(lua, sentinel, |lua, args| {
             let mut v = args.into_vec();
-            let host = if v.is_empty() {
-                Value::Nil
-            } else {
-                v.remove(0)
-            };
-            let Value::Function(host) = host else {
-                return Err(raise_err(
-                    lua,
-                    "redis.set_repl can only be called inside a script invocation",
-                ));
-            };
+            let host = take_host(lua, &mut v, "redis.set_repl")?;
             let a = Args::new(lua, MultiValue::from_vec(v));
             if a.len() != 1 {
                 return Err(raise_err(lua, "redis.set_repl() requires two arguments."));
@@ -214,17 +216,7 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
         "acl_check_cmd",
         rust_fn(lua, sentinel, |lua, args| {
             let mut v = args.into_vec();
-            let host = if v.is_empty() {
-                Value::Nil
-            } else {
-                v.remove(0)
-            };
-            let Value::Function(host) = host else {
-                return Err(raise_err(
-                    lua,
-                    "redis.acl_check_cmd can only be called inside a script invocation",
-                ));
-            };
+            let host = take_host(lua, &mut v, "redis.acl_check_cmd")?;
             let mut call_args = vec![Value::Integer(HOST_ACL)];
             call_args.extend(v);
             let allowed: Value = host.call(MultiValue::from_vec(call_args))?;

@@ -1,5 +1,6 @@
 //! Unit tests of the scripting engine against a fake host (a tiny in-memory keyspace).
 
+use super::one_call::OneCall;
 use super::*;
 use shard::reply::Reply;
 use std::collections::HashMap;

@@ -257,7 +257,7 @@ fn unregister(l: &Local, w: &Arc<Waiter>) {
             }
         }
     }
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
     for (s, key) in &w.keys {
         if *s == l.id {
             signal(l, &mut shard, w.db, key);
@@ -371,13 +371,9 @@ fn attempt_here(
             }
         }
     }
-    Ok(run_or_register(
-        l,
-        w,
-        &mut l.shard.borrow_mut(),
-        w.db,
-        |l| register(l, w),
-    ))
+    Ok(run_or_register(l, w, &mut l.shard(), w.db, |l| {
+        register(l, w)
+    }))
 }
 
 /// Runs the waiter's command on `shard` (database `db`) under its claim; registers it with
@@ -465,6 +461,8 @@ pub async fn run(
             command: job.command,
             spec: job.spec,
             db: job.db,
+            client: job.client,
+            track: job.track,
         });
     let job = resolved.as_ref().unwrap_or(job);
     let deadline = deadline(job);

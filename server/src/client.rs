@@ -29,6 +29,9 @@ pub struct ClientInfo {
     pub multi: Cell<i64>,
     /// The wait of a blocking command in progress (CLIENT UNBLOCK reaches it here).
     pub blocked: RefCell<Option<std::sync::Arc<crate::blocking::Waiter>>>,
+    /// The connection's mailbox, once it has one (pub/sub, tracking invalidations): how
+    /// other clients' invalidations reach it as a REDIRECT target.
+    pub mailbox: RefCell<std::rc::Weak<crate::pubsub::Mailbox>>,
     killed: Cell<bool>,
     kill_waker: RefCell<Option<Waker>>,
 }
@@ -55,6 +58,7 @@ impl ClientInfo {
             subscriptions: Cell::new((0, 0, 0)),
             multi: Cell::new(-1),
             blocked: RefCell::default(),
+            mailbox: RefCell::default(),
             killed: Cell::new(false),
             kill_waker: RefCell::default(),
         }
@@ -141,6 +145,10 @@ pub struct Session {
     pub watching: Option<crate::multi::Watching>,
     /// Channels, patterns and shard channels this connection subscribed to.
     pub pubsub: crate::pubsub::Subscriptions,
+    /// Where frames pushed to this connection wait (see [`Session::mailbox`]).
+    pub mailbox: Option<std::rc::Rc<crate::pubsub::Mailbox>>,
+    /// CLIENT TRACKING, when on.
+    pub tracking: Option<std::rc::Rc<crate::tracking::Tracker>>,
     /// Set while EXEC runs holding every database's lock on every shard: FLUSHDB and
     /// friends inside it must not wait for locks their own transaction holds.
     pub holds_db_locks: bool,
@@ -155,5 +163,22 @@ impl Session {
     pub fn set_resp(&mut self, resp3: bool) {
         self.resp3 = resp3;
         self.info.resp.set(if resp3 { 3 } else { 2 });
+        if let Some(mb) = &self.mailbox {
+            mb.resp3.set(resp3);
+        }
+    }
+
+    /// The connection's mailbox for pushed frames (published messages, invalidations),
+    /// made on first use.
+    pub fn mailbox(&mut self) -> std::rc::Rc<crate::pubsub::Mailbox> {
+        let info = &self.info;
+        let resp3 = self.resp3;
+        self.mailbox
+            .get_or_insert_with(|| {
+                let mb = std::rc::Rc::new(crate::pubsub::Mailbox::new(info.clone(), resp3));
+                *info.mailbox.borrow_mut() = std::rc::Rc::downgrade(&mb);
+                mb
+            })
+            .clone()
     }
 }

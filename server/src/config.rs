@@ -133,6 +133,11 @@ pub struct Config {
     /// The collection encoding thresholds (`hash-max-listpack-entries`...), pushed to every
     /// shard when changed.
     pub limits: shard::limits::Limits,
+    /// `notify-keyspace-events` as [`shard::notify`] flags.
+    pub notify_keyspace_events: u16,
+    /// `tracking-table-max-keys`: tracked keys per shard before the oldest are dropped
+    /// (and invalidated); 0 = no limit.
+    pub tracking_table_max_keys: u64,
 }
 
 impl Default for Config {
@@ -171,6 +176,8 @@ impl Default for Config {
             pidfile: String::new(),
             disable_thp: true,
             limits: shard::limits::Limits::default(),
+            notify_keyspace_events: 0,
+            tracking_table_max_keys: 1_000_000,
         }
     }
 }
@@ -581,6 +588,26 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "notify-keyspace-events",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Special {
+            parse: parse_notify_keyspace_events,
+            get: |c| shard::notify::flags_string(c.notify_keyspace_events),
+        },
+    },
+    Param {
+        name: "tracking-table-max-keys",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.tracking_table_max_keys as i64,
+            set: |c, v| c.tracking_table_max_keys = v as u64,
+        },
+    },
+    Param {
         name: "daemonize",
         aliases: &[],
         flags: IMMUTABLE,
@@ -760,6 +787,12 @@ fn parse_buffer_limits(cfg: &Config, args: &[&[u8]]) -> Result<Apply, String> {
         limits[class] = limit;
     }
     Ok(Box::new(move |c| c.client_output_buffer_limit = limits))
+}
+
+fn parse_notify_keyspace_events(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let flags = shard::notify::parse_flags(args.first().copied().unwrap_or_default())
+        .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+    Ok(Box::new(move |c| c.notify_keyspace_events = flags))
 }
 
 fn parse_dir(cfg: &Config, args: &[&[u8]]) -> Result<Apply, String> {

@@ -34,11 +34,14 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
         multi: None,
         watching: None,
         pubsub: Default::default(),
+        mailbox: None,
+        tracking: None,
         holds_db_locks: false,
     };
     let _ = serve_session(&local, &mut stream, &mut sess).await;
     crate::multi::forget_watches(&local, &mut sess);
     crate::pubsub::unsubscribe_all(&local, &mut sess);
+    crate::tracking::disable(&local, &mut sess);
     local.clients.borrow_mut().remove(&id);
     local
         .shared
@@ -80,7 +83,7 @@ async fn serve_session(
                 glommio::timer::Timer::new(Duration::from_secs(timeout)).await;
                 None
             };
-            let mailbox = sess.pubsub.mailbox().cloned();
+            let mailbox = sess.mailbox.clone();
             let pushed = async {
                 match &mailbox {
                     Some(mb) => mb.ready().await,
@@ -121,7 +124,7 @@ async fn serve_session(
         }
         local.stats.borrow_mut().net_input_bytes += n as u64;
         sess.info.last_interaction.set(Instant::now());
-        if let Some(mb) = sess.pubsub.mailbox() {
+        if let Some(mb) = &sess.mailbox {
             // Messages that arrived before these commands go out before their replies.
             mb.drain_into(&mut wbuf);
         }
@@ -176,7 +179,7 @@ async fn send_out(
     sess: &Session,
     wbuf: &mut Vec<u8>,
 ) -> std::io::Result<bool> {
-    if let Some(mb) = sess.pubsub.mailbox() {
+    if let Some(mb) = &sess.mailbox {
         mb.drain_into(wbuf);
     }
     if wbuf.is_empty() {

@@ -280,19 +280,41 @@ fn run_part(
     args: &[usize],
     resp3: bool,
     handler: Handler,
+    who: Who,
 ) -> (Vec<u8>, Vec<usize>) {
     let sub = cmd.select(std::iter::once(0).chain(args.iter().copied()));
     let mut reply = Reply::new(resp3);
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
     let dirty = shard.dirty;
+    if let Some(reader) = who.track {
+        shard.remember_reads(args.iter().map(|&i| &cmd[i]), reader);
+    }
     handler(&mut shard.ctx(db, unix_ms(), &mut reply), &sub);
     if shard.dirty != dirty {
         for &i in args {
             shard.dbs[db].touch(&cmd[i]);
         }
+        shard.changes_by(who.client);
     }
     let ends = vec![reply.buf.len()];
     (reply.buf, ends)
+}
+
+/// Who runs a part, for CLIENT TRACKING: the client (NOLOOP) and, for reads of a tracking
+/// client, the reader to remember the keys for.
+#[derive(Clone, Copy)]
+pub struct Who {
+    pub client: u64,
+    pub track: Option<shard::tracking::Reader>,
+}
+
+impl Who {
+    pub fn of(job: &Job) -> Who {
+        Who {
+            client: job.client,
+            track: job.track,
+        }
+    }
 }
 
 /// Expands key positions to the argument positions of a key-value command (MSET: key, value).
@@ -335,12 +357,15 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         unreachable!("coordinated commands have a Multi route")
     };
     let mut tx = Tx::plan(local, db, mode, &cmd, job.key_positions());
+    let who = Who::of(job);
     match kind {
         Multi::Mget => {
             // Each shard replies one item per key; interleave them back into key order.
             let c = cmd.clone();
             let parts = tx
-                .run(local, move |l, pos| run_mget_items(l, &c, db, pos, resp3))
+                .run(local, move |l, pos| {
+                    run_mget_items(l, &c, db, pos, resp3, who)
+                })
                 .await;
             out.array(cmd.len() - 1);
             let mut cursors: Vec<(usize, usize)> = vec![(0, 0); parts.len()];
@@ -357,7 +382,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
         Multi::Mset => {
             let c = cmd.clone();
             tx.run(local, move |l, pos| {
-                run_part(l, &c, db, &with_values(pos), resp3, handler)
+                run_part(l, &c, db, &with_values(pos), resp3, handler, who)
             })
             .await;
             out.ok();
@@ -370,7 +395,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
                 any |= tx
                     .on(local, p.shard, move |l| {
                         let now = unix_ms();
-                        let mut shard = l.shard.borrow_mut();
+                        let mut shard = l.shard();
                         pos.iter().any(|&i| shard.dbs[db].contains(&c[i], now))
                     })
                     .await;
@@ -378,7 +403,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             let c = cmd.clone();
             tx.finish(local, move |l, pos| {
                 if !any {
-                    run_part(l, &c, db, &with_values(pos), resp3, string::mset);
+                    run_part(l, &c, db, &with_values(pos), resp3, string::mset, who);
                 }
             })
             .await;
@@ -399,7 +424,7 @@ pub async fn run(local: &Rc<Local>, kind: Multi, job: &Job, out: &mut Reply) {
             let c = cmd.clone();
             let parts = tx
                 .run(local, move |l, pos| {
-                    run_part(l, &c, db, pos, resp3, handler)
+                    run_part(l, &c, db, pos, resp3, handler, who)
                 })
                 .await;
             let total: i64 = parts
@@ -418,11 +443,15 @@ fn run_mget_items(
     db: usize,
     pos: &[usize],
     resp3: bool,
+    who: Who,
 ) -> (Vec<u8>, Vec<usize>) {
     let now = unix_ms();
     let mut reply = Reply::new(resp3);
     let mut ends = Vec::with_capacity(pos.len());
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
+    if let Some(reader) = who.track {
+        shard.remember_reads(pos.iter().map(|&i| &cmd[i]), reader);
+    }
     for &i in pos {
         let one = cmd.select([0, i]);
         shard::string::mget(&mut shard.ctx(db, now, &mut reply), &one);
@@ -460,7 +489,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let s = src.clone();
     let exists = tx
         .on(local, src_shard, move |l| {
-            l.shard.borrow_mut().dbs[db].contains(&s, unix_ms())
+            l.shard().dbs[db].contains(&s, unix_ms())
         })
         .await;
     if !exists {
@@ -471,7 +500,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
         let d = dst.clone();
         let taken = tx
             .on(local, dst_shard, move |l| {
-                l.shard.borrow_mut().dbs[db].contains(&d, unix_ms())
+                l.shard().dbs[db].contains(&d, unix_ms())
             })
             .await;
         if taken {
@@ -483,7 +512,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let entry = tx
         .on(local, src_shard, move |l| {
             // The destination shard counts the change (RENAME is one change, as in Redis).
-            let d = &mut l.shard.borrow_mut().dbs[db];
+            let d = &mut l.shard().dbs[db];
             let entry = keys::take_entry(d, &s, unix_ms());
             d.touch(&s);
             entry
@@ -491,7 +520,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
         .await;
     if let Some(entry) = entry {
         tx.on(local, dst_shard, move |l| {
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             shard.dirty += 1;
             keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
             shard.dbs[db].touch(&dst);
@@ -525,7 +554,7 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
         let d = dst.clone();
         let taken = tx
             .on(local, dst_shard, move |l| {
-                l.shard.borrow_mut().dbs[dst_db].contains(&d, unix_ms())
+                l.shard().dbs[dst_db].contains(&d, unix_ms())
             })
             .await;
         if taken {
@@ -535,14 +564,14 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
     }
     let entry = tx
         .on(local, src_shard, move |l| {
-            keys::clone_entry(&mut l.shard.borrow_mut().dbs[db], &src, unix_ms())
+            keys::clone_entry(&mut l.shard().dbs[db], &src, unix_ms())
         })
         .await;
     let copied = match entry {
         None => false,
         Some(entry) => {
             tx.on(local, dst_shard, move |l| {
-                let mut shard = l.shard.borrow_mut();
+                let mut shard = l.shard();
                 shard.dirty += 1;
                 let put = keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms());
                 shard.dbs[dst_db].touch(&dst);
@@ -566,7 +595,7 @@ async fn fetch_string(
     let key = cmd.arg_bytes(pos);
     local
         .call(local.shard_of(&key), move |l| {
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             string::read_string(&mut shard.dbs[db], &key, unix_ms())
                 .map(|v| v.map(|v| v.into_owned()))
         })
@@ -621,7 +650,7 @@ async fn bitop(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
     let reply = tx
         .on(local, local.shard_of(&dest), move |l| {
             let mut r = Reply::new(resp3);
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             bitops::bitop_store(&mut shard.ctx(db, unix_ms(), &mut r), &dest, result);
             shard.dbs[db].touch(&dest);
             r.buf
@@ -723,7 +752,7 @@ fn sort_elements(v: Option<&shard::Value>) -> Vec<Vec<u8>> {
 pub async fn sort_elements_of(local: &Rc<Local>, db: usize, source: Bytes) -> Vec<Vec<u8>> {
     local
         .call(local.shard_of(&source), move |l| {
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             let e = keys::clone_entry(&mut shard.dbs[db], &source, unix_ms());
             sort_elements(e.as_ref().map(|e| &e.value))
         })
@@ -828,7 +857,7 @@ pub async fn gather_held(
     body: impl FnOnce(&mut shard::Shard, &mut Reply),
 ) -> (Reply, Vec<(usize, Bytes)>) {
     let mut scratch = {
-        let mut home = local.shard.borrow_mut();
+        let mut home = local.shard();
         let mut s = shard::Shard::new(local.id, home.dbs.len());
         s.limits = home.limits;
         s.max_string_len = home.max_string_len;
@@ -853,7 +882,7 @@ pub async fn gather_held(
         let entries = local
             .call(s, move |l| {
                 let now = unix_ms();
-                let mut shard = l.shard.borrow_mut();
+                let mut shard = l.shard();
                 wanted
                     .into_iter()
                     .filter_map(|(db, k)| {
@@ -882,7 +911,7 @@ pub async fn gather_held(
             let changes = std::mem::take(&mut dirty);
             local
                 .call(local.shard_of(&key), move |l| {
-                    let mut shard = l.shard.borrow_mut();
+                    let mut shard = l.shard();
                     shard.dirty += changes;
                     let d = &mut shard.dbs[db];
                     match entry {

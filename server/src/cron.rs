@@ -23,7 +23,7 @@ pub async fn run(local: Rc<Local>) {
             continue;
         }
         {
-            let mut shard = local.shard.borrow_mut();
+            let mut shard = local.shard();
             if shard.active_expire {
                 for db in shard.dbs.iter_mut() {
                     // Keep going while a large share of what we looked at was expired.
@@ -53,7 +53,7 @@ pub async fn run(local: Rc<Local>) {
 fn activity(local: &Local) -> (u64, u64, u64) {
     let stats = local.stats.borrow();
     (
-        local.shard.borrow().dirty,
+        local.shard_ref().dirty,
         stats.commands,
         stats.net_input_bytes,
     )

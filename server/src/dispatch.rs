@@ -27,6 +27,10 @@ pub struct Job {
     /// The spec that describes its keys (the subcommand's for containers like OBJECT).
     pub spec: &'static CommandSpec,
     pub db: usize,
+    /// The client that sent it (0: the server itself), for CLIENT TRACKING's NOLOOP.
+    pub client: u64,
+    /// CLIENT TRACKING: the reader its keys are remembered for, when it reads.
+    pub track: Option<shard::tracking::Reader>,
 }
 
 /// Commands of the current run, by shard, and the order they came in.
@@ -211,11 +215,19 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
         }
     }
     sess.info.last_cmd.set(spec.name);
+    let track = (sess.tracking.is_some()
+        && spec.flags & flag::READONLY != 0
+        && spec.flags & flag::PUBSUB == 0)
+        .then(|| crate::tracking::reader_for(local, sess))
+        .flatten();
+    crate::tracking::command_done(sess, spec.name);
     Ok(Job {
         cmd,
         command,
         spec,
         db: sess.db,
+        client: sess.info.id,
+        track,
     })
 }
 
@@ -440,7 +452,7 @@ pub fn run_jobs(
     ends: &mut Vec<usize>,
 ) -> Option<(usize, oneshot::Receiver<()>)> {
     let now = unix_ms();
-    let mut shard = local.shard.borrow_mut();
+    let mut shard = local.shard();
     let mut stats = local.stats.borrow_mut();
     let mut reply = Reply::with_buf(std::mem::take(out), resp3);
     for (i, job) in jobs.iter().enumerate() {
@@ -500,6 +512,9 @@ pub fn execute_recorded(
 /// business: EXEC serves them only once the whole transaction ran).
 pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply) -> bool {
     let dirty = shard.dirty;
+    if let Some(reader) = job.track {
+        shard.remember_reads(job.key_positions().map(|i| &job.cmd[i]), reader);
+    }
     let ran = crate::panics::guarded(|| {
         catch_unwind(AssertUnwindSafe(|| match job.command.route {
             Route::Keyed(h) | Route::Multi(_, h) => h(&mut shard.ctx(job.db, now, reply), &job.cmd),
@@ -530,6 +545,7 @@ pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply)
                 shard.dbs[job.db].touch(key);
             }
         }
+        shard.changes_by(job.client);
     }
     wrote
 }

@@ -18,6 +18,10 @@ struct ShardReport {
     dirty: u64,
     /// Keys with blocked clients.
     blocking_keys: usize,
+    /// CLIENT TRACKING: clients served here; tracked keys, (key, client) pairs and
+    /// broadcast prefixes on this shard.
+    tracking_clients: usize,
+    tracking: (usize, usize, usize),
 }
 
 const DEFAULT: &[&str] = &[
@@ -57,7 +61,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_ascii_lowercase()).collect();
     let reports = local
         .call_all(|l| {
-            let shard = l.shard.borrow();
+            let shard = l.shard_ref();
             ShardReport {
                 stats: l.stats.borrow().clone(),
                 dbs: shard.dbs.iter().map(|d| (d.len(), d.volatile())).collect(),
@@ -66,6 +70,8 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
                 expired: shard.dbs.iter().map(|d| d.expired).sum(),
                 dirty: shard.dirty,
                 blocking_keys: l.blocked.borrow().keys(),
+                tracking_clients: l.tracking.borrow().len(),
+                tracking: shard.tracking.counts(),
             }
         })
         .await;
@@ -212,14 +218,9 @@ fn clients(local: &Local, reports: &[ShardReport], out: &mut String) {
     );
     let blocked = shared.blocked_clients.load(Ordering::Relaxed);
     field!(out, "blocked_clients", "{blocked}");
-    fixed(
-        out,
-        &[
-            ("tracking_clients", "0"),
-            ("pubsub_clients", "0"),
-            ("watching_clients", "0"),
-        ],
-    );
+    let tracking: usize = reports.iter().map(|r| r.tracking_clients).sum();
+    field!(out, "tracking_clients", "{tracking}");
+    fixed(out, &[("pubsub_clients", "0"), ("watching_clients", "0")]);
     field!(out, "clients_in_timeout_table", "0");
     field!(out, "total_watched_keys", "0");
     let keys: usize = reports.iter().map(|r| r.blocking_keys).sum();
@@ -380,12 +381,24 @@ fn stats(
             ("latest_fork_usec", "0"),
             ("total_forks", "0"),
             ("migrate_cached_sockets", "0"),
-            ("tracking_total_keys", "0"),
-            ("tracking_total_items", "0"),
-            ("tracking_total_prefixes", "0"),
-            ("unexpected_error_replies", "0"),
         ],
     );
+    field!(
+        out,
+        "tracking_total_keys",
+        "{}",
+        sum(|r| r.tracking.0 as u64)
+    );
+    field!(
+        out,
+        "tracking_total_items",
+        "{}",
+        sum(|r| r.tracking.1 as u64)
+    );
+    // Every shard holds every prefix.
+    let prefixes = reports.first().map_or(0, |r| r.tracking.2);
+    field!(out, "tracking_total_prefixes", "{prefixes}");
+    field!(out, "unexpected_error_replies", "0");
     field!(out, "total_error_replies", "{}", total.error_replies);
     field!(out, "dump_payload_sanitizations", "0");
     field!(out, "total_reads_processed", "{}", total.commands);

@@ -15,6 +15,7 @@ pub mod log;
 pub mod memory;
 pub mod mesh;
 pub mod multi;
+pub mod notify;
 pub mod panics;
 pub mod pubsub;
 pub mod resp;
@@ -22,6 +23,7 @@ pub mod runtime;
 pub mod script;
 pub mod scripting;
 pub mod stats;
+pub mod tracking;
 
 /// The Redis version Shardis is compatible with, as INFO and HELLO report it (clients pick
 /// features by it).

@@ -78,7 +78,9 @@ pub struct Local {
     pub id: usize,
     pub mesh: Arc<Mesh>,
     pub shared: Arc<Shared>,
-    pub shard: RefCell<Shard>,
+    /// The shard's data: reach it through [`Local::shard`], which publishes what a
+    /// borrow recorded (keyspace events, tracking invalidations) when it ends.
+    shard_cell: RefCell<Shard>,
     pub locks: RefCell<LockTable<Waiter>>,
     pub stats: RefCell<ShardStats>,
     /// Connections served by this executor, by client id (CLIENT LIST/KILL).
@@ -87,35 +89,58 @@ pub struct Local {
     pub pubsub: RefCell<crate::pubsub::Registry>,
     /// Clients blocked on this shard's keys (BLPOP...).
     pub blocked: RefCell<crate::blocking::BlockedKeys>,
+    /// This executor's clients with CLIENT TRACKING on.
+    pub tracking: RefCell<crate::tracking::Clients>,
     /// The executor's socket read buffer, shared by its connections (see `conn::read_into`).
     pub read_scratch: RefCell<Vec<u8>>,
 }
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let (databases, max_string_len, limits) = {
+        let (databases, max_string_len, limits, notify) = {
             let c = shared.config();
-            (c.databases, c.proto_max_bulk_len, c.limits)
+            (
+                c.databases,
+                c.proto_max_bulk_len,
+                c.limits,
+                c.notify_keyspace_events,
+            )
         };
         let mut shard = Shard::new(id, databases);
         shard.max_string_len = max_string_len;
         shard.limits = limits;
+        shard.set_notify_flags(notify);
         Local {
             id,
             mesh,
             shared,
-            shard: RefCell::new(shard),
+            shard_cell: RefCell::new(shard),
             locks: RefCell::new(LockTable::default()),
             stats: RefCell::new(ShardStats::default()),
             clients: RefCell::new(BTreeMap::new()),
             pubsub: RefCell::default(),
             blocked: RefCell::default(),
+            tracking: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
         }
     }
 
     pub fn shards(&self) -> usize {
         self.mesh.shards()
+    }
+
+    /// Borrows this executor's shard. When the borrow ends, the keyspace events and
+    /// tracking invalidations the commands run under it recorded are sent on their way.
+    pub fn shard(&self) -> ShardMut<'_> {
+        ShardMut {
+            shard: self.shard_cell.borrow_mut(),
+            local: self,
+        }
+    }
+
+    /// Reads the shard (INFO): nothing is recorded through a shared borrow.
+    pub fn shard_ref(&self) -> std::cell::Ref<'_, Shard> {
+        self.shard_cell.borrow()
     }
 
     /// Sends `f` to run on another shard now and returns the receiver of its result.
@@ -176,6 +201,38 @@ impl Local {
     pub fn wake(waiters: Vec<Waiter>) {
         for w in waiters {
             let _ = w.send(());
+        }
+    }
+}
+
+/// A borrow of the shard that publishes what it recorded when it ends (see
+/// [`Local::shard`]).
+pub struct ShardMut<'a> {
+    shard: std::cell::RefMut<'a, Shard>,
+    local: &'a Local,
+}
+
+impl std::ops::Deref for ShardMut<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        &self.shard
+    }
+}
+
+impl std::ops::DerefMut for ShardMut<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.shard
+    }
+}
+
+impl Drop for ShardMut<'_> {
+    fn drop(&mut self) {
+        let shard = &mut *self.shard;
+        if shard.notify_flags() != 0 {
+            crate::notify::publish_recorded(self.local, shard);
+        }
+        if shard.tracking.is_active() || shard.dbs[0].changed.on {
+            crate::tracking::send_recorded(self.local, shard);
         }
     }
 }

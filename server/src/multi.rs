@@ -134,7 +134,7 @@ pub async fn watch(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut R
         local
             .call(shard, move |l| {
                 let now = unix_ms();
-                let mut shard = l.shard.borrow_mut();
+                let mut shard = l.shard();
                 for (db, key) in keys {
                     // A key already expired counts as absent from here on: its removal by
                     // this lookup is not a change the watch should see.
@@ -162,7 +162,7 @@ pub fn forget_watches(local: &Rc<Local>, sess: &mut Session) {
     for (shard, keys) in by_shard(local, w.keys.into_iter()) {
         let flag = w.flag.clone();
         let job = move |l: &Rc<Local>| {
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             for (db, key) in keys {
                 shard.dbs[db].watches.unwatch(&key, &flag);
             }
@@ -476,7 +476,7 @@ async fn exec_on_one_shard(local: &Rc<Local>, shard: usize, tx: Planned, out: &m
 /// Looks up the watched keys of this shard (expiring what expired: that sets the flag) and
 /// tells whether any of them changed since WATCH.
 fn watch_broken(l: &Local, flag: &WatchFlag, watched: &[(usize, Bytes)], now: u64) -> bool {
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
     for (db, key) in watched {
         if l.shard_of(key) == l.id {
             shard.dbs[*db].peek(key, now);
@@ -495,7 +495,7 @@ fn run_here(
     reply: &mut Reply,
     ends: &mut Vec<usize>,
 ) -> Vec<(usize, Bytes)> {
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
     let mut stats = l.stats.borrow_mut();
     let mut written = Vec::new();
     for job in jobs {
@@ -512,7 +512,7 @@ pub(crate) fn serve_blocked(l: &Local, written: &[(usize, Bytes)]) {
     if written.is_empty() || l.blocked.borrow().is_empty() {
         return;
     }
-    let mut shard = l.shard.borrow_mut();
+    let mut shard = l.shard();
     for (db, key) in written {
         if l.shard_of(key) == l.id {
             blocking::signal(l, &mut shard, *db, key);

@@ -25,6 +25,7 @@ use shard::{Cmd, Reply};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
@@ -33,14 +34,14 @@ pub struct Mailbox {
     frames: RefCell<VecDeque<Bytes>>,
     bytes: Cell<usize>,
     waker: RefCell<Option<Waker>>,
-    resp3: Cell<bool>,
+    pub resp3: Cell<bool>,
     info: Rc<crate::client::ClientInfo>,
     /// Since when the mailbox has been over the soft limit.
     over_soft_since: Cell<Option<Instant>>,
 }
 
 impl Mailbox {
-    fn new(info: Rc<crate::client::ClientInfo>, resp3: bool) -> Mailbox {
+    pub fn new(info: Rc<crate::client::ClientInfo>, resp3: bool) -> Mailbox {
         Mailbox {
             frames: RefCell::default(),
             bytes: Cell::new(0),
@@ -52,7 +53,7 @@ impl Mailbox {
     }
 
     /// Queues a frame; disconnects the client instead when it is over its limits.
-    fn push(&self, frame: Bytes, limits: BufferLimit) {
+    pub fn push(&self, frame: Bytes, limits: BufferLimit) {
         if self.info.is_killed() {
             return;
         }
@@ -256,7 +257,6 @@ fn message_frame(resp3: bool, parts: &[&[u8]]) -> Bytes {
 /// A connection's subscriptions.
 #[derive(Default)]
 pub struct Subscriptions {
-    mailbox: Option<Rc<Mailbox>>,
     channels: AHashSet<Bytes>,
     patterns: AHashSet<Bytes>,
     shard_channels: AHashSet<Bytes>,
@@ -275,11 +275,6 @@ impl Subscriptions {
             Kind::Shard => self.shard_channels.len(),
             _ => self.channels.len() + self.patterns.len(),
         }
-    }
-
-    /// The frames waiting for this connection, if it ever subscribed.
-    pub fn mailbox(&self) -> Option<&Rc<Mailbox>> {
-        self.mailbox.as_ref()
     }
 
     fn set(&mut self, kind: Kind) -> &mut AHashSet<Bytes> {
@@ -317,14 +312,7 @@ fn confirm(out: &mut Reply, word: &[u8], name: Option<&[u8]>, count: usize) {
 
 /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE.
 pub fn subscribe(local: &Local, sess: &mut Session, cmd: &Cmd, kind: Kind, out: &mut Reply) {
-    let resp3 = sess.resp3;
-    let info = sess.info.clone();
-    let mb = sess
-        .pubsub
-        .mailbox
-        .get_or_insert_with(|| Rc::new(Mailbox::new(info, resp3)))
-        .clone();
-    mb.resp3.set(resp3);
+    let mb = sess.mailbox();
     for name in cmd.args().skip(1) {
         let name = Bytes::copy_from_slice(name);
         if sess.pubsub.set(kind).insert(name.clone()) {
@@ -359,7 +347,7 @@ pub fn unsubscribe(local: &Local, sess: &mut Session, cmd: &Cmd, kind: Kind, out
     }
     for name in names {
         if sess.pubsub.set(kind).remove(&name) {
-            if let Some(mb) = &sess.pubsub.mailbox {
+            if let Some(mb) = &sess.mailbox {
                 local.pubsub.borrow_mut().remove(kind, &name, mb);
             }
         }
@@ -376,7 +364,7 @@ pub fn unsubscribe(local: &Local, sess: &mut Session, cmd: &Cmd, kind: Kind, out
 /// Drops every subscription (RESET, disconnection).
 pub fn unsubscribe_all(local: &Local, sess: &mut Session) {
     let subs = std::mem::take(&mut sess.pubsub);
-    if let Some(mb) = &subs.mailbox {
+    if let Some(mb) = &sess.mailbox {
         let mut reg = local.pubsub.borrow_mut();
         for (kind, set) in [
             (Kind::Channel, &subs.channels),
@@ -392,13 +380,62 @@ pub fn unsubscribe_all(local: &Local, sess: &mut Session) {
 }
 
 /// PUBLISH / SPUBLISH: every executor delivers to its subscribers.
+///
+/// This executor's delivery also goes through its mesh queue, behind the keyspace events
+/// other shards queued for it before: a message published after a command's reply reaches
+/// every subscriber after that command's events.
 pub async fn publish(local: &Rc<Local>, cmd: &Cmd, shard: bool, out: &mut Reply) {
     let (channel, msg) = (cmd.arg_bytes(1), cmd.arg_bytes(2));
     let limits = local.shared.config().client_output_buffer_limit[2];
-    let counts = local
-        .call_all(move |l| l.pubsub.borrow().deliver(shard, &channel, &msg, limits))
-        .await;
-    out.int(counts.into_iter().sum::<usize>() as i64);
+    let pending: Vec<_> = (0..local.shards())
+        .map(|s| {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let (channel, msg) = (channel.clone(), msg.clone());
+            local.mesh.send(
+                s,
+                Box::new(move |l| {
+                    let n = l.pubsub.borrow().deliver(shard, &channel, &msg, limits);
+                    let _ = tx.send(n);
+                }),
+            );
+            rx
+        })
+        .collect();
+    let mut total = 0;
+    for rx in pending {
+        total += rx.await.expect("shard mailbox dropped a job");
+    }
+    out.int(total as i64);
+}
+
+/// Publishes messages the server itself produces (keyspace notifications) on every
+/// executor, without waiting: this executor's subscribers get them now, the others in one
+/// mesh message each, in order.
+pub fn broadcast(local: &Local, messages: Vec<(Bytes, Bytes)>) {
+    let limits = local.shared.config().client_output_buffer_limit[2];
+    let messages = Arc::new(messages);
+    for s in (0..local.shards()).filter(|&s| s != local.id) {
+        let messages = messages.clone();
+        local
+            .mesh
+            .send(s, Box::new(move |l| deliver_all(l, messages, limits)));
+    }
+    deliver_all(local, messages, limits);
+}
+
+fn deliver_all(local: &Local, messages: Arc<Vec<(Bytes, Bytes)>>, limits: BufferLimit) {
+    match local.pubsub.try_borrow() {
+        Ok(reg) => {
+            for (channel, msg) in messages.iter() {
+                reg.deliver(false, channel, msg, limits);
+            }
+        }
+        // Produced while this executor's registry is being changed: deliver right after.
+        Err(_) => local.mesh.send(
+            local.id,
+            Box::new(move |l| deliver_all(l, messages, limits)),
+        ),
+    }
 }
 
 /// PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS / SHARDNUMSUB / HELP.

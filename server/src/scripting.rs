@@ -442,7 +442,7 @@ impl Host for ShardHost<'_> {
             }
         }
         let mut reply = Reply::new(resp3);
-        let mut shard = self.l.shard.borrow_mut();
+        let mut shard = self.l.shard();
         let mut stats = self.l.stats.borrow_mut();
         let wrote = dispatch::execute_recorded(
             &mut shard,
@@ -566,6 +566,8 @@ fn check_call(args: &[&[u8]], db: usize, read_only: bool) -> Result<Job, Vec<u8>
         command,
         spec,
         db,
+        client: 0,
+        track: None,
     })
 }
 
@@ -673,6 +675,8 @@ async fn script_thread_run(
         multi: None,
         watching: None,
         pubsub: Default::default(),
+        mailbox: None,
+        tracking: None,
         holds_db_locks: locking != Locking::Declared,
     };
     let databases = all.len();

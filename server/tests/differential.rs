@@ -51,7 +51,7 @@
 
 mod common;
 
-use common::Server;
+use common::{start_reference_redis, Server};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -59,40 +59,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------------------------
 // The reference server
-
-fn redis_server_binary() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([std::path::PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file())
-}
-
-/// Debian's redis-server on a free loopback port, killed on drop (also when a test panics).
-fn start_reference_redis() -> Server {
-    let bin = redis_server_binary().unwrap_or_else(|| {
-        panic!(
-            "redis-server not found: the differential test needs Debian's redis-server \
-                 as its reference; run scripts/test-setup.sh to install it"
-        )
-    });
-    let dir = std::env::temp_dir().to_string_lossy().into_owned();
-    Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            &dir,
-        ],
-    )
-}
 
 // ---------------------------------------------------------------------------------------------
 // A raw RESP2/RESP3 connection that keeps every reply's exact bytes

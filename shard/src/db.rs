@@ -5,6 +5,7 @@
 //! cycle walks the table incrementally to reclaim keys nobody reads.
 
 use crate::dash::DashTable;
+use crate::notify::{self, Events};
 use crate::value::Value;
 use crate::watch::Watches;
 
@@ -45,6 +46,35 @@ pub struct Db {
     pub expired: u64,
     /// Keys clients WATCH here; every change to one of them must [`touch`](Db::touch) it.
     pub watches: Watches,
+    /// Keyspace notifications recorded here, waiting for the server to publish them.
+    pub events: Events,
+    /// Keys changed since the server last looked, kept only while some client tracks keys
+    /// of this shard (CLIENT TRACKING): the server turns them into invalidations.
+    pub changed: ChangeLog,
+}
+
+/// The keys [`Db::touch`] saw, while someone wants to know.
+#[derive(Default)]
+pub struct ChangeLog {
+    pub on: bool,
+    keys: Vec<Box<[u8]>>,
+}
+
+impl ChangeLog {
+    #[inline]
+    fn record(&mut self, key: &[u8]) {
+        if self.on {
+            self.keys.push(key.into());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn take(&mut self) -> Vec<Box<[u8]>> {
+        std::mem::take(&mut self.keys)
+    }
 }
 
 fn access_clock(now_ms: u64) -> u32 {
@@ -71,7 +101,8 @@ impl Db {
                 self.table.remove(key);
                 self.volatile -= 1;
                 self.expired += 1;
-                self.watches.touch(key);
+                self.touch(key);
+                self.events.push(notify::EXPIRED, "expired", key);
                 true
             }
             _ => false,
@@ -126,10 +157,10 @@ impl Db {
         if e.expire_at != 0 {
             self.volatile += 1;
         }
-        if let Some(old) = self.table.insert(key, e) {
-            if old.expire_at != 0 {
-                self.volatile -= 1;
-            }
+        match self.table.insert(key, e) {
+            Some(old) if old.expire_at != 0 => self.volatile -= 1,
+            Some(_) => {}
+            None => self.events.push(notify::NEW, "new", key),
         }
     }
 
@@ -161,6 +192,13 @@ impl Db {
     #[inline]
     pub fn touch(&mut self, key: &[u8]) {
         self.watches.touch(key);
+        self.changed.record(key);
+    }
+
+    /// Records the keyspace event `name` of `class` on `key` (see [`crate::notify`]).
+    #[inline]
+    pub fn notify(&mut self, class: u16, name: &'static str, key: &[u8]) {
+        self.events.push(class, name, key);
     }
 
     /// SWAPDB: exchanges the data of two databases. Watches belong to the database number,
@@ -168,6 +206,8 @@ impl Db {
     pub fn swap_data(a: &mut Db, b: &mut Db) {
         std::mem::swap(a, b);
         std::mem::swap(&mut a.watches, &mut b.watches);
+        std::mem::swap(&mut a.events, &mut b.events);
+        std::mem::swap(&mut a.changed, &mut b.changed);
         for flip in [false, true] {
             let (x, y) = if flip { (&mut *b, &*a) } else { (&mut *a, &*b) };
             if !x.watches.is_empty() {
@@ -199,13 +239,15 @@ impl Db {
         let mut examined = 0;
         let mut removed = 0;
         let mut cursor = self.expire_cursor;
-        let watches = &mut self.watches;
+        let (watches, events, changed) = (&mut self.watches, &mut self.events, &mut self.changed);
         loop {
             cursor = self.table.scan_mut(cursor, |k, e| {
                 examined += 1;
                 if e.is_expired(now_ms) {
                     removed += 1;
                     watches.touch(k);
+                    changed.record(k);
+                    events.push(notify::EXPIRED, "expired", k);
                     false
                 } else {
                     true

@@ -5,6 +5,7 @@ use crate::db::Db;
 use crate::limits::Limits;
 use crate::reply::Reply;
 use crate::rng::Rng;
+use crate::tracking::Tracking;
 
 pub const DEFAULT_DATABASES: usize = 16;
 
@@ -22,6 +23,10 @@ pub struct Shard {
     pub max_string_len: u64,
     /// The collection encoding thresholds (`hash-max-listpack-entries`...).
     pub limits: Limits,
+    /// `notify-keyspace-events` (see [`crate::notify`]).
+    notify_flags: u16,
+    /// CLIENT TRACKING: who reads which keys of this shard.
+    pub tracking: Tracking,
 }
 
 impl Shard {
@@ -34,6 +39,60 @@ impl Shard {
             active_expire: true,
             max_string_len: crate::string::PROTO_MAX_BULK_LEN,
             limits: Limits::default(),
+            notify_flags: 0,
+            tracking: Tracking::default(),
+        }
+    }
+
+    /// Applies `notify-keyspace-events` to every database.
+    pub fn set_notify_flags(&mut self, flags: u16) {
+        self.notify_flags = flags;
+        self.dbs.iter_mut().for_each(|d| d.events.set_flags(flags));
+    }
+
+    pub fn notify_flags(&self) -> u16 {
+        self.notify_flags
+    }
+
+    /// Turns the databases' change logs on while tracking needs them, off when not.
+    pub fn sync_change_logs(&mut self) {
+        let on = self.tracking.is_active();
+        if self.dbs.first().is_some_and(|d| d.changed.on != on) {
+            self.dbs.iter_mut().for_each(|d| d.changed.on = on);
+        }
+    }
+
+    /// CLIENT TRACKING: `reader` reads `keys` (remembered before the reply leaves, so any
+    /// later change is invalidated).
+    pub fn remember_reads<'k>(
+        &mut self,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+        reader: crate::tracking::Reader,
+    ) {
+        for k in keys {
+            self.tracking.remember(k, reader);
+        }
+        self.sync_change_logs();
+    }
+
+    /// Turns the keys changed so far into invalidations that name `client` as the one who
+    /// changed them (NOLOOP).
+    pub fn changes_by(&mut self, client: u64) {
+        if self.tracking.is_active() {
+            self.tracking.current = client;
+            self.collect_changes();
+            self.tracking.current = 0;
+        }
+    }
+
+    /// Feeds the keys the databases saw change to the tracking table.
+    pub fn collect_changes(&mut self) {
+        for d in self.dbs.iter_mut() {
+            if !d.changed.is_empty() {
+                for k in d.changed.take() {
+                    self.tracking.changed(&k);
+                }
+            }
         }
     }
 
@@ -77,6 +136,13 @@ impl Ctx<'_> {
     #[inline]
     pub fn wrote(&mut self, changes: u64) {
         *self.dirty += changes;
+    }
+
+    /// Records the keyspace event `name` of `class` (a [`crate::notify`] constant) on
+    /// `key`, where Redis calls notifyKeyspaceEvent.
+    #[inline]
+    pub fn notify(&mut self, class: u16, name: &'static str, key: &[u8]) {
+        self.db.notify(class, name, key);
     }
 }
 

@@ -15,9 +15,7 @@ use std::rc::Rc;
 
 pub async fn dbsize(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
     let db = sess.db;
-    let sizes = local
-        .call_all(move |l| l.shard.borrow().dbs[db].len())
-        .await;
+    let sizes = local.call_all(move |l| l.shard_ref().dbs[db].len()).await;
     out.int(sizes.into_iter().sum::<usize>() as i64);
 }
 
@@ -35,7 +33,7 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
     };
     let targets = dbs.clone();
     coord::with_db_locks(local, sess.holds_db_locks, dbs, move |l| {
-        let mut shard = l.shard.borrow_mut();
+        let mut shard = l.shard();
         for &db in &targets {
             let n = shard.dbs[db].len() as u64;
             shard.dbs[db].clear();
@@ -49,6 +47,7 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
         }
     })
     .await;
+    crate::tracking::flushed(local).await;
     out.ok();
 }
 
@@ -66,7 +65,7 @@ pub async fn swapdb(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Repl
     let (a, b) = (a as usize, b as usize);
     if a != b {
         coord::with_db_locks(local, sess.holds_db_locks, vec![a, b], move |l| {
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             let (lo, hi) = shard.dbs.split_at_mut(a.max(b));
             shard::db::Db::swap_data(&mut lo[a.min(b)], &mut hi[0]);
         })
@@ -187,9 +186,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
         }
         (b"set-active-expire", 3) => {
             let on = cmd[2] != b"0"[..];
-            local
-                .call_all(move |l| l.shard.borrow_mut().active_expire = on)
-                .await;
+            local.call_all(move |l| l.shard().active_expire = on).await;
             out.ok();
         }
         (b"pause-cron", 3) => {
@@ -207,7 +204,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
             let parts = local
                 .call_all(move |l| {
                     let now = crate::local::unix_ms();
-                    shard::digest::db_digest(&l.shard.borrow().dbs[db], now)
+                    shard::digest::db_digest(&l.shard_ref().dbs[db], now)
                 })
                 .await;
             out.bulk(shard::digest::hex(shard::digest::combine(&parts)).as_bytes());
@@ -220,7 +217,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                 let d = local
                     .call(local.shard_of(&key), move |l| {
                         let now = crate::local::unix_ms();
-                        shard::digest::key_digest(&mut l.shard.borrow_mut().dbs[db], &key, now)
+                        shard::digest::key_digest(&mut l.shard().dbs[db], &key, now)
                     })
                     .await;
                 out.bulk(shard::digest::hex(d).as_bytes());
@@ -238,7 +235,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                         v
                     };
                     local
-                        .call_all(move |l| l.shard.borrow_mut().limits.list_packed_threshold = v)
+                        .call_all(move |l| l.shard().limits.list_packed_threshold = v)
                         .await;
                     out.ok();
                 }
@@ -271,7 +268,7 @@ async fn debug_structure(
     let found = local
         .call(local.shard_of(&key), move |l| {
             let now = crate::local::unix_ms();
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             shard.dbs[db]
                 .peek(&key, now)
                 .map(|e| (e.value.encoding(), e.value.heap_size()))
@@ -304,7 +301,7 @@ async fn debug_object(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Re
     let line = local
         .call(local.shard_of(&key), move |l| {
             let now = crate::local::unix_ms();
-            let mut shard = l.shard.borrow_mut();
+            let mut shard = l.shard();
             shard.dbs[db].peek(&key, now).map(|e| {
                 let idle = (now / 1000).saturating_sub(e.access as u64);
                 format!(
@@ -430,7 +427,7 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             local
                 .call_all(|l| {
                     l.stats.borrow_mut().reset();
-                    for db in l.shard.borrow_mut().dbs.iter_mut() {
+                    for db in l.shard().dbs.iter_mut() {
                         db.hits = 0;
                         db.misses = 0;
                         db.expired = 0;
@@ -456,7 +453,7 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
     if names.contains(&"proto-max-bulk-len") {
         let max = local.shared.config().proto_max_bulk_len;
         local
-            .call_all(move |l| l.shard.borrow_mut().max_string_len = max)
+            .call_all(move |l| l.shard().max_string_len = max)
             .await;
     }
     let encoding = |n: &&str| {
@@ -472,8 +469,12 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
     };
     if names.iter().any(encoding) {
         let limits = local.shared.config().limits;
+        local.call_all(move |l| l.shard().limits = limits).await;
+    }
+    if names.contains(&"notify-keyspace-events") {
+        let flags = local.shared.config().notify_keyspace_events;
         local
-            .call_all(move |l| l.shard.borrow_mut().limits = limits)
+            .call_all(move |l| l.shard().set_notify_flags(flags))
             .await;
     }
 }

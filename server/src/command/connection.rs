@@ -47,6 +47,7 @@ pub fn reset(local: &Local, sess: &mut Session, out: &mut Reply) {
     sess.info.name.borrow_mut().clear();
     sess.info.no_evict.set(false);
     sess.info.no_touch.set(false);
+    crate::tracking::disable(local, sess);
     out.resp3 = false;
     out.simple("RESET");
 }
@@ -167,6 +168,10 @@ fn valid_name(name: &[u8], what: &str) -> Result<(), String> {
 
 const CLIENT_HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -201,6 +206,11 @@ const CLIENT_HELP: &[&str] = &[
     "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
@@ -304,6 +314,10 @@ pub async fn client(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut 
             None => out.error(err::SYNTAX),
         },
         b"pause" => client_pause(local, cmd, out),
+        b"tracking" => crate::tracking::client_tracking(local, sess, cmd, out).await,
+        b"caching" => crate::tracking::client_caching(sess, cmd, out),
+        b"getredir" => crate::tracking::client_getredir(sess, out),
+        b"trackinginfo" => crate::tracking::client_trackinginfo(sess, out),
         b"unpause" => {
             local.shared.pause_until_ms.store(0, Ordering::Relaxed);
             out.ok();

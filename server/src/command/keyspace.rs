@@ -12,7 +12,7 @@ pub async fn keys(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
     let parts = local
         .call_all(move |l| {
             let mut found = Vec::new();
-            keys::keys_shard(&l.shard.borrow().dbs[db], &pattern, unix_ms(), &mut found);
+            keys::keys_shard(&l.shard_ref().dbs[db], &pattern, unix_ms(), &mut found);
             found
         })
         .await;
@@ -58,7 +58,7 @@ pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
             .call(shard as usize, move |l| {
                 let mut part = Vec::new();
                 let next = keys::scan_shard(
-                    &l.shard.borrow().dbs[db],
+                    &l.shard_ref().dbs[db],
                     inner,
                     unix_ms(),
                     &shard_opts,
@@ -91,15 +91,13 @@ pub async fn scan(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply)
 
 pub async fn randomkey(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
     let db = sess.db;
-    let sizes = local
-        .call_all(move |l| l.shard.borrow().dbs[db].len())
-        .await;
+    let sizes = local.call_all(move |l| l.shard_ref().dbs[db].len()).await;
     let total: usize = sizes.iter().sum();
     if total == 0 {
         return out.null();
     }
     // Pick a shard in proportion to its size, so every key is about equally likely.
-    let mut pick = local.shard.borrow_mut().rng.below(total as u64) as usize;
+    let mut pick = local.shard().rng.below(total as u64) as usize;
     let mut first = 0;
     for (s, &n) in sizes.iter().enumerate() {
         if pick < n {
@@ -113,7 +111,7 @@ pub async fn randomkey(local: &Rc<Local>, sess: &Session, out: &mut Reply) {
     for s in std::iter::once(first).chain(others) {
         let key = local
             .call(s, move |l| {
-                let mut shard = l.shard.borrow_mut();
+                let mut shard = l.shard();
                 let shard = &mut *shard;
                 keys::random_key(&mut shard.dbs[db], &mut shard.rng, unix_ms())
             })

@@ -51,7 +51,7 @@ pub async fn resolve_dollar_ids(local: &Rc<Local>, job: &Job) -> Option<Cmd> {
         let db = job.db;
         let last = local
             .call(local.shard_of(&key), move |l| {
-                let mut shard = l.shard.borrow_mut();
+                let mut shard = l.shard();
                 match shard.dbs[db].peek(&key, unix_ms()).map(|e| &e.value) {
                     None => Some(x::StreamId::MIN),
                     Some(shard::Value::Stream(s)) => Some(s.last_id),

@@ -7,6 +7,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod events;
+
 pub struct Server {
     pub port: u16,
     child: Child,
@@ -359,4 +361,41 @@ pub fn bank_stress(
     if no_overdraft {
         assert!(balances.iter().all(|&b| b >= 0));
     }
+}
+
+// -------------------------------------------------------------------------------------------
+// The reference server
+
+pub fn redis_server_binary() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([std::path::PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join("redis-server"))
+        .find(|p| p.is_file())
+}
+
+/// Debian's redis-server on a free loopback port, killed on drop (also when a test panics).
+pub fn start_reference_redis() -> Server {
+    let bin = redis_server_binary().unwrap_or_else(|| {
+        panic!(
+            "redis-server not found: the differential test needs Debian's redis-server \
+                 as its reference; run scripts/test-setup.sh to install it"
+        )
+    });
+    let dir = std::env::temp_dir().to_string_lossy().into_owned();
+    Server::start_program(
+        &bin,
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            &dir,
+        ],
+    )
 }

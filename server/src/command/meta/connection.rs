@@ -73,7 +73,13 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         .doc(CONNECTION, "2.4.0", "Depends on subcommand.",
             "A container for client connection commands.")
         .subcommands(&[
+            client("client|caching", 3, "6.0.0",
+                "Instructs the server whether to track the keys in the next request.")
+                .args(&[oneof("mode", &[pure("yes", "YES"), pure("no", "NO")])]),
             client("client|getname", 2, "2.6.9", "Returns the name of the connection."),
+            client("client|getredir", 2, "6.0.0",
+                "Returns the client ID to which the connection's tracking notifications are \
+                 redirected."),
             cmd("client|help", 2, LOADING | STALE | SENTINEL, CLIENT_ACL)
                 .doc(CONNECTION, "5.0.0", "O(1)",
                     "Returns helpful text about the different subcommands."),
@@ -158,6 +164,21 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
             client("client|setname", 3, "2.6.9", "Sets the connection name.")
                 .tips(ALL_NODES_SUCCEEDED)
                 .args(&[string("connection-name")]),
+            cmd("client|tracking", -3, CLIENT, CLIENT_ACL)
+                .doc(CONNECTION, "6.0.0", "O(1). Some options may introduce additional complexity.",
+                    "Controls server-assisted client-side caching for the connection.")
+                .args(&[
+                    oneof("status", ON_OFF),
+                    integer("client-id").token("REDIRECT").opt(),
+                    string("prefix").token("PREFIX").opt().multi().multi_token(),
+                    pure("bcast", "BCAST").opt(),
+                    pure("optin", "OPTIN").opt(),
+                    pure("optout", "OPTOUT").opt(),
+                    pure("noloop", "NOLOOP").opt(),
+                ]),
+            client("client|trackinginfo", 2, "6.2.0",
+                "Returns information about server-assisted client-side caching for the \
+                 connection."),
             client_admin("client|unblock", -3, "5.0.0",
                 "O(log N) where N is the number of client connections",
                 "Unblocks a client blocked by a blocking command from a different connection.")

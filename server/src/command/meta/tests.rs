@@ -188,7 +188,9 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("auth", -2, 0, 0, 0),
     ("hello", -1, 0, 0, 0),
     ("client", -2, 0, 0, 0),
+    ("client|caching", 3, 0, 0, 0),
     ("client|getname", 2, 0, 0, 0),
+    ("client|getredir", 2, 0, 0, 0),
     ("client|help", 2, 0, 0, 0),
     ("client|id", 2, 0, 0, 0),
     ("client|info", 2, 0, 0, 0),
@@ -200,6 +202,8 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("client|reply", 3, 0, 0, 0),
     ("client|setinfo", 4, 0, 0, 0),
     ("client|setname", 3, 0, 0, 0),
+    ("client|tracking", -3, 0, 0, 0),
+    ("client|trackinginfo", 2, 0, 0, 0),
     ("client|unblock", -3, 0, 0, 0),
     ("client|unpause", 2, 0, 0, 0),
     // server

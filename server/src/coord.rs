@@ -14,7 +14,7 @@ use crate::local::{unix_ms, Local};
 use bytes::Bytes;
 use futures_channel::oneshot;
 use shard::locks::{Mode, Request};
-use shard::{bitops, keys, string};
+use shard::{bitops, keys, notify, string};
 use shard::{Cmd, Handler, Reply};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -515,6 +515,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
             let d = &mut l.shard().dbs[db];
             let entry = keys::take_entry(d, &s, unix_ms());
             d.touch(&s);
+            d.notify(notify::GENERIC, "rename_from", &s);
             entry
         })
         .await;
@@ -524,6 +525,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
             shard.dirty += 1;
             keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
             shard.dbs[db].touch(&dst);
+            shard.dbs[db].notify(notify::GENERIC, "rename_to", &dst);
             blocking::signal(l, &mut shard, db, &dst);
         })
         .await;
@@ -575,6 +577,7 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
                 shard.dirty += 1;
                 let put = keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms());
                 shard.dbs[dst_db].touch(&dst);
+                shard.dbs[dst_db].notify(notify::GENERIC, "copy_to", &dst);
                 blocking::signal(l, &mut shard, dst_db, &dst);
                 put
             })
@@ -896,8 +899,13 @@ pub async fn gather_held(
         }
     }
 
+    // Events of the body, not of the loading above; misses were counted (and announced)
+    // where the keys were read.
+    let flags = local.shard_ref().notify_flags();
+    scratch.set_notify_flags(flags & !notify::KEY_MISS);
     let mut reply = Reply::new(resp3);
     body(&mut scratch, &mut reply);
+    let events = crate::notify::take_events(&mut scratch);
     let mut written: Vec<(usize, Bytes)> = Vec::new();
     if scratch.dirty > 0 {
         let mut dirty = scratch.dirty;
@@ -915,9 +923,7 @@ pub async fn gather_held(
                     shard.dirty += changes;
                     let d = &mut shard.dbs[db];
                     match entry {
-                        Some(e) => {
-                            keys::put_entry(d, &key, e, true, unix_ms());
-                        }
+                        Some(e) => d.write_back(&key, e),
                         None => {
                             d.remove(&key);
                         }
@@ -930,6 +936,7 @@ pub async fn gather_held(
                 .await;
         }
     }
+    crate::notify::publish_events(local, flags, events);
     (reply, written)
 }
 

@@ -19,9 +19,11 @@ fn flags_configure_what_is_published() {
     d.run(&["SET", "k", "v3"]);
     d.run(&["DEL", "k"]);
     d.run(&["CONFIG", "GET", "notify-keyspace-events"]);
+    // (A refused value leaves the flags alone. Redis 7.0 restores them from their string,
+    // which loses `n` next to `A`: so the refusal comes first here.)
+    d.run(&["CONFIG", "SET", "notify-keyspace-events", "KEq"]);
     d.run(&["CONFIG", "SET", "notify-keyspace-events", "KEAmn"]);
     d.run(&["CONFIG", "GET", "notify-keyspace-events"]);
-    d.run(&["CONFIG", "SET", "notify-keyspace-events", "KEq"]);
     d.run(&["SELECT", "3"]);
     d.run(&["SET", "k", "in db 3"]);
     d.run(&["GET", "missing"]);

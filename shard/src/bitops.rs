@@ -8,6 +8,7 @@
 
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
@@ -188,6 +189,7 @@ pub fn setbit(ctx: &mut Ctx, cmd: &Cmd) {
         Err(WrongType) => ctx.out.error(err::WRONGTYPE),
         Ok((old, grown)) => {
             if grown || old != on {
+                ctx.notify(notify::STRING, "setbit", &cmd[1]);
                 ctx.wrote(1);
             }
             ctx.out.int(old as i64);
@@ -415,11 +417,13 @@ pub fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     let len = result.len() as i64;
     if result.is_empty() {
         if ctx.db.remove(dest).is_some() {
+            ctx.notify(notify::GENERIC, "del", dest);
             ctx.wrote(1);
         }
     } else {
         ctx.db
             .set(dest, Value::Str(StrValue::raw(result)), 0, ctx.now);
+        ctx.notify(notify::STRING, "set", dest);
         ctx.wrote(1);
     }
     ctx.out.int(len);
@@ -702,7 +706,11 @@ fn bitfield_generic(ctx: &mut Ctx, cmd: &Cmd, read_only: bool) {
     });
     match r {
         Err(WrongType) => ctx.out.error(err::WRONGTYPE),
-        Ok(_) => ctx.wrote(writes as u64),
+        Ok(_) => {
+            // As Redis: one "setbit" for the whole command.
+            ctx.notify(notify::STRING, "setbit", &cmd[1]);
+            ctx.wrote(writes as u64)
+        }
     }
 }
 

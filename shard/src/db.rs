@@ -120,6 +120,7 @@ impl Db {
             }
             None => {
                 self.misses += 1;
+                self.events.push(notify::KEY_MISS, "keymiss", key);
                 None
             }
         }
@@ -152,15 +153,33 @@ impl Db {
         self.insert_entry(key, e);
     }
 
-    /// Inserts a whole entry (value and TTL), replacing any previous one.
+    /// Inserts a whole entry (value and TTL), replacing any previous one; a new key is a
+    /// "new" keyspace event.
     pub fn insert_entry(&mut self, key: &[u8], e: Entry) {
+        if self.insert(key, e) {
+            self.events.push(notify::NEW, "new", key);
+        }
+    }
+
+    /// Puts back an entry computed elsewhere (in a scratch database, whose events are
+    /// published for it): like [`insert_entry`](Db::insert_entry), without the event.
+    pub fn write_back(&mut self, key: &[u8], e: Entry) {
+        self.insert(key, e);
+    }
+
+    /// Inserts or replaces; true if the key is new.
+    fn insert(&mut self, key: &[u8], e: Entry) -> bool {
         if e.expire_at != 0 {
             self.volatile += 1;
         }
         match self.table.insert(key, e) {
-            Some(old) if old.expire_at != 0 => self.volatile -= 1,
-            Some(_) => {}
-            None => self.events.push(notify::NEW, "new", key),
+            Some(old) => {
+                if old.expire_at != 0 {
+                    self.volatile -= 1;
+                }
+                false
+            }
+            None => true,
         }
     }
 

@@ -20,6 +20,7 @@
 use crate::cmd::Cmd;
 use crate::db::{Db, Entry};
 use crate::glob::glob_match;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::rng::Rng;
@@ -35,8 +36,18 @@ const NOT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequ
     take some time to adjust.";
 
 /// Looks `key` up for read-only introspection and maps the entry through `f`: counts a keyspace
-/// hit or miss like a read, but does not touch the access time (Redis' LOOKUP_NOTOUCH).
+/// hit or miss like a read, a miss is a "keymiss" event, but the access time stays (Redis'
+/// LOOKUP_NOTOUCH).
 fn inspect<T>(db: &mut Db, key: &[u8], now: u64, f: impl FnOnce(&Entry) -> T) -> Option<T> {
+    let found = inspect_quietly(db, key, now, f);
+    if found.is_none() {
+        db.notify(notify::KEY_MISS, "keymiss", key);
+    }
+    found
+}
+
+/// [`inspect`] without the "keymiss" event (OBJECT: LOOKUP_NONOTIFY).
+fn inspect_quietly<T>(db: &mut Db, key: &[u8], now: u64, f: impl FnOnce(&Entry) -> T) -> Option<T> {
     let found = db.peek(key, now).map(f);
     if found.is_some() {
         db.hits += 1;
@@ -77,6 +88,7 @@ pub fn del(ctx: &mut Ctx, cmd: &Cmd) {
     let mut removed = 0;
     for key in cmd.args().skip(1) {
         if remove_live(ctx.db, key, ctx.now).is_some() {
+            ctx.notify(notify::GENERIC, "del", key);
             removed += 1;
         }
     }
@@ -210,7 +222,7 @@ pub fn object(ctx: &mut Ctx, cmd: &Cmd) {
         return ctx.out.error(&err::arity(query.full_name().as_bytes()));
     }
     let now = ctx.now;
-    let info = inspect(ctx.db, &cmd[2], now, |e| match query {
+    let info = inspect_quietly(ctx.db, &cmd[2], now, |e| match query {
         ObjectQuery::Encoding => ObjectInfo::Encoding(e.value.encoding()),
         ObjectQuery::IdleTime => ObjectInfo::Int(idle_seconds(e.access, now)),
         ObjectQuery::RefCount => ObjectInfo::Int(refcount(&e.value)),
@@ -397,8 +409,10 @@ fn expire_generic(ctx: &mut Ctx, cmd: &Cmd, spec: &ExpireSpec) {
     if when <= ctx.now as i64 {
         // A time in the past deletes the key (not counted as an expiry, as Redis).
         ctx.db.remove(key);
+        ctx.notify(notify::GENERIC, "del", key);
     } else {
         ctx.db.set_expire(key, when as u64, ctx.now);
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     ctx.wrote(1);
     ctx.out.int(1);
@@ -413,6 +427,7 @@ pub fn persist(ctx: &mut Ctx, cmd: &Cmd) {
         .is_some_and(|e| e.expire_at != 0);
     if had_ttl {
         ctx.db.set_expire(key, 0, ctx.now);
+        ctx.notify(notify::GENERIC, "persist", key);
         ctx.wrote(1);
     }
     ctx.out.int(had_ttl as i64);
@@ -489,7 +504,11 @@ fn rename_generic(ctx: &mut Ctx, cmd: &Cmd, nx: bool) {
         false
     } else {
         let e = ctx.db.remove(from).expect("looked up above");
+        // As Redis: a replaced newkey is deleted, then newkey added ("new").
+        ctx.db.remove(to);
         ctx.db.insert_entry(to, e);
+        ctx.notify(notify::GENERIC, "rename_from", from);
+        ctx.notify(notify::GENERIC, "rename_to", to);
         ctx.wrote(1);
         true
     };
@@ -634,10 +653,11 @@ fn copy_between(
     }
     // Duplicate only now, so a refused COPY never deep-copies a large value.
     let copy = duplicate_entry(src.peek(from, now).expect("looked up above"));
-    match dst {
-        Some(d) => d.insert_entry(to, copy),
-        None => src.insert_entry(to, copy),
-    }
+    let target = dst.unwrap_or(src);
+    // As Redis: a replaced destination is deleted, then added again ("new").
+    target.remove(to);
+    target.insert_entry(to, copy);
+    target.notify(notify::GENERIC, "copy_to", to);
     Ok(true)
 }
 
@@ -661,8 +681,11 @@ pub fn move_key(shard: &mut Shard, db: usize, cmd: &Cmd, now: u64, out: &mut Rep
     if src.get_mut(key, now).is_none() || dst.contains(key, now) {
         return out.int(0);
     }
+    // As Redis: added to the target ("new") before it leaves the source.
     let e = src.remove(key).expect("looked up above");
     dst.insert_entry(key, e);
+    src.notify(notify::GENERIC, "move_from", key);
+    dst.notify(notify::GENERIC, "move_to", key);
     shard.dirty += 1;
     out.int(1);
 }
@@ -717,8 +740,12 @@ pub fn take_entry(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
 /// not exist (an expired key counts as absent). Returns whether it stored it; on false the
 /// entry is dropped, so the coordinator checks first when the entry must survive.
 pub fn put_entry(db: &mut Db, key: &[u8], entry: Entry, replace: bool, now: u64) -> bool {
-    if !replace && db.contains(key, now) {
-        return false;
+    if db.contains(key, now) {
+        if !replace {
+            return false;
+        }
+        // As Redis: the old value is deleted, then the key added again ("new").
+        db.remove(key);
     }
     db.insert_entry(key, entry);
     true

@@ -97,6 +97,21 @@ pub fn flags_string(flags: u16) -> String {
 pub struct Event {
     pub name: &'static str,
     pub key: Box<[u8]>,
+    /// When, on this thread: orders events of one command across databases (MOVE, COPY
+    /// ... DB), which record into their own buffers.
+    pub seq: u64,
+}
+
+thread_local! {
+    static SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn next_seq() -> u64 {
+    SEQ.with(|s| {
+        let n = s.get();
+        s.set(n + 1);
+        n
+    })
 }
 
 /// The events one database recorded since the server last drained them.
@@ -130,6 +145,7 @@ impl Events {
             self.pending.push(Event {
                 name,
                 key: key.into(),
+                seq: next_seq(),
             });
         }
     }
@@ -174,13 +190,9 @@ mod tests {
         ev.set_flags(parse_flags(b"Kg").unwrap());
         ev.push(STRING, "set", b"k");
         ev.push(GENERIC, "del", b"k");
-        assert_eq!(
-            ev.take(),
-            vec![Event {
-                name: "del",
-                key: b"k"[..].into()
-            }]
-        );
+        let got = ev.take();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].name, &*got[0].key), ("del", &b"k"[..]));
         assert!(ev.is_empty());
     }
 }

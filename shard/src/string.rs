@@ -8,6 +8,7 @@
 use crate::cmd::Cmd;
 use crate::compact::CompactBytes;
 use crate::db::Db;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
@@ -511,6 +512,10 @@ fn set_generic(
         Some(e) => e.value = v,
         None => ctx.db.set(key, v, expire_at.unwrap_or(0), ctx.now),
     }
+    ctx.notify(notify::STRING, "set", key);
+    if expire_at.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     ctx.wrote(1);
     if !opts.get {
         answer.done(ctx.out);
@@ -586,6 +591,7 @@ pub fn getdel(ctx: &mut Ctx, cmd: &Cmd) {
         Ok(Some(s)) => {
             reply_str(ctx.out, s);
             ctx.db.remove(key);
+            ctx.notify(notify::GENERIC, "del", key);
             ctx.wrote(1);
         }
     }
@@ -611,14 +617,17 @@ fn getex_with(ctx: &mut Ctx, cmd: &Cmd, opts: &StringOptions) -> Result<(), ErrR
     match (opts.ttl, expire_at) {
         (Some(TtlOption::Expire(unit, _)), Some(at)) if unit.is_absolute() && at <= ctx.now => {
             ctx.db.remove(key);
+            ctx.notify(notify::GENERIC, "del", key);
             ctx.wrote(1);
         }
         (_, Some(at)) => {
             ctx.db.set_expire(key, at, ctx.now);
+            ctx.notify(notify::GENERIC, "expire", key);
             ctx.wrote(1);
         }
         (Some(TtlOption::Persist), None) if had_ttl => {
             ctx.db.set_expire(key, 0, ctx.now);
+            ctx.notify(notify::GENERIC, "persist", key);
             ctx.wrote(1);
         }
         _ => {}
@@ -652,6 +661,7 @@ pub fn set_pairs(ctx: &mut Ctx, cmd: &Cmd) -> usize {
     for p in 0..pairs {
         let v = Value::Str(StrValue::from_bytes(&cmd[2 + 2 * p]));
         ctx.db.set(&cmd[1 + 2 * p], v, 0, ctx.now);
+        ctx.notify(notify::STRING, "set", &cmd[1 + 2 * p]);
     }
     ctx.wrote(pairs as u64);
     pairs
@@ -719,6 +729,7 @@ pub fn append(ctx: &mut Ctx, cmd: &Cmd) {
     };
     match r {
         Ok(len) => {
+            ctx.notify(notify::STRING, "append", key);
             ctx.wrote(1);
             ctx.out.int(len as i64);
         }
@@ -783,6 +794,7 @@ fn setrange_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             write_at(&mut buf, offset as usize, patch);
             ctx.out.int(buf.len() as i64);
             ctx.db.set(key, Value::Str(StrValue::raw(buf)), 0, ctx.now);
+            ctx.notify(notify::STRING, "setrange", key);
             ctx.wrote(1);
         }
         Some(s) => {
@@ -790,6 +802,7 @@ fn setrange_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             let buf = s.make_raw();
             write_at(buf, offset as usize, patch);
             ctx.out.int(buf.len() as i64);
+            ctx.notify(notify::STRING, "setrange", key);
             ctx.wrote(1);
         }
     }
@@ -840,6 +853,7 @@ pub fn decrby(ctx: &mut Ctx, cmd: &Cmd) {
 fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) {
     match add_to_counter(ctx, key, delta) {
         Ok(new) => {
+            ctx.notify(notify::STRING, "incrby", key);
             ctx.wrote(1);
             ctx.out.int(new);
         }
@@ -869,6 +883,7 @@ fn add_to_counter(ctx: &mut Ctx, key: &[u8], delta: i64) -> Result<i64, &'static
 pub fn incrbyfloat(ctx: &mut Ctx, cmd: &Cmd) {
     match add_float(ctx, &cmd[1], &cmd[2]) {
         Ok(text) => {
+            ctx.notify(notify::STRING, "incrbyfloat", &cmd[1]);
             ctx.wrote(1);
             ctx.out.bulk(text.as_bytes());
         }

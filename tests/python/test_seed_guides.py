@@ -5,6 +5,7 @@ lists, sets, sorted sets, hashes, transactions, the distributed lock and streams
 for pub/sub are added as that family lands.
 """
 import json
+import os
 import threading
 import time
 import uuid
@@ -424,3 +425,63 @@ def test_stream_consumer_blocks_until_an_event_arrives(r):
     t.join()
     assert got == [[["events", [(message_id, {"user": "jane", "action": "logout"})]]]]
     assert r.xack("events", "workers", message_id) == 1
+
+
+def test_keyspace_notifications_through_pubsub(r):
+    # A cache that hears when its keys expire or change, as an application would wire it.
+    r.config_set("notify-keyspace-events", "KEA")
+    try:
+        p = r.pubsub()
+        p.psubscribe("__keyspace@0__:session:*")
+        assert p.get_message(timeout=2)["type"] == "psubscribe"
+        r.set("session:1", "alice", px=50)
+        r.delete("session:2")  # nothing to delete: no event
+        r.hset("session:3", "user", "bob")
+        seen = []
+        deadline = time.time() + 5
+        while len(seen) < 4 and time.time() < deadline:
+            msg = p.get_message(timeout=0.5)
+            if msg and msg["type"] == "pmessage":
+                seen.append((msg["channel"], msg["data"]))
+        assert seen == [
+            ("__keyspace@0__:session:1", "set"),
+            ("__keyspace@0__:session:1", "expire"),
+            ("__keyspace@0__:session:3", "hset"),
+            ("__keyspace@0__:session:1", "expired"),
+        ]
+        p.close()
+    finally:
+        r.config_set("notify-keyspace-events", "")
+
+
+def test_client_side_caching_with_redis_py(r):
+    # Client-side caching the RESP2 way (Redis' docs): one connection listens on
+    # __redis__:invalidate, the caching connection redirects its invalidations there.
+    listener = r.pubsub()
+    listener.subscribe("__redis__:invalidate")
+    assert listener.get_message(timeout=2)["type"] == "subscribe"
+    (listener_id,) = [c["id"] for c in r.client_list() if c["cmd"] == "subscribe"]
+    port = int(os.environ.get("SHARDIS_PORT", "6379"))
+    cached = redis.Redis(
+        host="127.0.0.1", port=port, single_connection_client=True, decode_responses=True
+    )
+    try:
+        assert cached.client_tracking_on(clientid=listener_id)
+        local_cache = {}
+        for key in ("csc:user", "csc:plan"):
+            r.set(key, "v1")
+            local_cache[key] = cached.get(key)
+        r.set("csc:plan", "v2")
+        msg = None
+        deadline = time.time() + 5
+        while msg is None and time.time() < deadline:
+            msg = listener.get_message(timeout=0.5)
+        assert msg["channel"] == "__redis__:invalidate"
+        assert msg["data"] == ["csc:plan"]
+        for key in msg["data"]:
+            local_cache.pop(key, None)
+        assert local_cache == {"csc:user": "v1"}
+        assert cached.client_tracking_off()
+    finally:
+        cached.close()
+        listener.close()

@@ -628,7 +628,7 @@ fn command_docs_get() {
          $11\r\nreplaced_by\r\n$30\r\n`SET` with the `!GET` argument\r\n"
     ));
     let client = run(true, &["COMMAND", "DOCS", "client"]);
-    assert!(client.contains("$11\r\nsubcommands\r\n%14\r\n$14\r\nclient|getname\r\n"));
+    assert!(client.contains("$11\r\nsubcommands\r\n%18\r\n$14\r\nclient|caching\r\n"));
     assert!(client.contains("$12\r\ndisplay_text\r\n$7\r\nip:port\r\n"));
 }
 

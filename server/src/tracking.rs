@@ -130,9 +130,12 @@ pub fn send_recorded(local: &Local, shard: &mut Shard) {
     }
 }
 
+/// Keys a tracker must drop.
+type ToDrop = (Rc<Tracker>, Vec<Box<[u8]>>);
+
 /// On a reader's executor: tells each tracker what it must drop.
 fn deliver(local: &Local, list: Vec<Invalidation>) {
-    let trackers: Vec<(Rc<Tracker>, Vec<Box<[u8]>>)> = {
+    let trackers: Vec<ToDrop> = {
         let clients = local.tracking.borrow();
         list.into_iter()
             .filter_map(|inv| match inv {

@@ -245,9 +245,7 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        assert_eq!(
-            dropped,
-            [&b"a"[..].into(), &b"b"[..].into()].map(|k: &Box<[u8]>| k.clone())
-        );
+        let want: Vec<Box<[u8]>> = vec![b"a"[..].into(), b"b"[..].into()];
+        assert_eq!(dropped, want);
     }
 }

@@ -5,6 +5,7 @@ use super::id::{parse_add_id, parse_interval, parse_strict, StreamId, ERR_INVALI
 use super::{lookup_read, lookup_write, reply_entries, reply_id, AddError, StreamValue, Trim};
 use crate::cmd::Cmd;
 use crate::limits::Limits;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::err;
 use crate::shard::Ctx;
@@ -201,14 +202,16 @@ fn xadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         })
     })?;
     reply_id(ctx.out, id);
-    let mut changes = 1;
-    if let Some(how) = a.trim {
-        changes += s.trim(how, a.approx, a.limit);
-    }
+    let trimmed = a.trim.map_or(0, |how| s.trim(how, a.approx, a.limit));
+    // The stream is stored last, but Redis creates it first: "new", then "xadd", "xtrim".
     if let Some(s) = created {
         ctx.db.set(key, Value::Stream(Box::new(s)), 0, now);
     }
-    ctx.wrote(changes);
+    ctx.notify(notify::STREAM, "xadd", key);
+    if trimmed > 0 {
+        ctx.notify(notify::STREAM, "xtrim", key);
+    }
+    ctx.wrote(1 + trimmed);
     Ok(())
 }
 
@@ -223,6 +226,9 @@ pub fn xtrim(ctx: &mut Ctx, cmd: &Cmd) {
         let how = a.trim.expect("XTRIM has a strategy");
         let deleted = s.trim(how, a.approx, a.limit);
         ctx.out.int(deleted as i64);
+        if deleted > 0 {
+            ctx.notify(notify::STREAM, "xtrim", &cmd[1]);
+        }
         ctx.wrote(deleted);
         Ok(())
     })();
@@ -243,6 +249,7 @@ pub fn xdel(ctx: &mut Ctx, cmd: &Cmd) {
         let deleted: Vec<StreamId> = ids.into_iter().filter(|&id| s.delete(id)).collect();
         if !deleted.is_empty() {
             s.after_delete(&deleted);
+            ctx.notify(notify::STREAM, "xdel", &cmd[1]);
         }
         ctx.out.int(deleted.len() as i64);
         ctx.wrote(deleted.len() as u64);
@@ -364,6 +371,7 @@ pub fn xsetid(ctx: &mut Ctx, cmd: &Cmd) {
             s.max_deleted = max_deleted;
         }
         ctx.out.ok();
+        ctx.notify(notify::STREAM, "xsetid", &cmd[1]);
         ctx.wrote(1);
         Ok(())
     })();

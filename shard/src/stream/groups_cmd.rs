@@ -4,6 +4,7 @@ use super::commands::{bound_arg, id_arg, int_arg};
 use super::id::{parse_id, parse_strict, StreamId, ERR_INVALID_ID};
 use super::{lookup_read, lookup_write, reply_entry, reply_id, StreamValue, INVALID_ENTRIES_READ};
 use crate::cmd::Cmd;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
@@ -159,6 +160,7 @@ fn xgroup_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
             return Err(Cow::Borrowed(ERR_BUSYGROUP));
         }
         ctx.out.ok();
+        ctx.notify(notify::STREAM, "xgroup-create", key);
         ctx.wrote(1);
         return Ok(());
     }
@@ -175,10 +177,12 @@ fn xgroup_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         g.last_id = id;
         g.entries_read = entries_read;
         ctx.out.ok();
+        ctx.notify(notify::STREAM, "xgroup-setid", key);
         ctx.wrote(1);
     } else if is("destroy") && argc == 4 {
         if s.destroy_group(group) {
             ctx.out.int(1);
+            ctx.notify(notify::STREAM, "xgroup-destroy", key);
             ctx.wrote(1);
         } else {
             ctx.out.int(0);
@@ -190,6 +194,7 @@ fn xgroup_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
             .create_consumer(&cmd[4], now);
         ctx.out.int(created as i64);
         if created {
+            ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
             ctx.wrote(1);
         }
     } else if is("delconsumer") && argc == 5 {
@@ -197,6 +202,7 @@ fn xgroup_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         match g.delete_consumer(&cmd[4]) {
             Some(pending) => {
                 ctx.out.int(pending as i64);
+                ctx.notify(notify::STREAM, "xgroup-delconsumer", key);
                 ctx.wrote(1);
             }
             None => ctx.out.int(0),
@@ -407,6 +413,8 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         g.last_id = last_id;
         changes += 1;
     }
+    // As Redis 7.2, the consumer is created even when nothing gets claimed (7.0 created it
+    // on the first claim). Its event, the command's only one, is recorded at the end.
     let (_, created) = g.touch_consumer(consumer, now);
     changes += created as u64;
     let mut body = Reply::new(ctx.out.resp3);
@@ -446,6 +454,9 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     }
     ctx.out.array(n);
     ctx.out.raw(&body.buf);
+    if created {
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     ctx.wrote(changes);
     Ok(())
 }
@@ -550,6 +561,9 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     out.array(deleted.len());
     for id in deleted {
         reply_id(out, id);
+    }
+    if created {
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
     ctx.wrote(changes);
     Ok(())

@@ -12,6 +12,7 @@ use super::group::Group;
 use super::id::{parse_strict, StreamId, ERR_INVALID_ID};
 use super::{reply_entry, reply_id, StreamValue, StreamView};
 use crate::cmd::Cmd;
+use crate::notify;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
 use crate::string::{reply_result, ErrReply};
@@ -246,6 +247,9 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
     let mut body = Reply::new(ctx.out.resp3);
     let mut served = 0;
     let mut changes = 0;
+    // The streams whose group got the consumer: their events follow the loop, which holds
+    // the database (they are the command's only events, so the order is Redis').
+    let mut new_consumer_on = Vec::new();
     for (k, &from) in from.iter().enumerate() {
         let key = &cmd[a.streams_at + k];
         let Some(Value::Stream(s)) = ctx.db.get(key, now).map(|e| &mut e.value) else {
@@ -280,7 +284,10 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
                 };
                 let (g, view) = s.split_group(group).expect("checked above");
                 let (_, created) = g.touch_consumer(consumer, now);
-                changes += created as u64;
+                if created {
+                    changes += 1;
+                    new_consumer_on.push(key);
+                }
                 let serve = match from {
                     From::After(after) => Some((after, true)),
                     From::New => last_valid
@@ -301,6 +308,9 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
                 }
             }
         }
+    }
+    for key in new_consumer_on {
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
     if changes > 0 {
         ctx.wrote(changes);

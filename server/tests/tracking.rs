@@ -76,7 +76,10 @@ impl Conn {
     /// A command whose reply is all that comes.
     fn q(&mut self, args: &[&str]) -> F {
         let (pushes, reply) = self.call(args);
-        assert!(pushes.is_empty(), "unexpected pushes before {args:?}: {pushes:?}");
+        assert!(
+            pushes.is_empty(),
+            "unexpected pushes before {args:?}: {pushes:?}"
+        );
         reply
     }
 
@@ -216,10 +219,7 @@ fn noloop_expiry_and_flush() {
     assert_eq!(a.pending(), vec![invalidate(&[&k1])]);
     // A flush tells every tracking client to drop everything.
     w.q(&["FLUSHALL"]);
-    assert_eq!(
-        a.pending(),
-        vec![F::Push(vec![b("invalidate"), F::Null])]
-    );
+    assert_eq!(a.pending(), vec![F::Push(vec![b("invalidate"), F::Null])]);
 }
 
 #[test]
@@ -238,11 +238,21 @@ fn optin_and_optout() {
     o.q(&["CLIENT", "CACHING", "no"]);
     o.q(&["GET", &k1]);
     w.q(&["MSET", &k0, "1", &k1, "2"]);
-    assert_eq!(a.pending(), vec![invalidate(&[&k1])], "OPTIN: only after CACHING yes");
-    assert_eq!(o.pending(), vec![invalidate(&[&k0])], "OPTOUT: all but after CACHING no");
+    assert_eq!(
+        a.pending(),
+        vec![invalidate(&[&k1])],
+        "OPTIN: only after CACHING yes"
+    );
+    assert_eq!(
+        o.pending(),
+        vec![invalidate(&[&k0])],
+        "OPTOUT: all but after CACHING no"
+    );
     assert_eq!(
         a.q(&["CLIENT", "CACHING", "no"]),
-        F::Err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.".into())
+        F::Err(
+            "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.".into()
+        )
     );
 }
 
@@ -252,7 +262,9 @@ fn broadcast_prefixes() {
     let mut a = Conn::open(&t, true);
     let mut n = Conn::open(&t, true);
     let mut w = Conn::open(&t, true);
-    a.q(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "obj:"]);
+    a.q(&[
+        "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "obj:",
+    ]);
     n.q(&["CLIENT", "TRACKING", "on", "BCAST", "NOLOOP"]);
     // Keys on both shards, one command each.
     w.q(&["SET", "user:1", "a"]);
@@ -297,7 +309,10 @@ fn redirect_to_a_resp2_subscriber_and_broken_redirect() {
         a.q(&["CLIENT", "TRACKING", "on", "REDIRECT", &sub_id]),
         ok()
     );
-    assert_eq!(a.q(&["CLIENT", "GETREDIR"]), F::Int(sub_id.parse().unwrap()));
+    assert_eq!(
+        a.q(&["CLIENT", "GETREDIR"]),
+        F::Int(sub_id.parse().unwrap())
+    );
     a.q(&["GET", &k0]);
     a.q(&["GET", &k1]);
     w.q(&["SET", &k0, "1"]);
@@ -385,7 +400,9 @@ fn errors_and_info_as_redis() {
             "ERR OPTIN and OPTOUT are not compatible with BCAST",
         ),
         (
-            &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab"],
+            &[
+                "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab",
+            ],
             "ERR Prefix 'a' overlaps with another provided prefix 'ab'. Prefixes for a single \
              client must not overlap.",
         ),
@@ -408,13 +425,17 @@ fn errors_and_info_as_redis() {
     assert_eq!(a.q(&["CLIENT", "TRACKING", "on", "OPTIN"]), ok());
     assert_eq!(
         a.q(&["CLIENT", "TRACKING", "on", "OPTOUT"]),
-        err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this \
-             client, and then re-enabling it with a different mode.")
+        err(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this \
+             client, and then re-enabling it with a different mode."
+        )
     );
     assert_eq!(
         a.q(&["CLIENT", "TRACKING", "on", "BCAST"]),
-        err("ERR You can't switch BCAST mode on/off before disabling tracking for this \
-             client, and then re-enabling it with a different mode.")
+        err(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this \
+             client, and then re-enabling it with a different mode."
+        )
     );
     a.q(&["CLIENT", "CACHING", "yes"]);
     assert_eq!(
@@ -432,8 +453,10 @@ fn errors_and_info_as_redis() {
     assert_eq!(a.q(&["CLIENT", "TRACKING", "on", "BCAST"]), ok());
     assert_eq!(
         a.q(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x"]),
-        err("ERR Prefix 'x' overlaps with an existing prefix ''. Prefixes for a single client \
-             must not overlap.")
+        err(
+            "ERR Prefix 'x' overlaps with an existing prefix ''. Prefixes for a single client \
+             must not overlap."
+        )
     );
     assert_eq!(a.q(&["RESET"]), b("RESET"));
     assert_eq!(a.q(&["CLIENT", "GETREDIR"]), F::Int(-1));

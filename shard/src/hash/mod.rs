@@ -13,6 +13,7 @@ mod table;
 use crate::cmd::Cmd;
 use crate::db::{Db, Entry};
 use crate::limits::Limits;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::scan::{parse_collection_scan, parse_cursor, ERR_INVALID_CURSOR};
@@ -304,6 +305,7 @@ pub fn hset(ctx: &mut Ctx, cmd: &Cmd) {
         ctx.out.ok();
     }
     ctx.wrote((cmd.len() as u64 - 2) / 2);
+    ctx.notify(notify::HASH, "hset", &cmd[1]);
 }
 
 /// HSETNX key field value
@@ -320,6 +322,7 @@ pub fn hsetnx(ctx: &mut Ctx, cmd: &Cmd) {
     h.set(&cmd[2], &cmd[3], limits);
     ctx.out.int(1);
     ctx.wrote(1);
+    ctx.notify(notify::HASH, "hset", &cmd[1]);
 }
 
 /// HGET key field
@@ -366,8 +369,13 @@ pub fn hdel(ctx: &mut Ctx, cmd: &Cmd) {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if deleted > 0 {
+        ctx.notify(notify::HASH, "hdel", &cmd[1]);
+    }
+    if emptied {
         ctx.db.remove(&cmd[1]);
+        ctx.notify(notify::GENERIC, "del", &cmd[1]);
     }
     ctx.wrote(deleted);
     ctx.out.int(deleted as i64);
@@ -465,6 +473,7 @@ pub fn hincrby(ctx: &mut Ctx, cmd: &Cmd) {
     h.set(&cmd[2], itoa::Buffer::new().format(new).as_bytes(), limits);
     ctx.out.int(new);
     ctx.wrote(1);
+    ctx.notify(notify::HASH, "hincrby", &cmd[1]);
 }
 
 /// HINCRBYFLOAT key field increment, in the `long double` arithmetic and formatting of
@@ -496,6 +505,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, cmd: &Cmd) {
     h.set(&cmd[2], text.as_bytes(), limits);
     ctx.out.bulk(text.as_bytes());
     ctx.wrote(1);
+    ctx.notify(notify::HASH, "hincrbyfloat", &cmd[1]);
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]

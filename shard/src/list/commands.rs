@@ -11,6 +11,7 @@ use super::ListValue;
 use crate::blocking::parse_timeout;
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::err;
 use crate::shard::Ctx;
@@ -91,12 +92,28 @@ fn timeout_arg(arg: &[u8], now: u64) -> Result<u64, ErrReply> {
     parse_timeout(arg, now).map_err(Cow::Borrowed)
 }
 
-/// Deletes the key of a list emptied by a removal, or lets the list go back to a listpack.
-fn settle(db: &mut Db, key: &[u8], now: u64, fill: i64) {
-    if let Ok(Some(list)) = lookup_write(db, key, now) {
-        if list.settle(fill) {
-            db.remove(key);
-        }
+/// The event of a push to one end.
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// Redis' `listElementsRemoved` once `count` elements were popped from one end of `key`:
+/// the pop event, then the key's deletion when [`ListValue::settle`] found the list empty.
+fn popped(ctx: &mut Ctx, key: &[u8], front: bool, emptied: bool, count: usize) {
+    ctx.notify(notify::LIST, if front { "lpop" } else { "rpop" }, key);
+    deleted_if(ctx, key, emptied);
+    ctx.wrote(count as u64);
+}
+
+/// Deletes the key of a list a removal emptied ("del").
+fn deleted_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
+    if emptied {
+        ctx.db.remove(key);
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -153,6 +170,7 @@ fn push(ctx: &mut Ctx, cmd: &Cmd, front: bool, only_existing: bool) -> Result<()
         }
     };
     ctx.wrote(n as u64);
+    ctx.notify(notify::LIST, push_event(front), key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -181,6 +199,7 @@ fn linsert_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     if list.insert_at(&Pattern::new(&cmd[3]), &cmd[4], after) {
         ctx.out.int(list.len() as i64);
         ctx.wrote(1);
+        ctx.notify(notify::LIST, "linsert", &cmd[1]);
     } else {
         ctx.out.int(-1);
     }
@@ -321,6 +340,7 @@ fn lset_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     list.listpack_if_fits(fill, true);
     ctx.out.ok();
     ctx.wrote(1);
+    ctx.notify(notify::LIST, "lset", &cmd[1]);
     Ok(())
 }
 
@@ -350,9 +370,10 @@ fn ltrim_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     list.remove_range(0, ltrim as usize);
     let left = list.len();
     list.remove_range(left - rtrim as usize, rtrim as usize);
-    if list.settle(fill) {
-        ctx.db.remove(key);
-    }
+    let emptied = list.settle(fill);
+    // As Redis: "ltrim" even when nothing was trimmed.
+    ctx.notify(notify::LIST, "ltrim", key);
+    deleted_if(ctx, key, emptied);
     ctx.wrote((ltrim + rtrim) as u64);
     ctx.out.ok();
     Ok(())
@@ -374,9 +395,9 @@ fn lrem_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     };
     let removed = list.remove_matching(&Pattern::new(&cmd[3]), count);
     if removed > 0 {
-        if list.settle(fill) {
-            ctx.db.remove(key);
-        }
+        let emptied = list.settle(fill);
+        ctx.notify(notify::LIST, "lrem", key);
+        deleted_if(ctx, key, emptied);
         ctx.wrote(removed as u64);
     }
     ctx.out.int(removed as i64);
@@ -415,7 +436,7 @@ fn pop(ctx: &mut Ctx, cmd: &Cmd, front: bool) -> Result<(), ErrReply> {
         }
         return Ok(());
     };
-    let popped = match count {
+    let n_popped = match count {
         Some(0) => {
             ctx.out.array(0);
             return Ok(());
@@ -431,10 +452,8 @@ fn pop(ctx: &mut Ctx, cmd: &Cmd, front: bool) -> Result<(), ErrReply> {
             n
         }
     };
-    if list.settle(fill) {
-        ctx.db.remove(key);
-    }
-    ctx.wrote(popped as u64);
+    let emptied = list.settle(fill);
+    popped(ctx, key, front, emptied, n_popped);
     Ok(())
 }
 
@@ -499,10 +518,8 @@ fn mpop_serve(
         ctx.out.array(2);
         ctx.out.bulk(key);
         list.pop_range(ctx.out, n, front);
-        if list.settle(fill) {
-            ctx.db.remove(key);
-        }
-        ctx.wrote(n as u64);
+        let emptied = list.settle(fill);
+        popped(ctx, key, front, emptied, n);
         return Ok(true);
     }
     Ok(false)
@@ -559,8 +576,10 @@ fn lmove_with(ctx: &mut Ctx, cmd: &Cmd, from_front: bool, to_front: bool) -> Res
             }
         });
     v.as_elem().reply(ctx.out);
-    settle(ctx.db, src, now, fill);
-    ctx.wrote(1);
+    // As Redis: the push on the destination first, then the pop on the source.
+    ctx.notify(notify::LIST, push_event(to_front), dst);
+    let emptied = lookup_write(ctx.db, src, now)?.is_some_and(|l| l.settle(fill));
+    popped(ctx, src, from_front, emptied, 1);
     Ok(())
 }
 
@@ -592,10 +611,8 @@ fn bpop(ctx: &mut Ctx, cmd: &Cmd, front: bool) -> Result<(), ErrReply> {
         ctx.out.array(2);
         ctx.out.bulk(key);
         v.as_elem().reply(ctx.out);
-        if list.settle(fill) {
-            ctx.db.remove(key);
-        }
-        ctx.wrote(1);
+        let emptied = list.settle(fill);
+        popped(ctx, key, front, emptied, 1);
         return Ok(());
     }
     Ok(())

@@ -25,6 +25,7 @@ mod table;
 use crate::cmd::Cmd;
 use crate::db::Db;
 use crate::limits::Limits;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::rng::Rng;
@@ -398,16 +399,27 @@ fn reply_members(out: &mut Reply, s: &SetValue) {
 }
 
 /// Stores `result` at `dst` (replacing any value and TTL) or deletes `dst` when it is empty,
-/// and replies the result's size, as Redis' *STORE commands.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue) {
+/// and replies the result's size, as Redis' *STORE commands: the command's `event` for a
+/// stored result, "del" for a deleted destination.
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str) {
     let n = result.len();
     if n > 0 {
         ctx.db.set(dst, Value::Set(Box::new(result)), 0, ctx.now);
         ctx.wrote(1);
+        ctx.notify(notify::SET, event, dst);
     } else if ctx.db.remove(dst).is_some() {
         ctx.wrote(1);
+        ctx.notify(notify::GENERIC, "del", dst);
     }
     ctx.out.int(n as i64);
+}
+
+/// Deletes the key of a set a removal emptied ("del").
+fn deleted_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
+    if emptied {
+        ctx.db.remove(key);
+        ctx.notify(notify::GENERIC, "del", key);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,6 +452,9 @@ fn sadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             ctx.db.set(key, Value::Set(Box::new(s)), 0, ctx.now);
         }
     }
+    if added > 0 {
+        ctx.notify(notify::SET, "sadd", key);
+    }
     ctx.wrote(added as u64);
     ctx.out.int(added);
     Ok(())
@@ -468,9 +483,10 @@ fn srem_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             }
         }
     }
-    if emptied {
-        ctx.db.remove(key);
+    if removed > 0 {
+        ctx.notify(notify::SET, "srem", key);
     }
+    deleted_if(ctx, key, emptied);
     ctx.wrote(removed as u64);
     ctx.out.int(removed);
     Ok(())
@@ -535,9 +551,8 @@ fn spop_one(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     let m = s.pop_random(ctx.rng);
     let emptied = s.is_empty();
     ctx.out.bulk(&m);
-    if emptied {
-        ctx.db.remove(key);
-    }
+    ctx.notify(notify::SET, "spop", key);
+    deleted_if(ctx, key, emptied);
     ctx.wrote(1);
     Ok(())
 }
@@ -565,37 +580,46 @@ fn spop_count(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
             all.add(m, limits);
         });
         reply_members(ctx.out, &all);
-        ctx.db.remove(key);
+        ctx.notify(notify::SET, "spop", key);
+        deleted_if(ctx, key, true);
         ctx.wrote(size as u64);
         return Ok(());
     }
     *ctx.dirty += count as u64;
-    ctx.out.set(count);
+    pop_some(s, count, ctx.out, ctx.rng, limits);
+    ctx.notify(notify::SET, "spop", key);
+    Ok(())
+}
+
+/// Pops and replies `count` random members of `s`, fewer than it has.
+fn pop_some(s: &mut SetValue, count: usize, out: &mut Reply, rng: &mut Rng, limits: &Limits) {
+    let size = s.len();
+    out.set(count);
     let remaining = size - count;
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         // Pop `count` random members.
         if let SetValue::Listpack(lp) = s {
-            let picked = sample_indexes(ctx.rng, size, count);
+            let picked = sample_indexes(rng, size, count);
             let mut next = picked.iter().peekable();
             for (i, m) in lp.iter().enumerate() {
                 if next.peek() == Some(&&i) {
                     next.next();
-                    ctx.out.bulk(m);
+                    out.bulk(m);
                 }
             }
             lp.remove_indexes(&picked);
         } else {
             for _ in 0..count {
-                let m = s.pop_random(ctx.rng);
-                ctx.out.bulk(&m);
+                let m = s.pop_random(rng);
+                out.bulk(&m);
             }
         }
-        return Ok(());
+        return;
     }
     // Pop nearly everything: move the `remaining` survivors to a new set, reply the rest.
     let newset = match s {
         SetValue::Listpack(lp) => {
-            let picked = sample_indexes(ctx.rng, size, remaining);
+            let picked = sample_indexes(rng, size, remaining);
             let mut newset = SetValue::Listpack(Listpack::default());
             let mut next = picked.iter().peekable();
             for (i, m) in lp.iter().enumerate() {
@@ -615,15 +639,14 @@ fn spop_count(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
                 _ => SetValue::Listpack(Listpack::default()),
             };
             for _ in 0..remaining {
-                let m = s.pop_random(ctx.rng);
+                let m = s.pop_random(rng);
                 newset.add(&m, limits);
             }
             newset
         }
     };
-    s.for_each(|m| ctx.out.bulk(m));
+    s.for_each(|m| out.bulk(m));
     *s = newset;
-    Ok(())
 }
 
 /// SRANDMEMBER key [count]
@@ -792,9 +815,9 @@ fn smove_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
         ctx.out.int(0);
         return Ok(());
     }
-    if s.is_empty() {
-        ctx.db.remove(src);
-    }
+    let emptied = s.is_empty();
+    ctx.notify(notify::SET, "srem", src);
+    deleted_if(ctx, src, emptied);
     ctx.wrote(1);
     let added = if dst_exists {
         let d = lookup_write(ctx.db, dst, now)?.expect("checked above");
@@ -807,6 +830,7 @@ fn smove_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     };
     if added {
         ctx.wrote(1);
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out.int(1);
     Ok(())
@@ -875,7 +899,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[&[u8]], mode: Inter) -> Result<(), ErrR
         match mode {
             Inter::Reply => ctx.out.set(0),
             Inter::Card(_) => ctx.out.int(0),
-            Inter::Store(dst) => store_result(ctx, dst, SetValue::default()),
+            Inter::Store(dst) => store_result(ctx, dst, SetValue::default(), "sinterstore"),
         }
         return Ok(());
     }
@@ -926,7 +950,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[&[u8]], mode: Inter) -> Result<(), ErrR
             if only_integers && !result.is_empty() {
                 result.maybe_convert_to_intset(limits);
             }
-            store_result(ctx, dst, result);
+            store_result(ctx, dst, result, "sinterstore");
         }
     }
     Ok(())
@@ -1037,7 +1061,13 @@ fn sunion_diff_generic(
     }
     match dst {
         None => reply_members(ctx.out, &result),
-        Some(dst) => store_result(ctx, dst, result),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => "sunionstore",
+                SetOp::Diff => "sdiffstore",
+            };
+            store_result(ctx, dst, result, event)
+        }
     }
     Ok(())
 }

@@ -144,6 +144,15 @@ impl Ctx<'_> {
     pub fn notify(&mut self, class: u16, name: &'static str, key: &[u8]) {
         self.db.notify(class, name, key);
     }
+
+    /// Deletes `key` if `emptied` (a collection the command left empty: Redis never keeps
+    /// one), with the "del" event.
+    pub fn delete_if_emptied(&mut self, key: &[u8], emptied: bool) {
+        if emptied {
+            self.db.remove(key);
+            self.notify(crate::notify::GENERIC, "del", key);
+        }
+    }
 }
 
 /// A command implementation that runs on the shard owning its key(s).

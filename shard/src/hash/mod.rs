@@ -373,10 +373,7 @@ pub fn hdel(ctx: &mut Ctx, cmd: &Cmd) {
     if deleted > 0 {
         ctx.notify(notify::HASH, "hdel", &cmd[1]);
     }
-    if emptied {
-        ctx.db.remove(&cmd[1]);
-        ctx.notify(notify::GENERIC, "del", &cmd[1]);
-    }
+    ctx.delete_if_emptied(&cmd[1], emptied);
     ctx.wrote(deleted);
     ctx.out.int(deleted as i64);
 }

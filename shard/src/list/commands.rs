@@ -105,16 +105,8 @@ fn push_event(front: bool) -> &'static str {
 /// the pop event, then the key's deletion when [`ListValue::settle`] found the list empty.
 fn popped(ctx: &mut Ctx, key: &[u8], front: bool, emptied: bool, count: usize) {
     ctx.notify(notify::LIST, if front { "lpop" } else { "rpop" }, key);
-    deleted_if(ctx, key, emptied);
+    ctx.delete_if_emptied(key, emptied);
     ctx.wrote(count as u64);
-}
-
-/// Deletes the key of a list a removal emptied ("del").
-fn deleted_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
-    if emptied {
-        ctx.db.remove(key);
-        ctx.notify(notify::GENERIC, "del", key);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +365,7 @@ fn ltrim_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     let emptied = list.settle(fill);
     // As Redis: "ltrim" even when nothing was trimmed.
     ctx.notify(notify::LIST, "ltrim", key);
-    deleted_if(ctx, key, emptied);
+    ctx.delete_if_emptied(key, emptied);
     ctx.wrote((ltrim + rtrim) as u64);
     ctx.out.ok();
     Ok(())
@@ -397,7 +389,7 @@ fn lrem_with(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     if removed > 0 {
         let emptied = list.settle(fill);
         ctx.notify(notify::LIST, "lrem", key);
-        deleted_if(ctx, key, emptied);
+        ctx.delete_if_emptied(key, emptied);
         ctx.wrote(removed as u64);
     }
     ctx.out.int(removed as i64);

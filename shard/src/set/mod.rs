@@ -414,14 +414,6 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str
     ctx.out.int(n as i64);
 }
 
-/// Deletes the key of a set a removal emptied ("del").
-fn deleted_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
-    if emptied {
-        ctx.db.remove(key);
-        ctx.notify(notify::GENERIC, "del", key);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Single-key commands
 // ---------------------------------------------------------------------------------------------
@@ -486,7 +478,7 @@ fn srem_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     if removed > 0 {
         ctx.notify(notify::SET, "srem", key);
     }
-    deleted_if(ctx, key, emptied);
+    ctx.delete_if_emptied(key, emptied);
     ctx.wrote(removed as u64);
     ctx.out.int(removed);
     Ok(())
@@ -552,7 +544,7 @@ fn spop_one(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     let emptied = s.is_empty();
     ctx.out.bulk(&m);
     ctx.notify(notify::SET, "spop", key);
-    deleted_if(ctx, key, emptied);
+    ctx.delete_if_emptied(key, emptied);
     ctx.wrote(1);
     Ok(())
 }
@@ -581,7 +573,7 @@ fn spop_count(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
         });
         reply_members(ctx.out, &all);
         ctx.notify(notify::SET, "spop", key);
-        deleted_if(ctx, key, true);
+        ctx.delete_if_emptied(key, true);
         ctx.wrote(size as u64);
         return Ok(());
     }
@@ -817,7 +809,7 @@ fn smove_inner(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     }
     let emptied = s.is_empty();
     ctx.notify(notify::SET, "srem", src);
-    deleted_if(ctx, src, emptied);
+    ctx.delete_if_emptied(src, emptied);
     ctx.wrote(1);
     let added = if dst_exists {
         let d = lookup_write(ctx.db, dst, now)?.expect("checked above");

@@ -27,6 +27,7 @@
 //! (which errors they detect and when), because those outcomes are observable.
 
 use crate::cmd::Cmd;
+use crate::notify;
 use crate::reply::err;
 use crate::shard::Ctx;
 use crate::string::StrValue;
@@ -651,6 +652,9 @@ pub fn pfadd(ctx: &mut Ctx, cmd: &Cmd) {
     };
     match result {
         Ok(updated) => {
+            if updated > 0 {
+                ctx.notify(notify::STRING, "pfadd", &cmd[1]);
+            }
             ctx.wrote(updated);
             ctx.out.int((updated > 0) as i64);
         }
@@ -747,6 +751,8 @@ pub fn pfmerge(ctx: &mut Ctx, cmd: &Cmd) {
     };
     match result {
         Ok(()) => {
+            // As Redis: PFMERGE is a mass PFADD, and says so even when nothing changed.
+            ctx.notify(notify::STRING, "pfadd", &cmd[1]);
             ctx.wrote(1);
             ctx.out.ok();
         }

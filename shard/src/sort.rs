@@ -15,6 +15,7 @@
 use crate::cmd::Cmd;
 use crate::db::Db;
 use crate::list::ListValue;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::err;
 use crate::shard::Ctx;
@@ -462,8 +463,10 @@ fn sort_generic(ctx: &mut Ctx, cmd: &Cmd, readonly: bool) -> Result<(), ErrReply
             if outputlen > 0 {
                 let list = ListValue::from_items(out, ctx.limits);
                 ctx.db.set(dst, Value::List(Box::new(list)), 0, now);
+                ctx.notify(notify::LIST, "sortstore", dst);
                 ctx.wrote(outputlen as u64);
             } else if ctx.db.remove(dst).is_some() {
+                ctx.notify(notify::GENERIC, "del", dst);
                 ctx.wrote(1);
             }
             ctx.out.int(outputlen as i64);

@@ -11,6 +11,7 @@ mod qsort;
 
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::notify;
 use crate::num::parse_i64;
 use crate::reply::{err, Reply};
 use crate::shard::Ctx;
@@ -315,6 +316,10 @@ pub fn geoadd(ctx: &mut Ctx, cmd: &Cmd) {
             r
         }
     };
+    if added + updated > 0 {
+        // GEOADD runs as ZADD in Redis, whose event it records.
+        ctx.notify(notify::ZSET, "zadd", key);
+    }
     ctx.wrote((added + updated) as u64);
     ctx.out.int(if ch { added + updated } else { added });
 }
@@ -643,6 +648,7 @@ fn georadius_generic(ctx: &mut Ctx, cmd: &Cmd, src: usize, flags: u8) {
         match q.store {
             Some(dest) => {
                 if ctx.db.remove(&cmd[dest]).is_some() {
+                    ctx.notify(notify::GENERIC, "del", &cmd[dest]);
                     ctx.wrote(1);
                 }
                 ctx.out.int(0);
@@ -721,8 +727,15 @@ fn georadius_generic(ctx: &mut Ctx, cmd: &Cmd, src: usize, flags: u8) {
             stored.insert(&p.member, score, ctx.limits);
         }
         ctx.db.set(dest, Value::ZSet(Box::new(stored)), 0, ctx.now);
+        let event = if flags & GEOSEARCH != 0 {
+            "geosearchstore"
+        } else {
+            "georadiusstore"
+        };
+        ctx.notify(notify::ZSET, event, dest);
         ctx.wrote(returned as u64);
     } else if ctx.db.remove(dest).is_some() {
+        ctx.notify(notify::GENERIC, "del", dest);
         ctx.wrote(1);
     }
     ctx.out.int(returned as i64);

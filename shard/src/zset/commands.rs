@@ -5,6 +5,7 @@ use super::ZSetValue;
 use crate::blocking::parse_timeout;
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::notify;
 use crate::num::{fmt_double, parse_i64};
 use crate::reply::{err, Reply};
 use crate::scan::parse_collection_scan;
@@ -390,25 +391,30 @@ fn entry(out: &mut Reply, member: &[u8], score: f64, withscores: bool) {
     }
 }
 
-/// Stores a command's result at `dst` (replacing any value and TTL) and replies its size;
-/// an empty result deletes `dst` instead.
-fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue) {
+/// Stores a command's result at `dst` (replacing any value and TTL) with the keyspace
+/// event `event` and replies its size; an empty result deletes `dst` instead ("del"), even
+/// an expired one, as Redis' `dbDelete`.
+fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue, event: &'static str) {
     let n = z.len();
     if n > 0 {
         ctx.db.set(dst, Value::ZSet(Box::new(z)), 0, ctx.now);
+        ctx.notify(notify::ZSET, event, dst);
         ctx.wrote(1);
-    } else if ctx.db.contains(dst, ctx.now) {
-        ctx.db.remove(dst);
+    } else if ctx.db.remove(dst).is_some() {
+        ctx.notify(notify::GENERIC, "del", dst);
         ctx.wrote(1);
     }
     ctx.out.int(n as i64);
 }
 
-/// Deletes `key` if its sorted set became empty.
-fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
+/// After members were removed from `key`: records `event`, then deletes the key ("del")
+/// if its sorted set became empty, in Redis' order.
+fn removed_from(ctx: &mut Ctx, key: &[u8], event: &'static str) {
+    ctx.notify(notify::ZSET, event, key);
     if let Ok(Some(z)) = lookup_write(ctx.db, key, ctx.now) {
         if z.is_empty() {
             ctx.db.remove(key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
     }
 }
@@ -523,6 +529,9 @@ fn zadd_generic(ctx: &mut Ctx, cmd: &Cmd, mut incr: bool) -> R {
     if n > 1 {
         z.shrink_to_fit();
     }
+    if added + updated > 0 {
+        ctx.notify(notify::ZSET, if incr { "zincr" } else { "zadd" }, key);
+    }
     ctx.wrote(added + updated);
     if incr {
         if processed > 0 {
@@ -558,7 +567,9 @@ fn zrem_with(ctx: &mut Ctx, cmd: &Cmd) -> R {
             break;
         }
     }
-    delete_if_empty(ctx, key);
+    if deleted > 0 {
+        removed_from(ctx, key, "zrem");
+    }
     ctx.wrote(deleted);
     ctx.out.int(deleted as i64);
     Ok(())
@@ -739,7 +750,14 @@ fn zremrange(ctx: &mut Ctx, cmd: &Cmd, kind: RangeType) -> R {
     };
     let (lo, hi) = range.span(z);
     let deleted = z.remove_range_by_rank(lo, hi);
-    delete_if_empty(ctx, key);
+    if deleted > 0 {
+        let event = match kind {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        removed_from(ctx, key, event);
+    }
     ctx.wrote(deleted as u64);
     ctx.out.int(deleted as i64);
     Ok(())
@@ -842,7 +860,7 @@ fn zrange_generic(
     let limits = ctx.limits;
     let Some(z) = lookup_read(ctx.db, &cmd[src], ctx.now)? else {
         if store {
-            store_result(ctx, &cmd[1], ZSetValue::new());
+            store_result(ctx, &cmd[1], ZSetValue::new(), "zrangestore");
         } else {
             ctx.out.array(0);
         }
@@ -884,7 +902,7 @@ fn zrange_generic(
         let mut entries: Vec<(Box<[u8]>, f64)> = Vec::with_capacity(b - a);
         z.range_by_rank(a, b, false, |m, s| entries.push((m.into(), s)));
         let result = ZSetValue::from_sorted(&entries, limits);
-        store_result(ctx, &cmd[1], result);
+        store_result(ctx, &cmd[1], result, "zrangestore");
     } else {
         entries_header(ctx.out, b - a, withscores);
         let out = &mut *ctx.out;
@@ -1005,7 +1023,7 @@ fn zpop_generic(
             out.double(s);
         });
     }
-    delete_if_empty(ctx, key);
+    removed_from(ctx, key, if max { "zpopmax" } else { "zpopmin" });
     ctx.wrote(n as u64);
     Ok(())
 }
@@ -1566,7 +1584,12 @@ fn zsetop(
     match dst {
         Some(d) => {
             let z = ZSetValue::from_sorted(&result, ctx.limits);
-            store_result(ctx, &cmd[d], z);
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            store_result(ctx, &cmd[d], z, event);
         }
         None => {
             entries_header(ctx.out, result.len(), withscores);

@@ -867,8 +867,11 @@ pub async fn gather_held(
         s.rng = shard::rng::Rng::new(home.rng.next_u64());
         s
     };
-    let mut by_shard: Vec<(usize, Vec<(usize, Bytes)>)> = Vec::new();
-    for (db, key, _) in keys {
+    // Per shard: (database, key, is it read): a key only written (a destination) is looked
+    // up as a write, the others as reads (hits, misses, "keymiss"), as Redis does.
+    type Wanted = Vec<(usize, Bytes, bool)>;
+    let mut by_shard: Vec<(usize, Wanted)> = Vec::new();
+    for (db, key, writes) in keys {
         let s = local.shard_of(key);
         let i = match by_shard.iter().position(|(x, _)| *x == s) {
             Some(i) => i,
@@ -877,8 +880,13 @@ pub async fn gather_held(
                 by_shard.len() - 1
             }
         };
-        if !by_shard[i].1.iter().any(|(d, k)| d == db && k == key) {
-            by_shard[i].1.push((*db, key.clone()));
+        match by_shard[i]
+            .1
+            .iter_mut()
+            .find(|(d, k, _)| d == db && k == key)
+        {
+            Some(known) => known.2 |= !writes,
+            None => by_shard[i].1.push((*db, key.clone(), !writes)),
         }
     }
     for (s, wanted) in by_shard {
@@ -888,8 +896,14 @@ pub async fn gather_held(
                 let mut shard = l.shard();
                 wanted
                     .into_iter()
-                    .filter_map(|(db, k)| {
-                        keys::clone_entry(&mut shard.dbs[db], &k, now).map(|e| (db, k, e))
+                    .filter_map(|(db, k, read)| {
+                        let d = &mut shard.dbs[db];
+                        let e = if read {
+                            keys::clone_entry(d, &k, now)
+                        } else {
+                            keys::clone_entry_for_write(d, &k, now)
+                        };
+                        e.map(|e| (db, k, e))
                     })
                     .collect::<Vec<_>>()
             })

@@ -84,6 +84,10 @@ fn expiry_events() {
     d.run(&["GETEX", "{x}b"]);
     d.run(&["GETDEL", "{x}b"]);
     d.run(&["GETDEL", "{x}b"]);
+    // Overwriting a key that expired unseen reclaims it first: "expired", then "new".
+    d.run(&["SET", "{x}c", "1", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    d.run(&["SET", "{x}c", "2"]);
 }
 
 #[test]
@@ -1116,5 +1120,39 @@ fn sort_commands() {
         &["SORT", "{o}n"],
         &["SORT_RO", "{o}w", "ALPHA"],
         &["SORT", "{o}none"],
+    ]);
+}
+
+#[test]
+fn cross_shard_commands() {
+    // Keys on both shards: commands run through the coordinator (RENAME, COPY move entries
+    // between shards; the stores compute on a scratch shard). Each shard publishes its own
+    // events, so they are compared unordered.
+    let mut d = EventDiff::start();
+    let (a, b) = common::cross("x");
+    let (c, e) = common::cross("y");
+    d.run(&["SET", &a, "1"]);
+    d.run_unordered(&["RENAME", &a, &b]);
+    d.run_unordered(&["COPY", &b, &a]);
+    d.run_unordered(&["COPY", &b, &a, "REPLACE"]);
+    d.run_unordered(&["DEL", &a, &b]);
+    d.run(&["SADD", &a, "m1", "m2"]);
+    d.run(&["SADD", &b, "m2", "m3"]);
+    d.run_unordered(&["SUNIONSTORE", &c, &a, &b]);
+    d.run_unordered(&["SINTERSTORE", &e, &a, &b]);
+    d.run_unordered(&["SDIFFSTORE", &e, &a, &a]);
+    d.run_unordered(&["SMOVE", &a, &b, "m1"]);
+    d.run(&["RPUSH", &c, "3", "1", "2"]);
+    d.run_unordered(&["LMOVE", &c, &e, "LEFT", "RIGHT"]);
+    d.run_unordered(&["SORT", &c, "STORE", &a]);
+    d.run(&["ZADD", &b, "1", "z"]);
+    d.run_unordered(&["ZUNIONSTORE", &e, "2", &b, &c]);
+    // A script over keys of both shards.
+    d.run_unordered(&[
+        "EVAL",
+        "redis.call('SET', KEYS[1], 'v') redis.call('DEL', KEYS[2]) return 1",
+        "2",
+        &a,
+        &b,
     ]);
 }

@@ -416,10 +416,7 @@ pub fn bitop_compute(op: BitOp, srcs: &[&[u8]]) -> Vec<u8> {
 pub fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     let len = result.len() as i64;
     if result.is_empty() {
-        if ctx.db.remove(dest).is_some() {
-            ctx.notify(notify::GENERIC, "del", dest);
-            ctx.wrote(1);
-        }
+        ctx.delete_stored(dest);
     } else {
         ctx.db
             .set(dest, Value::Str(StrValue::raw(result)), 0, ctx.now);

@@ -145,18 +145,28 @@ impl Db {
         self.peek(key, now_ms).is_some()
     }
 
-    /// Sets `key` to `value`, replacing any previous value; `expire_at` 0 = no TTL.
+    /// Sets `key` to `value`, replacing any previous value; `expire_at` 0 = no TTL. A key
+    /// that had expired unseen is reclaimed first, as Redis' write lookup would ("expired",
+    /// then "new").
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, now_ms: u64) {
         let mut e = Entry::new(value);
         e.expire_at = expire_at;
         e.access = access_clock(now_ms);
-        self.insert_entry(key, e);
+        match self.insert(key, e) {
+            Some(old) if !old.is_expired(now_ms) => {}
+            Some(_) => {
+                self.expired += 1;
+                self.events.push(notify::EXPIRED, "expired", key);
+                self.events.push(notify::NEW, "new", key);
+            }
+            None => self.events.push(notify::NEW, "new", key),
+        }
     }
 
     /// Inserts a whole entry (value and TTL), replacing any previous one; a new key is a
     /// "new" keyspace event.
     pub fn insert_entry(&mut self, key: &[u8], e: Entry) {
-        if self.insert(key, e) {
+        if self.insert(key, e).is_none() {
             self.events.push(notify::NEW, "new", key);
         }
     }
@@ -167,20 +177,16 @@ impl Db {
         self.insert(key, e);
     }
 
-    /// Inserts or replaces; true if the key is new.
-    fn insert(&mut self, key: &[u8], e: Entry) -> bool {
+    /// Inserts or replaces; returns the replaced entry.
+    fn insert(&mut self, key: &[u8], e: Entry) -> Option<Entry> {
         if e.expire_at != 0 {
             self.volatile += 1;
         }
-        match self.table.insert(key, e) {
-            Some(old) => {
-                if old.expire_at != 0 {
-                    self.volatile -= 1;
-                }
-                false
-            }
-            None => true,
+        let old = self.table.insert(key, e);
+        if old.as_ref().is_some_and(|o| o.expire_at != 0) {
+            self.volatile -= 1;
         }
+        old
     }
 
     /// Removes a key (expired or not) and returns its entry.

@@ -759,6 +759,12 @@ pub fn clone_entry(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
     db.get(key, now).map(|e| duplicate_entry(e))
 }
 
+/// [`clone_entry`] for a key the command writes (a write lookup, as Redis': no hit or
+/// miss counted, no "keymiss").
+pub fn clone_entry_for_write(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
+    db.get_mut(key, now).map(|e| duplicate_entry(e))
+}
+
 // ---------------------------------------------------------------------------------------------
 // KEYS, SCAN, RANDOMKEY (per shard)
 // ---------------------------------------------------------------------------------------------

@@ -145,6 +145,15 @@ impl Ctx<'_> {
         self.db.notify(class, name, key);
     }
 
+    /// Deletes `key` because a store command's result is empty (Redis' dbDelete: an expired
+    /// key counts too): the "del" event and one change when there was a key.
+    pub fn delete_stored(&mut self, key: &[u8]) {
+        if self.db.remove(key).is_some() {
+            self.notify(crate::notify::GENERIC, "del", key);
+            self.wrote(1);
+        }
+    }
+
     /// Deletes `key` if `emptied` (a collection the command left empty: Redis never keeps
     /// one), with the "del" event.
     pub fn delete_if_emptied(&mut self, key: &[u8], emptied: bool) {

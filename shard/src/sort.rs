@@ -465,9 +465,8 @@ fn sort_generic(ctx: &mut Ctx, cmd: &Cmd, readonly: bool) -> Result<(), ErrReply
                 ctx.db.set(dst, Value::List(Box::new(list)), 0, now);
                 ctx.notify(notify::LIST, "sortstore", dst);
                 ctx.wrote(outputlen as u64);
-            } else if ctx.db.remove(dst).is_some() {
-                ctx.notify(notify::GENERIC, "del", dst);
-                ctx.wrote(1);
+            } else {
+                ctx.delete_stored(dst);
             }
             ctx.out.int(outputlen as i64);
         }

@@ -647,10 +647,7 @@ fn georadius_generic(ctx: &mut Ctx, cmd: &Cmd, src: usize, flags: u8) {
     let Some(z) = zobj else {
         match q.store {
             Some(dest) => {
-                if ctx.db.remove(&cmd[dest]).is_some() {
-                    ctx.notify(notify::GENERIC, "del", &cmd[dest]);
-                    ctx.wrote(1);
-                }
+                ctx.delete_stored(&cmd[dest]);
                 ctx.out.int(0);
             }
             None => ctx.out.array(0),
@@ -734,9 +731,8 @@ fn georadius_generic(ctx: &mut Ctx, cmd: &Cmd, src: usize, flags: u8) {
         };
         ctx.notify(notify::ZSET, event, dest);
         ctx.wrote(returned as u64);
-    } else if ctx.db.remove(dest).is_some() {
-        ctx.notify(notify::GENERIC, "del", dest);
-        ctx.wrote(1);
+    } else {
+        ctx.delete_stored(dest);
     }
     ctx.out.int(returned as i64);
 }

@@ -407,9 +407,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str
         ctx.db.set(dst, Value::Set(Box::new(result)), 0, ctx.now);
         ctx.wrote(1);
         ctx.notify(notify::SET, event, dst);
-    } else if ctx.db.remove(dst).is_some() {
-        ctx.wrote(1);
-        ctx.notify(notify::GENERIC, "del", dst);
+    } else {
+        ctx.delete_stored(dst);
     }
     ctx.out.int(n as i64);
 }

@@ -400,9 +400,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue, event: &'static str) {
         ctx.db.set(dst, Value::ZSet(Box::new(z)), 0, ctx.now);
         ctx.notify(notify::ZSET, event, dst);
         ctx.wrote(1);
-    } else if ctx.db.remove(dst).is_some() {
-        ctx.notify(notify::GENERIC, "del", dst);
-        ctx.wrote(1);
+    } else {
+        ctx.delete_stored(dst);
     }
     ctx.out.int(n as i64);
 }
@@ -411,12 +410,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue, event: &'static str) {
 /// if its sorted set became empty, in Redis' order.
 fn removed_from(ctx: &mut Ctx, key: &[u8], event: &'static str) {
     ctx.notify(notify::ZSET, event, key);
-    if let Ok(Some(z)) = lookup_write(ctx.db, key, ctx.now) {
-        if z.is_empty() {
-            ctx.db.remove(key);
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-    }
+    let emptied = matches!(lookup_write(ctx.db, key, ctx.now), Ok(Some(z)) if z.is_empty());
+    ctx.delete_if_emptied(key, emptied);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The seed guides' redis-py snippets, run as written against shardis-server.
 
 Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern,
-lists, sets, sorted sets, hashes, transactions, the distributed lock and streams). Sections
-for pub/sub are added as that family lands.
+lists, sets, sorted sets, hashes, transactions, the distributed lock, pub/sub and streams),
+plus what a cache built on them uses: keyspace notifications and client-side caching.
 """
 import json
 import os

@@ -293,7 +293,8 @@ const SYNTAX: &str = "ERR syntax error";
 
 /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP].
 pub async fn client_tracking(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
-    let mut redirect: Option<u64> = None;
+    // REDIRECT: the target's id and the executor serving it (0: no redirection).
+    let mut redirect: Option<(u64, usize)> = None;
     let (mut bcast, mut optin, mut optout, mut noloop) = (false, false, false, false);
     let mut prefixes: Vec<Bytes> = Vec::new();
     let mut i = 3;
@@ -303,16 +304,23 @@ pub async fn client_tracking(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, o
         match opt.as_slice() {
             b"redirect" if more => {
                 i += 1;
-                if redirect.is_some_and(|r| r != 0) {
+                if redirect.is_some_and(|(r, _)| r != 0) {
                     return out.error("ERR A client can only redirect to a single other client");
                 }
                 let Some(id) = shard::num::parse_i64(&cmd[i]) else {
                     return out.error("ERR value is not an integer or out of range");
                 };
-                if id != 0 && locate(local, id as u64).await.is_none() {
-                    return out.error("ERR The client ID you want redirect to does not exist");
-                }
-                redirect = Some(id as u64);
+                let home = match id {
+                    0 => 0,
+                    _ => match locate(local, id as u64).await {
+                        Some(home) => home,
+                        None => {
+                            return out
+                                .error("ERR The client ID you want redirect to does not exist")
+                        }
+                    },
+                };
+                redirect = Some((id as u64, home));
             }
             b"bcast" => bcast = true,
             b"optin" => optin = true,
@@ -366,13 +374,7 @@ pub async fn client_tracking(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, o
             return out.error(&e);
         }
     }
-    let redirect_to = match redirect.filter(|&r| r != 0) {
-        Some(id) => match locate(local, id).await {
-            Some(home) => Some((id, home)),
-            None => return out.error("ERR The client ID you want redirect to does not exist"),
-        },
-        None => None,
-    };
+    let redirect_to = redirect.filter(|&(id, _)| id != 0);
     // The prefixes this call adds (BCAST without PREFIX follows every key).
     let mut added: Vec<Bytes> = prefixes
         .into_iter()

@@ -166,6 +166,10 @@ impl Session {
         if let Some(mb) = &self.mailbox {
             mb.resp3.set(resp3);
         }
+        if resp3 {
+            // Any client may name it as REDIRECT target: its pushes need a mailbox.
+            self.mailbox();
+        }
     }
 
     /// The connection's mailbox for pushed frames (published messages, invalidations),

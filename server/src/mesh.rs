@@ -52,6 +52,16 @@ impl Mesh {
         b.waker.wake();
     }
 
+    /// Whether jobs wait for `shard`. Seen from its own thread, false means every job sent to
+    /// it so far has run (its mailbox task runs a batch without yielding).
+    pub fn has_pending(&self, shard: usize) -> bool {
+        !self.boxes[shard]
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
     /// Waits for the jobs sent to `shard` (must be the caller's own shard).
     async fn receive(&self, shard: usize, spare: &mut Vec<Job>) -> Vec<Job> {
         let b = &self.boxes[shard];

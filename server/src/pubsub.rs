@@ -381,13 +381,16 @@ pub fn unsubscribe_all(local: &Local, sess: &mut Session) {
 
 /// PUBLISH / SPUBLISH: every executor delivers to its subscribers.
 ///
-/// This executor's delivery also goes through its mesh queue, behind the keyspace events
-/// other shards queued for it before: a message published after a command's reply reaches
+/// On this executor too the message comes after what other shards queued for it before
+/// (keyspace events): it is delivered here at once only when nothing waits in its mesh
+/// queue, else through the queue. So a message published after a command's reply reaches
 /// every subscriber after that command's events.
 pub async fn publish(local: &Rc<Local>, cmd: &Cmd, shard: bool, out: &mut Reply) {
     let (channel, msg) = (cmd.arg_bytes(1), cmd.arg_bytes(2));
     let limits = local.shared.config().client_output_buffer_limit[2];
+    let here = !local.mesh.has_pending(local.id);
     let pending: Vec<_> = (0..local.shards())
+        .filter(|&s| !(here && s == local.id))
         .map(|s| {
             let (tx, rx) = futures_channel::oneshot::channel();
             let (channel, msg) = (channel.clone(), msg.clone());
@@ -401,7 +404,10 @@ pub async fn publish(local: &Rc<Local>, cmd: &Cmd, shard: bool, out: &mut Reply)
             rx
         })
         .collect();
-    let mut total = 0;
+    let mut total = match here {
+        true => local.pubsub.borrow().deliver(shard, &channel, &msg, limits),
+        false => 0,
+    };
     for rx in pending {
         total += rx.await.expect("shard mailbox dropped a job");
     }

@@ -152,17 +152,7 @@ fn deliver(local: &Local, list: Vec<Invalidation>) {
                     if !t.bcast {
                         return None;
                     }
-                    // As Redis' per-prefix radix tree: each key once, in byte order, the
-                    // last change deciding NOLOOP.
-                    let mut last: Vec<(Box<[u8]>, u64)> = Vec::with_capacity(keys.len());
-                    for (k, by) in keys {
-                        match last.iter_mut().find(|(x, _)| *x == k) {
-                            Some(e) => e.1 = by,
-                            None => last.push((k, by)),
-                        }
-                    }
-                    last.sort_by(|a, b| a.0.cmp(&b.0));
-                    let keys: Vec<Box<[u8]>> = last
+                    let keys: Vec<Box<[u8]>> = keys
                         .into_iter()
                         .filter(|(_, by)| !(t.noloop && *by == t.id))
                         .map(|(k, _)| k)

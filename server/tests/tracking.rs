@@ -335,6 +335,13 @@ fn redirect_to_a_resp2_subscriber_and_broken_redirect() {
     let target_id = target.id();
     r3.q(&["CLIENT", "TRACKING", "on", "REDIRECT", &target_id]);
     r3.q(&["GET", &k1]);
+    w.q(&["SET", &k1, "3"]);
+    assert_eq!(
+        target.pending(),
+        vec![invalidate(&[&k1])],
+        "a RESP3 target gets pushes"
+    );
+    r3.q(&["GET", &k1]);
     drop(target);
     std::thread::sleep(Duration::from_millis(100));
     w.q(&["SET", &k1, "4"]);

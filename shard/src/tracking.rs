@@ -39,7 +39,7 @@ pub enum Invalidation {
 struct Prefix {
     prefix: Box<[u8]>,
     readers: Vec<Reader>,
-    /// Keys changed under it since the last [`Tracking::take`].
+    /// Keys changed under it since the last [`Tracking::take`], with who changed them.
     changed: Vec<(Box<[u8]>, u64)>,
 }
 
@@ -160,7 +160,18 @@ impl Tracking {
             if p.changed.is_empty() {
                 continue;
             }
-            let keys = std::mem::take(&mut p.changed);
+            // As Redis' per-prefix radix tree: each key once, in byte order, its last change
+            // deciding NOLOOP (the sort is stable).
+            let mut keys = std::mem::take(&mut p.changed);
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut last: Vec<(Box<[u8]>, u64)> = Vec::with_capacity(keys.len());
+            for (k, by) in keys {
+                match last.last_mut() {
+                    Some(prev) if prev.0 == k => prev.1 = by,
+                    _ => last.push((k, by)),
+                }
+            }
+            let keys = last;
             for &reader in &p.readers {
                 out.push(Invalidation::Prefix {
                     reader,
@@ -207,8 +218,11 @@ mod tests {
         let mut t = Tracking::default();
         t.add_prefix(b"user:", A);
         t.add_prefix(b"", B);
+        t.current = 9;
         t.changed(b"user:1");
+        t.current = 0;
         t.changed(b"other");
+        t.changed(b"user:1");
         let got = t.take();
         assert_eq!(
             got,
@@ -219,7 +233,8 @@ mod tests {
                 },
                 Invalidation::Prefix {
                     reader: B,
-                    keys: vec![(b"user:1"[..].into(), 0), (b"other"[..].into(), 0)]
+                    // Once each, sorted, the last change's author kept.
+                    keys: vec![(b"other"[..].into(), 0), (b"user:1"[..].into(), 0)]
                 },
             ]
         );

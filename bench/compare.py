@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A/B benchmark: Debian's redis-server against shardis-server on the same machine.
 
-Each workload runs against each server in turn, several rounds, alternating A/B so drift on a
-shared machine hits both. The server is pinned to one core (taskset), the load generator
+Each workload runs against each server in turn, several rounds, alternating A/B run by run
+(both servers stay up side by side) so drift on a shared machine hits both. The server is pinned to one core (taskset), the load generator
 (redis-benchmark) to another. For each run it records ops/s, p50/p99 latency and the server's
 CPU time per request (from /proc/<pid>/stat), and prints medians and the shardis/redis ratios.
 
@@ -78,12 +78,18 @@ def main():
     }
     workloads = {k: v for k, v in WORKLOADS.items() if not opts.only or k in opts.only}
     results = {(w, s): [] for w in workloads for s in servers}
-    for rnd in range(opts.rounds):
-        for name in servers if rnd % 2 == 0 else list(servers)[::-1]:
-            proc, port = start(servers[name], opts.server_core)
-            try:
-                preload(port, opts.load_core)
-                for w, args in workloads.items():
+    # Both servers run side by side on the server core (an idle one costs nothing) and take
+    # turns run by run, so a disturbance of the shared machine, which lasts tens of seconds,
+    # lands on both rather than on one server's whole round.
+    started = {}
+    try:
+        for name, cmdline in servers.items():
+            started[name] = start(cmdline, opts.server_core)
+            preload(started[name][1], opts.load_core)
+        for rnd in range(opts.rounds):
+            for w, args in workloads.items():
+                for name in servers if rnd % 2 == 0 else list(servers)[::-1]:
+                    proc, port = started[name]
                     before = cpu_seconds(proc.pid)
                     rps, p50, p99 = run_benchmark(port, args, opts.load_core)
                     used = cpu_seconds(proc.pid) - before
@@ -91,8 +97,9 @@ def main():
                     results[(w, name)].append((rps, p50, p99, used / n * 1e6))
                     print(f"round {rnd + 1} {name:8} {w:10} {rps:12.0f} ops/s  p50 {p50:.3f} ms  "
                           f"p99 {p99:.3f} ms  cpu/req {used / n * 1e6:.2f} us", file=sys.stderr)
-            finally:
-                stop(proc)
+    finally:
+        for proc, _ in started.values():
+            stop(proc)
 
     med = lambda xs: statistics.median(xs)
     print(f"\n| workload | redis ops/s | shardis ops/s | ratio | redis p50/p99 ms | shardis p50/p99 ms "

@@ -483,9 +483,7 @@ fn keyspace(reports: &[ShardReport], out: &mut String) {
 
 fn commandstats(total: &ShardStats, out: &mut String) {
     out.push_str("# Commandstats\r\n");
-    let mut names: Vec<_> = total.per_command.iter().collect();
-    names.sort_by_key(|(n, _)| **n);
-    for (name, s) in names {
+    for (name, s) in total.by_name() {
         let per_call = if s.calls > 0 {
             s.usec as f64 / s.calls as f64
         } else {

@@ -32,6 +32,7 @@ use crate::command::{self, meta::flag, Route, Server};
 use crate::coord::{self, Tx};
 use crate::dispatch::{self, Job, Refusal};
 use crate::local::{unix_ms, Local};
+use crate::stats::Laps;
 use bytes::Bytes;
 use futures_channel::oneshot;
 use shard::locks::Mode;
@@ -498,8 +499,9 @@ fn run_here(
     let mut shard = l.shard();
     let mut stats = l.stats.borrow_mut();
     let mut written = Vec::new();
+    let mut laps = Laps::start();
     for job in jobs {
-        dispatch::execute_recorded(&mut shard, &mut stats, job, now, reply, ends);
+        dispatch::execute_recorded(&mut shard, &mut stats, &mut laps, job, now, reply, ends);
         if job.spec.flags & flag::WRITE != 0 {
             written.extend(job.key_positions().map(|i| (job.db, job.cmd.arg_bytes(i))));
         }

@@ -43,6 +43,7 @@ use crate::multi;
 use crate::script::{
     Engine, Host, LogLevel, Prepared, RestorePolicy, RunningFunction, ScriptStore,
 };
+use crate::stats::Laps;
 use ahash::AHashMap;
 use bytes::Bytes;
 use futures_lite::StreamExt;
@@ -447,6 +448,7 @@ impl Host for ShardHost<'_> {
         let wrote = dispatch::execute_recorded(
             &mut shard,
             &mut stats,
+            &mut Laps::start(),
             &job,
             unix_ms(),
             &mut reply,

@@ -1,6 +1,8 @@
 //! Per-shard counters, summed across shards by INFO.
 
 use ahash::AHashMap;
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
 
 #[derive(Default, Clone, Copy)]
 pub struct CmdStat {
@@ -8,6 +10,65 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+}
+
+impl CmdStat {
+    fn add(&mut self, o: &CmdStat) {
+        self.calls += o.calls;
+        self.usec += o.usec;
+        self.rejected += o.rejected;
+        self.failed += o.failed;
+    }
+}
+
+/// A command's name as a commandstats key, hashed and compared by address: every command
+/// is counted under its table entry's `&'static str`, so the address identifies it, and
+/// hashing one word instead of the name's bytes is measurable at a million commands a
+/// second. Two entries with equal text would count apart; [`ShardStats::by_name`] adds
+/// them up for INFO.
+#[derive(Clone, Copy, Debug)]
+pub struct CmdName(pub &'static str);
+
+impl PartialEq for CmdName {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for CmdName {}
+
+impl Hash for CmdName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0.as_ptr() as usize).hash(state);
+    }
+}
+
+/// Times consecutive commands with one clock read each: a lap ends where the next begins,
+/// so a batch of n commands reads the clock n + 1 times instead of 2n (the clock read was
+/// 5% of the server's CPU on pipelined GETs).
+pub struct Laps {
+    last: Instant,
+}
+
+impl Laps {
+    pub fn start() -> Laps {
+        Laps {
+            last: Instant::now(),
+        }
+    }
+
+    /// Microseconds since the previous lap (or the start); begins the next one.
+    pub fn lap(&mut self) -> u64 {
+        let now = Instant::now();
+        let usec = now.duration_since(self.last).as_micros() as u64;
+        self.last = now;
+        usec
+    }
+
+    /// Begins the next lap now, leaving out what ran since the previous one.
+    pub fn restart(&mut self) {
+        self.last = Instant::now();
+    }
 }
 
 #[derive(Default, Clone)]
@@ -19,7 +80,7 @@ pub struct ShardStats {
     pub net_output_bytes: u64,
     pub error_replies: u64,
     pub cross_shard_hops: u64,
-    pub per_command: AHashMap<&'static str, CmdStat>,
+    pub per_command: AHashMap<CmdName, CmdStat>,
     /// Error replies by their code (`ERR`, `WRONGTYPE`...), for INFO errorstats.
     pub error_codes: AHashMap<Box<str>, u64>,
     /// Recent samples for the instantaneous_* rates: (unix ms, commands, input bytes,
@@ -31,7 +92,7 @@ impl ShardStats {
     /// Counts a command that ran; `reply` is its reply, looked at only when it failed.
     pub fn record(&mut self, name: &'static str, usec: u64, failed: bool, reply: &[u8]) {
         self.commands += 1;
-        let s = self.per_command.entry(name).or_default();
+        let s = self.per_command.entry(CmdName(name)).or_default();
         s.calls += 1;
         s.usec += usec;
         if failed {
@@ -43,7 +104,7 @@ impl ShardStats {
     /// Counts a command refused before it ran (unknown, arity, authentication).
     pub fn reject(&mut self, name: Option<&'static str>, error: &[u8]) {
         if let Some(name) = name {
-            self.per_command.entry(name).or_default().rejected += 1;
+            self.per_command.entry(CmdName(name)).or_default().rejected += 1;
         }
         self.count_error(&[b"-", error].concat());
     }
@@ -81,12 +142,17 @@ impl ShardStats {
             *self.error_codes.entry(k.clone()).or_default() += v;
         }
         for (k, v) in &o.per_command {
-            let s = self.per_command.entry(k).or_default();
-            s.calls += v.calls;
-            s.usec += v.usec;
-            s.rejected += v.rejected;
-            s.failed += v.failed;
+            self.per_command.entry(*k).or_default().add(v);
         }
+    }
+
+    /// The per-command counters summed by name, sorted by name (for INFO commandstats).
+    pub fn by_name(&self) -> Vec<(&'static str, CmdStat)> {
+        let mut sums: std::collections::BTreeMap<&'static str, CmdStat> = Default::default();
+        for (k, v) in &self.per_command {
+            sums.entry(k.0).or_default().add(v);
+        }
+        sums.into_iter().collect()
     }
 
     /// Keeps a sample of the counters (called by the shard's cron every 100 ms).
@@ -120,5 +186,46 @@ impl ShardStats {
 
     pub fn reset(&mut self) {
         *self = ShardStats::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commandstats_are_summed_by_name_whatever_the_address() {
+        let mut a = ShardStats::default();
+        // Two `&'static str`s with the same text at different addresses.
+        let get1: &'static str = "get";
+        let get2: &'static str = Box::leak(String::from("get").into_boxed_str());
+        a.record(get1, 3, false, b"$1\r\nx\r\n");
+        a.record(get2, 4, true, b"-ERR x\r\n");
+        a.record("set", 1, false, b"+OK\r\n");
+        a.reject(Some(get2), b"ERR wrong number of arguments");
+        let mut total = ShardStats::default();
+        total.merge(&a);
+        total.merge(&a);
+        let rows = total.by_name();
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), ["get", "set"]);
+        let get = rows[0].1;
+        assert_eq!(
+            (get.calls, get.usec, get.failed, get.rejected),
+            (4, 14, 2, 2)
+        );
+        assert_eq!(total.commands, 6);
+    }
+
+    #[test]
+    fn laps_cover_the_time_between_them() {
+        let outer = Instant::now();
+        let mut laps = Laps::start();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let first = laps.lap();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let second = laps.lap();
+        assert!(first >= 2000 && second >= 1000, "{first} {second}");
+        // The second lap starts where the first ended: together they fit in the whole.
+        assert!(first + second <= outer.elapsed().as_micros() as u64);
     }
 }

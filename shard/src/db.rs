@@ -4,7 +4,7 @@
 //! key is never visible: every lookup checks it and removes it lazily, and the active expiry
 //! cycle walks the table incrementally to reclaim keys nobody reads.
 
-use crate::dash::DashTable;
+use crate::dash::{DashTable, Found};
 use crate::notify::{self, Events};
 use crate::value::Value;
 use crate::watch::Watches;
@@ -94,27 +94,37 @@ impl Db {
         self.volatile
     }
 
-    /// Removes `key` if its TTL has passed; true if it did.
-    fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
-        match self.table.get(key) {
-            Some(e) if e.is_expired(now_ms) => {
-                self.table.remove(key);
-                self.volatile -= 1;
-                self.expired += 1;
-                self.touch(key);
-                self.events.push(notify::EXPIRED, "expired", key);
-                true
-            }
-            _ => false,
+    /// Where the live entry of `key` is, with one lookup: an entry whose TTL has passed is
+    /// removed on the way (with its "expired" event), as Redis' lookups do.
+    fn locate_live(&mut self, key: &[u8], now_ms: u64) -> Option<Found> {
+        let f = self.table.locate(key)?;
+        if !self.table.found(f).is_expired(now_ms) {
+            return Some(f);
         }
+        self.table.remove_found(f);
+        self.volatile -= 1;
+        self.expired += 1;
+        self.touch(key);
+        self.events.push(notify::EXPIRED, "expired", key);
+        None
+    }
+
+    /// See [`DashTable::prefetch_buckets`].
+    pub fn prefetch_buckets(&self, key: &[u8]) {
+        self.table.prefetch_buckets(key);
+    }
+
+    /// See [`DashTable::prefetch_slot`].
+    pub fn prefetch_slot(&self, key: &[u8]) {
+        self.table.prefetch_slot(key);
     }
 
     /// A lookup on behalf of a reading command: counts hits and misses, updates access time.
     pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
-        match self.table.get_mut(key) {
-            Some(e) => {
+        match self.locate_live(key, now_ms) {
+            Some(f) => {
                 self.hits += 1;
+                let e = self.table.found_mut(f);
                 e.access = access_clock(now_ms);
                 Some(e)
             }
@@ -128,8 +138,8 @@ impl Db {
 
     /// A lookup on behalf of a writing command (no hit/miss accounting).
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
-        let e = self.table.get_mut(key)?;
+        let f = self.locate_live(key, now_ms)?;
+        let e = self.table.found_mut(f);
         e.access = access_clock(now_ms);
         Some(e)
     }
@@ -137,8 +147,8 @@ impl Db {
     /// A lookup that neither counts nor touches the access time (TYPE-free introspection,
     /// OBJECT, TTL, SCAN filters).
     pub fn peek(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
-        self.table.get(key)
+        let f = self.locate_live(key, now_ms)?;
+        Some(self.table.found(f))
     }
 
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
@@ -200,10 +210,10 @@ impl Db {
 
     /// Sets or clears the TTL of an existing, live key. Returns false if there is no such key.
     pub fn set_expire(&mut self, key: &[u8], expire_at: u64, now_ms: u64) -> bool {
-        self.expire_if_needed(key, now_ms);
-        let Some(e) = self.table.get_mut(key) else {
+        let Some(f) = self.locate_live(key, now_ms) else {
             return false;
         };
+        let e = self.table.found_mut(f);
         match (e.expire_at != 0, expire_at != 0) {
             (false, true) => self.volatile += 1,
             (true, false) => self.volatile -= 1,
@@ -307,7 +317,7 @@ impl Db {
                 return Some(k.into());
             }
             let k: Box<[u8]> = k.into();
-            self.expire_if_needed(&k, now_ms);
+            self.locate_live(&k, now_ms);
             s = crate::rng::mix(s);
         }
         None

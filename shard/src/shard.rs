@@ -45,6 +45,22 @@ impl Shard {
     }
 
     /// Applies `notify-keyspace-events` to every database.
+    /// Starts loading what looking up these `(db, key)`s will touch, in two passes (bucket
+    /// metadata for all, then the likely slot of each), so a batch of pipelined commands
+    /// waits for memory once rather than once per command.
+    pub fn prefetch(&self, keys: &[(usize, &[u8])]) {
+        for &(db, key) in keys {
+            if let Some(d) = self.dbs.get(db) {
+                d.prefetch_buckets(key);
+            }
+        }
+        for &(db, key) in keys {
+            if let Some(d) = self.dbs.get(db) {
+                d.prefetch_slot(key);
+            }
+        }
+    }
+
     pub fn set_notify_flags(&mut self, flags: u16) {
         self.notify_flags = flags;
         self.dbs.iter_mut().for_each(|d| d.events.set_flags(flags));

@@ -222,7 +222,7 @@ impl Engine {
 
     /// Checks and caches a script (SCRIPT LOAD and the first EVAL of a body).
     fn load_script(&mut self, body: &[u8]) -> Result<Arc<Script>, ScriptError> {
-        let sha = sha1_smol::Sha1::from(body).digest().to_string();
+        let sha = super::sha1_hex(body);
         self.eval_env()?;
         if let Some(s) = self.store.script(sha.as_bytes()) {
             return Ok(s);

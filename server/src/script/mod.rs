@@ -49,6 +49,19 @@ pub use engine::{Engine, Prepared};
 pub use flags::ScriptFlags;
 pub use functions::{RestorePolicy, RunningFunction};
 
+/// The lowercase hex SHA1 of `data`, as Redis names scripts (every EVAL hashes its body:
+/// formatting through `Display` cost more than hashing a short body).
+pub(crate) fn sha1_hex(data: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha1_smol::Sha1::from(data).digest().bytes();
+    let mut out = String::with_capacity(40);
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
 /// What a script calls into. The server implements it; tests implement fakes.
 pub trait Host {
     /// redis.call / redis.pcall: runs one command, returns its reply encoded in RESP

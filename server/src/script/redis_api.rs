@@ -60,10 +60,7 @@ pub(crate) fn install(lua: &Lua, sentinel: &Table, raw: &Table) -> mlua::Result<
                 return Err(raise_err(lua, "wrong number of arguments"));
             }
             let s = a.to_bytes(1).unwrap_or_default();
-            ret(
-                lua,
-                lua.create_string(sha1_smol::Sha1::from(&s).digest().to_string())?,
-            )
+            ret(lua, lua.create_string(super::sha1_hex(&s))?)
         })?,
     )?;
 

@@ -3,7 +3,8 @@
 //! that its compiled copies are stale (SCRIPT FLUSH, FUNCTION LOAD/DELETE/FLUSH/RESTORE).
 
 use super::flags::ScriptFlags;
-use std::collections::{BTreeMap, HashMap};
+use ahash::AHashMap as HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

@@ -54,12 +54,11 @@ pub use functions::{RestorePolicy, RunningFunction};
 pub(crate) fn sha1_hex(data: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = sha1_smol::Sha1::from(data).digest().bytes();
-    let mut out = String::with_capacity(40);
-    for b in digest {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
-    out
+    let hex: Vec<u8> = digest
+        .iter()
+        .flat_map(|&b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .collect();
+    String::from_utf8(hex).expect("hex digits are ASCII")
 }
 
 /// What a script calls into. The server implements it; tests implement fakes.

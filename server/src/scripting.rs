@@ -199,12 +199,24 @@ fn history_id(p: &Prepared) -> Vec<u8> {
 #[derive(Clone)]
 struct Invocation {
     prepared: Prepared,
+    /// The client running the script: its `redis.call`s act for it (CLIENT TRACKING
+    /// remembers the keys they read for it, NOLOOP spares it its own writes), as Redis'
+    /// script caller.
+    caller: Caller,
     keys: Vec<Bytes>,
     args: Vec<Bytes>,
     read_only: bool,
     resp3: bool,
     db: usize,
     running: Arc<Running>,
+}
+
+/// Who a script's commands act for.
+#[derive(Clone, Copy)]
+struct Caller {
+    client: u64,
+    /// Where the keys its read commands read are remembered, if it tracks them.
+    track: Option<shard::tracking::Reader>,
 }
 
 /// Parses `numkeys` and splits keys from arguments, with Redis' errors.
@@ -233,6 +245,11 @@ pub async fn run(
     ro_command: bool,
     out: &mut Reply,
 ) {
+    // First: it also ends a CLIENT CACHING yes, whatever happens next.
+    let caller = Caller {
+        client: sess.info.id,
+        track: crate::tracking::script_reader(local, sess),
+    };
     let (keys, args) = match split_keys(cmd) {
         Ok(k) => k,
         Err(e) => return out.error(e),
@@ -252,6 +269,7 @@ pub async fn run(
         return out.error("ERR Can not execute a script with write flag using *_ro command.");
     }
     let inv = Invocation {
+        caller,
         keys,
         args,
         read_only: ro_command || flags.no_writes(),
@@ -354,6 +372,7 @@ fn run_on_shard(l: &Rc<Local>, inv: Invocation) -> OnShard {
     l.shared.scripts.start(&inv.running);
     let mut host = ShardHost {
         l,
+        caller: inv.caller,
         db: inv.db,
         declared: &inv.keys,
         read_only: inv.read_only,
@@ -374,6 +393,7 @@ fn run_on_shard(l: &Rc<Local>, inv: Invocation) -> OnShard {
 /// `redis.call` for a script running on its shard.
 struct ShardHost<'a> {
     l: &'a Rc<Local>,
+    caller: Caller,
     /// The script's database (SELECT inside it changes it).
     db: usize,
     declared: &'a [Bytes],
@@ -410,7 +430,7 @@ impl Host for ShardHost<'_> {
         if self.escalate {
             return ERR_RESTART.to_vec();
         }
-        let job = match check_call(args, self.db, self.read_only) {
+        let job = match check_call(args, self.db, self.read_only, self.caller) {
             Ok(job) => job,
             Err(e) => return e,
         };
@@ -532,7 +552,7 @@ fn script_log(level: LogLevel, msg: &[u8]) {
 
 /// Checks a command called from a script (Redis' scriptCall): it exists, its arity, it is
 /// allowed from scripts, and a read-only script does not write. Errors come as RESP.
-fn check_call(args: &[&[u8]], db: usize, read_only: bool) -> Result<Job, Vec<u8>> {
+fn check_call(args: &[&[u8]], db: usize, read_only: bool, caller: Caller) -> Result<Job, Vec<u8>> {
     let Some(name) = args.first() else {
         return Err(
             b"-ERR Please specify at least one argument for this redis lib call\r\n".to_vec(),
@@ -563,13 +583,14 @@ fn check_call(args: &[&[u8]], db: usize, read_only: bool) -> Result<Job, Vec<u8>
             return Err(format!("-{e}\r\n").into_bytes());
         }
     }
+    let reads = spec.flags & flag::READONLY != 0 && spec.flags & flag::PUBSUB == 0;
     Ok(Job {
         cmd,
         command,
         spec,
         db,
-        client: 0,
-        track: None,
+        client: caller.client,
+        track: caller.track.filter(|_| reads),
     })
 }
 
@@ -713,7 +734,7 @@ async fn script_thread_run(
         match next {
             Some(worker::Request::Call { args, resp3, reply }) => {
                 let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-                let job = match check_call(&refs, script_sess.db, inv.read_only) {
+                let job = match check_call(&refs, script_sess.db, inv.read_only, inv.caller) {
                     Err(e) => {
                         let _ = reply.send(e);
                         continue;

@@ -90,8 +90,33 @@ pub fn reader_for(local: &Local, sess: &Session) -> Option<Reader> {
     })
 }
 
+/// Where the keys a script's read commands read are remembered for the client running it
+/// (as Redis, which tracks them for the script's caller), and the end of its CLIENT
+/// CACHING: [`command_done`] leaves the flag to this, so it still holds when the script
+/// starts.
+pub fn script_reader(local: &Local, sess: &Session) -> Option<Reader> {
+    let reader = reader_for(local, sess);
+    if let Some(t) = &sess.tracking {
+        if sess.multi.is_none() {
+            t.caching.set(false);
+        }
+    }
+    reader
+}
+
+/// Commands that run a script: CLIENT CACHING lasts until the script starts.
+fn runs_script(name: &str) -> bool {
+    matches!(
+        name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
+}
+
 /// After a command: CLIENT CACHING applies to the next command only (all of a MULTI).
 pub fn command_done(sess: &Session, name: &str) {
+    if runs_script(name) {
+        return;
+    }
     if let Some(t) = &sess.tracking {
         // As Redis: kept across CLIENT subcommands and until EXEC inside MULTI.
         let in_multi = sess.multi.is_some() && !matches!(name, "exec" | "discard");

@@ -223,6 +223,39 @@ fn noloop_expiry_and_flush() {
 }
 
 #[test]
+fn scripts_read_and_write_for_their_caller() {
+    let t = Target::start(2);
+    let (k0, k1) = cross("scr");
+    let mut a = Conn::open(&t, true);
+    let mut w = Conn::open(&t, true);
+    let get = "return redis.call('get', KEYS[1])";
+    let set = "return redis.call('set', KEYS[1], ARGV[1])";
+    a.q(&["CLIENT", "TRACKING", "on", "NOLOOP"]);
+    // Keys a script reads are tracked for the client that ran it, on any shard.
+    assert_eq!(a.q(&["EVAL", get, "1", &k0]), F::Null);
+    assert_eq!(a.q(&["EVAL", get, "1", &k1]), F::Null);
+    w.q(&["SET", &k0, "1"]);
+    assert_eq!(a.pending(), vec![invalidate(&[&k0])]);
+    // A script's writes are the caller's own: NOLOOP spares it.
+    a.q(&["GET", &k1]);
+    assert_eq!(a.q(&["EVAL", set, "1", &k1, "mine"]), ok());
+    assert_eq!(a.pending(), vec![]);
+    // ... and not another client's, whose reads are tracked for it.
+    assert_eq!(a.q(&["EVAL", get, "1", &k0]), b("1"));
+    w.q(&["EVAL", set, "1", &k0, "2"]);
+    assert_eq!(a.pending(), vec![invalidate(&[&k0])]);
+
+    // OPTIN: CLIENT CACHING yes covers the script that follows, and only it.
+    let mut o = Conn::open(&t, true);
+    o.q(&["CLIENT", "TRACKING", "on", "OPTIN"]);
+    assert_eq!(o.q(&["CLIENT", "CACHING", "yes"]), ok());
+    assert_eq!(o.q(&["EVAL", get, "1", &k0]), b("2"));
+    o.q(&["EVAL", get, "1", &k1]);
+    w.q(&["MSET", &k0, "3", &k1, "3"]);
+    assert_eq!(o.pending(), vec![invalidate(&[&k0])]);
+}
+
+#[test]
 fn optin_and_optout() {
     let t = Target::start(2);
     let (k0, k1) = cross("opt");

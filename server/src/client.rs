@@ -186,3 +186,14 @@ impl Session {
             .clone()
     }
 }
+
+/// Makes a client's address and current name known to every executor (SLOWLOG entries are
+/// recorded where the command ran). Called when it connects and whenever its name changes.
+pub fn publish_meta(local: &crate::local::Local, info: &ClientInfo) {
+    local
+        .shared
+        .client_meta
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(info.id, (info.addr, info.name.borrow().clone()));
+}

@@ -138,6 +138,11 @@ pub struct Config {
     /// `tracking-table-max-keys`: tracked keys per shard before the oldest are dropped
     /// (and invalidated); 0 = no limit.
     pub tracking_table_max_keys: u64,
+    /// `slowlog-log-slower-than`: microseconds from which a command is logged (0: every
+    /// command, negative: none).
+    pub slowlog_log_slower_than: i64,
+    /// `slowlog-max-len`: entries SLOWLOG keeps.
+    pub slowlog_max_len: u64,
 }
 
 impl Default for Config {
@@ -178,6 +183,8 @@ impl Default for Config {
             limits: shard::limits::Limits::default(),
             notify_keyspace_events: 0,
             tracking_table_max_keys: 1_000_000,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -594,6 +601,28 @@ static PARAMS: &[Param] = &[
         kind: Kind::Special {
             parse: parse_notify_keyspace_events,
             get: |c| shard::notify::flags_string(c.notify_keyspace_events),
+        },
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: -1,
+            max: i64::MAX,
+            get: |c| c.slowlog_log_slower_than,
+            set: |c, v| c.slowlog_log_slower_than = v,
+        },
+    },
+    Param {
+        name: "slowlog-max-len",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.slowlog_max_len as i64,
+            set: |c, v| c.slowlog_max_len = v as u64,
         },
     },
     Param {

@@ -24,6 +24,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     let id = local.shared.next_client_id();
     let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.as_raw_fd()));
     local.clients.borrow_mut().insert(id, info.clone());
+    crate::client::publish_meta(&local, &info);
     let authenticated = local.shared.config().requirepass.is_none();
     let mut sess = Session {
         info: info.clone(),
@@ -43,6 +44,12 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     crate::pubsub::unsubscribe_all(&local, &mut sess);
     crate::tracking::disable(&local, &mut sess);
     local.clients.borrow_mut().remove(&id);
+    local
+        .shared
+        .client_meta
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
     local
         .shared
         .connected_clients

@@ -116,8 +116,11 @@ pub async fn run_batch(
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
-                let mut stats = local.stats.borrow_mut();
-                stats.record(job.spec.name, usec, failed, &out[start..]);
+                local
+                    .stats
+                    .borrow_mut()
+                    .record(job.spec.name, usec, failed, &out[start..]);
+                crate::slowlog::record(local, sess.info.id, job.spec, &job.cmd, usec);
             }
             Plan::Block(handler, job) => {
                 flush(local, sess, run, out).await;
@@ -138,8 +141,11 @@ pub async fn run_batch(
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
-                let mut stats = local.stats.borrow_mut();
-                stats.record(spec.name, usec, failed, &out[start..]);
+                local
+                    .stats
+                    .borrow_mut()
+                    .record(spec.name, usec, failed, &out[start..]);
+                crate::slowlog::record(local, sess.info.id, spec, &cmd, usec);
             }
         }
     }
@@ -486,9 +492,10 @@ pub fn run_jobs(
             *out = reply.buf;
             return Some((i, wake));
         }
-        execute_recorded(
+        let (_, usec) = execute_recorded(
             &mut shard, &mut stats, &mut laps, job, now, &mut reply, ends,
         );
+        crate::slowlog::record(local, job.client, job.spec, &job.cmd, usec);
         if job.spec.flags & flag::WRITE != 0 && !local.blocked.borrow().is_empty() {
             // Serve the clients blocked on what this command wrote, before the next command.
             for pos in job.key_positions() {
@@ -516,7 +523,8 @@ fn prefetch(shard: &shard::Shard, jobs: &[Job]) {
 }
 
 /// [`execute`], then counts the command in INFO commandstats, timed as the lap of `laps`
-/// that ends with it, and records where its reply ends in `ends`.
+/// that ends with it, and records where its reply ends in `ends`. Returns whether it wrote
+/// and how long it ran (microseconds).
 pub fn execute_recorded(
     shard: &mut shard::Shard,
     stats: &mut crate::stats::ShardStats,
@@ -525,7 +533,7 @@ pub fn execute_recorded(
     now: u64,
     reply: &mut Reply,
     ends: &mut Vec<usize>,
-) -> bool {
+) -> (bool, u64) {
     let (start, errors) = (reply.buf.len(), reply.errors);
     let wrote = execute(shard, job, now, reply);
     let usec = laps.lap();
@@ -536,7 +544,7 @@ pub fn execute_recorded(
         &reply.buf[start..],
     );
     ends.push(reply.buf.len());
-    wrote
+    (wrote, usec)
 }
 
 /// Runs one job on this shard's data without looking at transaction locks (the caller

@@ -22,6 +22,7 @@ pub mod resp;
 pub mod runtime;
 pub mod script;
 pub mod scripting;
+pub mod slowlog;
 pub mod stats;
 pub mod tracking;
 

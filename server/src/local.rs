@@ -23,6 +23,11 @@ pub type Waiter = oneshot::Sender<()>;
 /// Process-wide state, shared by every executor thread.
 pub struct Shared {
     pub config: RwLock<Config>,
+    /// The next SLOWLOG entry id (one sequence for the whole server).
+    pub slowlog_next_id: AtomicU64,
+    /// Every connected client's address and name, for SLOWLOG entries recorded on the
+    /// executor that ran the command (maybe not the connection's).
+    pub client_meta: std::sync::Mutex<ahash::AHashMap<u64, (std::net::SocketAddr, Vec<u8>)>>,
     pub next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
     /// Clients waiting in a blocking command (INFO `blocked_clients`).
@@ -50,6 +55,8 @@ impl Shared {
             .collect();
         Shared {
             config: RwLock::new(config),
+            slowlog_next_id: AtomicU64::new(0),
+            client_meta: Default::default(),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
             blocked_clients: AtomicUsize::new(0),
@@ -93,17 +100,20 @@ pub struct Local {
     pub tracking: RefCell<crate::tracking::Clients>,
     /// The executor's socket read buffer, shared by its connections (see `conn::read_into`).
     pub read_scratch: RefCell<Vec<u8>>,
+    /// The commands this executor ran slowly (SLOWLOG).
+    pub slowlog: RefCell<crate::slowlog::SlowLog>,
 }
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let (databases, max_string_len, limits, notify) = {
+        let (databases, max_string_len, limits, notify, slowlog) = {
             let c = shared.config();
             (
                 c.databases,
                 c.proto_max_bulk_len,
                 c.limits,
                 c.notify_keyspace_events,
+                crate::slowlog::SlowLog::new(c.slowlog_log_slower_than, c.slowlog_max_len),
             )
         };
         let mut shard = Shard::new(id, databases);
@@ -122,6 +132,7 @@ impl Local {
             blocked: RefCell::default(),
             tracking: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
+            slowlog: RefCell::new(slowlog),
         }
     }
 

@@ -312,7 +312,8 @@ pub(crate) fn step_of(local: &Local, job: &Job, databases: usize) -> (Step, Vec<
 
 /// Runs one planned command while its locks are held (a transaction's, or every database's
 /// for a script), appending the keys it wrote to `written` (their blocked clients are the
-/// caller's to serve once the locks go).
+/// caller's to serve once the locks go). `from_script`: a script's command, which SLOWLOG
+/// logs for the script's client rather than the caller (as Redis' `?:0` Lua client).
 pub(crate) async fn run_step(
     local: &Rc<Local>,
     sess: &mut Session,
@@ -320,6 +321,7 @@ pub(crate) async fn run_step(
     step: Step,
     resp3: bool,
     written: &mut Vec<(usize, Bytes)>,
+    from_script: bool,
 ) -> Reply {
     match step {
         Step::On(shard) => {
@@ -332,6 +334,7 @@ pub(crate) async fn run_step(
                         unix_ms(),
                         &mut reply,
                         &mut Vec::new(),
+                        from_script,
                     );
                     (reply, w)
                 })
@@ -339,10 +342,10 @@ pub(crate) async fn run_step(
             written.extend(w);
             reply
         }
-        Step::Gather(keys) => gathered(local, &job, &keys, resp3, written).await,
+        Step::Gather(keys) => gathered(local, &job, &keys, resp3, written, from_script).await,
         Step::Sort => {
             let keys = sort_keys(local, &job).await;
-            gathered(local, &job, &keys, resp3, written).await
+            gathered(local, &job, &keys, resp3, written, from_script).await
         }
         Step::Server(which) => {
             let (t0, mut reply) = (Instant::now(), Reply::new(resp3));
@@ -353,6 +356,8 @@ pub(crate) async fn run_step(
                 .stats
                 .borrow_mut()
                 .record(job.spec.name, usec, failed, &reply.buf);
+            let who = if from_script { 0 } else { job.client };
+            crate::slowlog::record(local, who, job.spec, &job.cmd, usec);
             reply
         }
     }
@@ -455,7 +460,7 @@ async fn exec_on_one_shard(local: &Rc<Local>, shard: usize, tx: Planned, out: &m
                 }
                 let mut reply = Reply::new(resp3);
                 reply.array(jobs.len());
-                let written = run_here(l, &jobs, now, &mut reply, &mut Vec::new());
+                let written = run_here(l, &jobs, now, &mut reply, &mut Vec::new(), false);
                 serve_blocked(l, &written);
                 Ok(Some(reply))
             })
@@ -495,13 +500,17 @@ fn run_here(
     now: u64,
     reply: &mut Reply,
     ends: &mut Vec<usize>,
+    from_script: bool,
 ) -> Vec<(usize, Bytes)> {
     let mut shard = l.shard();
     let mut stats = l.stats.borrow_mut();
     let mut written = Vec::new();
     let mut laps = Laps::start();
     for job in jobs {
-        dispatch::execute_recorded(&mut shard, &mut stats, &mut laps, job, now, reply, ends);
+        let (_, usec) =
+            dispatch::execute_recorded(&mut shard, &mut stats, &mut laps, job, now, reply, ends);
+        let who = if from_script { 0 } else { job.client };
+        crate::slowlog::record(l, who, job.spec, &job.cmd, usec);
         if job.spec.flags & flag::WRITE != 0 {
             written.extend(job.key_positions().map(|i| (job.db, job.cmd.arg_bytes(i))));
         }
@@ -578,7 +587,8 @@ async fn exec_coordinated(local: &Rc<Local>, sess: &mut Session, tx: Planned, ou
                 continue;
             }
             run_segment(local, &mut segment, resp3, out, &mut written).await;
-            let reply = Box::pin(run_step(local, sess, job, step, resp3, &mut written)).await;
+            let reply =
+                Box::pin(run_step(local, sess, job, step, resp3, &mut written, false)).await;
             out.errors += reply.errors;
             out.raw(&reply.buf);
         }
@@ -618,7 +628,7 @@ async fn run_segment(
     }
     let run = move |l: &Rc<Local>, jobs: Vec<Job>| {
         let (mut reply, mut ends) = (Reply::new(resp3), Vec::with_capacity(jobs.len()));
-        let w = run_here(l, &jobs, unix_ms(), &mut reply, &mut ends);
+        let w = run_here(l, &jobs, unix_ms(), &mut reply, &mut ends, false);
         (reply.buf, ends, reply.errors, w)
     };
     let mut pending = Vec::with_capacity(groups.len());
@@ -660,6 +670,7 @@ async fn gathered(
     keys: &[TxKey],
     resp3: bool,
     written: &mut Vec<(usize, Bytes)>,
+    from_script: bool,
 ) -> Reply {
     let t0 = Instant::now();
     let (reply, w) = coord::gather_held(local, keys, resp3, false, |scratch, reply| {
@@ -672,6 +683,8 @@ async fn gathered(
         .stats
         .borrow_mut()
         .record(job.spec.name, usec, reply.errors > 0, &reply.buf);
+    let who = if from_script { 0 } else { job.client };
+    crate::slowlog::record(local, who, job.spec, &job.cmd, usec);
     reply
 }
 

@@ -465,7 +465,7 @@ impl Host for ShardHost<'_> {
         let mut reply = Reply::new(resp3);
         let mut shard = self.l.shard();
         let mut stats = self.l.stats.borrow_mut();
-        let wrote = dispatch::execute_recorded(
+        let (wrote, usec) = dispatch::execute_recorded(
             &mut shard,
             &mut stats,
             &mut Laps::start(),
@@ -474,6 +474,8 @@ impl Host for ShardHost<'_> {
             &mut reply,
             &mut Vec::new(),
         );
+        // Logged for the script's own client (`?:0`), as Redis logs its Lua client's calls.
+        crate::slowlog::record(self.l, 0, job.spec, &job.cmd, usec);
         if wrote {
             self.running.wrote.store(true, Ordering::Release);
         }
@@ -785,6 +787,7 @@ async fn script_thread_run(
                     step,
                     resp3,
                     &mut written,
+                    true,
                 ))
                 .await;
                 if written.len() > before {

@@ -2,7 +2,8 @@
 
 Each test is one section of the guides (strings, keys and TTLs, the cache-aside pattern,
 lists, sets, sorted sets, hashes, transactions, the distributed lock, pub/sub and streams),
-plus what a cache built on them uses: keyspace notifications and client-side caching.
+plus what a cache built on them uses: keyspace notifications and client-side caching, and
+the troubleshooting section (memory INFO, finding large keys, the slow log).
 """
 import json
 import os
@@ -485,3 +486,46 @@ def test_client_side_caching_with_redis_py(r):
     finally:
         cached.close()
         listener.close()
+
+
+def test_troubleshooting_like_the_guide(r):
+    """The guide's troubleshooting section: memory INFO, finding large keys, the slow log."""
+    info = r.info("memory")
+    assert info["used_memory_human"] and info["used_memory_peak_human"]
+    assert info["mem_fragmentation_ratio"] > 0
+
+    r.rpush("big:list", *range(10001))
+    r.set("small", "x")
+    large = []
+    for key in r.scan_iter():
+        key_type = r.type(key)
+        if key_type == "string":
+            size = len(r.get(key))
+        elif key_type == "list":
+            size = r.llen(key)
+        else:
+            continue
+        if size > 10000:
+            large.append((key, key_type, size))
+    assert large == [("big:list", "list", 10001)]
+
+    # Log every command for a moment, as one would to catch what is slow.
+    old = r.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        r.lrange("big:list", 0, -1)
+        slowlog = r.slowlog_get(10)
+        # redis-py joins the arguments as bytes, whatever decode_responses says.
+        commands = [
+            c.decode() if isinstance(c, bytes) else c for c in (e["command"] for e in slowlog)
+        ]
+        assert "LRANGE big:list 0 -1" in commands, commands
+        for entry in slowlog:
+            assert entry["duration"] >= 0 and entry["id"] >= 0
+            address = entry["client_address"]
+            address = address.decode() if isinstance(address, bytes) else address
+            assert address.startswith("127.0.0.1:")
+        assert r.slowlog_len() >= 1
+    finally:
+        r.config_set("slowlog-log-slower-than", old)

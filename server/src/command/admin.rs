@@ -471,6 +471,19 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
         let limits = local.shared.config().limits;
         local.call_all(move |l| l.shard().limits = limits).await;
     }
+    if names.iter().any(|n| n.starts_with("slowlog-")) {
+        let (slower_than, max_len) = {
+            let c = local.shared.config();
+            (c.slowlog_log_slower_than, c.slowlog_max_len)
+        };
+        local
+            .call_all(move |l| {
+                let mut log = l.slowlog.borrow_mut();
+                log.slower_than = slower_than;
+                log.max_len = max_len;
+            })
+            .await;
+    }
     if names.contains(&"notify-keyspace-events") {
         let flags = local.shared.config().notify_keyspace_events;
         local

@@ -45,6 +45,7 @@ pub fn reset(local: &Local, sess: &mut Session, out: &mut Reply) {
     sess.set_resp(false);
     sess.authenticated = local.shared.config().requirepass.is_none();
     sess.info.name.borrow_mut().clear();
+    crate::client::publish_meta(local, &sess.info);
     sess.info.no_evict.set(false);
     sess.info.no_touch.set(false);
     crate::tracking::disable(local, sess);
@@ -135,6 +136,7 @@ pub fn hello(local: &Local, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
             return out.error(&e);
         }
         *sess.info.name.borrow_mut() = n.to_vec();
+        crate::client::publish_meta(local, &sess.info);
     }
     sess.set_resp(resp3);
     out.resp3 = resp3;
@@ -287,6 +289,7 @@ pub async fn client(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut 
         b"setname" => match valid_name(&cmd[2], "Client names") {
             Ok(()) => {
                 *sess.info.name.borrow_mut() = cmd[2].to_vec();
+                crate::client::publish_meta(local, &sess.info);
                 out.ok();
             }
             Err(e) => out.error(&e),

@@ -70,6 +70,7 @@ pub enum Server {
     Shutdown,
     Debug,
     Config,
+    Slowlog,
     Command,
     Keys,
     Scan,
@@ -131,6 +132,7 @@ pub async fn run_server(
         Shutdown => admin::shutdown(local, cmd, out),
         Debug => admin::debug(local, sess, cmd, out).await,
         Config => admin::config(local, cmd, out).await,
+        Slowlog => crate::slowlog::command(local, sess, cmd, out).await,
         Command => admin::command(cmd, out),
         Keys => keyspace::keys(local, sess, cmd, out).await,
         Scan => keyspace::scan(local, sess, cmd, out).await,
@@ -311,6 +313,7 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("shutdown", Server(S::Shutdown)),
         ("debug", Server(S::Debug)),
         ("config", Server(S::Config)),
+        ("slowlog", Server(S::Slowlog)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

@@ -120,6 +120,26 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                     pattern("pattern").token("PATTERN"),
                 ]).token("FILTERBY").opt()]),
         ]),
+    cmd("slowlog", -2, 0, &["slow"])
+        .doc(SERVER, "2.2.12", "Depends on subcommand.", "A container for slow log commands.")
+        .subcommands(&[
+            cmd("slowlog|get", -2, ADMIN | LOADING | STALE, ADMIN_ACL)
+                .doc(SERVER, "2.2.12", "O(N) where N is the number of entries returned",
+                    "Returns the slow log's entries.")
+                .history(&[("4.0.0", "Added client IP address, port and name to the reply.")])
+                .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+                .args(&[integer("count").opt()]),
+            cmd("slowlog|help", 2, LOADING | STALE, &["slow"])
+                .doc(SERVER, "6.2.0", "O(1)", HELP),
+            cmd("slowlog|len", 2, ADMIN | LOADING | STALE, ADMIN_ACL)
+                .doc(SERVER, "2.2.12", "O(1)", "Returns the number of entries in the slow log.")
+                .tips(&["request_policy:all_nodes", "response_policy:agg_sum",
+                    "nondeterministic_output"]),
+            cmd("slowlog|reset", 2, ADMIN | LOADING | STALE, ADMIN_ACL)
+                .doc(SERVER, "2.2.12", "O(N) where N is the number of entries in the slowlog",
+                    "Clears all entries from the slow log.")
+                .tips(ALL_NODES_SUCCEEDED),
+        ]),
     cmd("config", -2, 0, &["slow"])
         .doc(SERVER, "2.0.0", "Depends on subcommand.",
             "A container for server configuration commands.")

@@ -228,6 +228,11 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("config|help", 2, 0, 0, 0),
     ("config|resetstat", 2, 0, 0, 0),
     ("config|set", -4, 0, 0, 0),
+    ("slowlog", -2, 0, 0, 0),
+    ("slowlog|get", -2, 0, 0, 0),
+    ("slowlog|help", 2, 0, 0, 0),
+    ("slowlog|len", 2, 0, 0, 0),
+    ("slowlog|reset", 2, 0, 0, 0),
     // hyperloglog
     ("pfadd", -2, 1, 1, 1),
     ("pfcount", -2, 1, -1, 1),

@@ -92,17 +92,17 @@ pub fn record(local: &Local, client: u64, spec: &CommandSpec, cmd: &Cmd, usec: u
         id: local.shared.slowlog_next_id.fetch_add(1, Ordering::Relaxed),
         time: unix_ms() / 1000,
         usec,
-        args: logged_args(&redacted(spec, cmd)),
+        args: logged_args(redacted(spec, cmd), cmd.len()),
         addr,
         name,
     };
     local.slowlog.borrow_mut().push(entry);
 }
 
-/// The arguments with secrets replaced by `(redacted)`, as Redis: AUTH's, HELLO's AUTH
-/// pair, and the values of sensitive parameters in CONFIG SET.
+/// The first arguments (as many as an entry keeps) with secrets replaced by `(redacted)`, as
+/// Redis: AUTH's, HELLO's AUTH pair, and the values of sensitive parameters in CONFIG SET.
 fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
-    let mut args: Vec<Vec<u8>> = cmd.args().map(<[u8]>::to_vec).collect();
+    let mut args: Vec<Vec<u8>> = cmd.args().take(MAX_ARGS).map(<[u8]>::to_vec).collect();
     const HIDDEN: &[u8] = b"(redacted)";
     match spec.name {
         "auth" => args.iter_mut().skip(1).for_each(|a| *a = HIDDEN.to_vec()),
@@ -126,28 +126,26 @@ fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
     args
 }
 
-/// What an entry keeps of the arguments: at most 32, each at most 128 bytes, as Redis.
-fn logged_args(args: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let kept = if args.len() > MAX_ARGS {
+/// What an entry keeps of a command of `total` arguments, given its first ones: at most 32,
+/// each at most 128 bytes, as Redis.
+fn logged_args(mut args: Vec<Vec<u8>>, total: usize) -> Vec<Vec<u8>> {
+    let kept = if total > MAX_ARGS {
         MAX_ARGS - 1
     } else {
-        args.len()
+        total
     };
-    let mut out: Vec<Vec<u8>> = args[..kept]
-        .iter()
-        .map(|a| {
-            if a.len() <= MAX_ARG_LEN {
-                return a.clone();
-            }
-            let mut s = a[..MAX_ARG_LEN].to_vec();
-            s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
-            s
-        })
-        .collect();
-    if kept < args.len() {
-        out.push(format!("... ({} more arguments)", args.len() - kept).into_bytes());
+    args.truncate(kept);
+    for a in &mut args {
+        if a.len() > MAX_ARG_LEN {
+            let more = a.len() - MAX_ARG_LEN;
+            a.truncate(MAX_ARG_LEN);
+            a.extend_from_slice(format!("... ({more} more bytes)").as_bytes());
+        }
     }
-    out
+    if kept < total {
+        args.push(format!("... ({} more arguments)", total - kept).into_bytes());
+    }
+    args
 }
 
 /// SLOWLOG GET / LEN / RESET / HELP.
@@ -247,17 +245,17 @@ mod tests {
 
     #[test]
     fn long_commands_are_cut_as_redis_does() {
-        let args: Vec<Vec<u8>> = (0..40).map(|i| format!("a{i}").into_bytes()).collect();
-        let kept = logged_args(&args);
+        let args: Vec<Vec<u8>> = (0..32).map(|i| format!("a{i}").into_bytes()).collect();
+        let kept = logged_args(args, 40);
         assert_eq!(kept.len(), 32);
         assert_eq!(kept[30], b"a30");
         assert_eq!(kept[31], b"... (9 more arguments)");
         let big = vec![vec![b'x'; 130]];
-        let kept = logged_args(&big);
+        let kept = logged_args(big, 1);
         assert_eq!(kept[0].len(), 128 + "... (2 more bytes)".len());
         assert!(kept[0].ends_with(b"... (2 more bytes)"));
         let exact: Vec<Vec<u8>> = (0..32).map(|i| vec![b'y'; 100 + i]).collect();
-        assert_eq!(logged_args(&exact).len(), 32);
+        assert_eq!(logged_args(exact, 32).len(), 32);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct ClientInfo {
     pub qbuf: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub no_touch: Cell<bool>,
+    /// In MONITOR mode: every command the server runs comes through the mailbox (CLIENT
+    /// LIST flag `O`).
+    pub monitoring: Cell<bool>,
     /// Channel, pattern and shard-channel subscriptions (CLIENT LIST `sub=`, `psub=`, `ssub=`).
     pub subscriptions: Cell<(usize, usize, usize)>,
     /// Commands queued since MULTI; -1 outside a transaction (CLIENT LIST `multi=`).
@@ -55,6 +58,7 @@ impl ClientInfo {
             qbuf: Cell::new(0),
             no_evict: Cell::new(false),
             no_touch: Cell::new(false),
+            monitoring: Cell::new(false),
             subscriptions: Cell::new((0, 0, 0)),
             multi: Cell::new(-1),
             blocked: RefCell::default(),
@@ -114,6 +118,8 @@ impl ClientInfo {
                 "x"
             } else if self.subscriptions.get() != (0, 0, 0) {
                 "P"
+            } else if self.monitoring.get() {
+                "O"
             } else {
                 "N"
             },
@@ -196,4 +202,15 @@ pub fn publish_meta(local: &crate::local::Local, info: &ClientInfo) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(info.id, (info.addr, info.name.borrow().clone()));
+}
+
+/// The address and current name of a connected client, whichever executor serves it.
+pub fn meta_of(local: &crate::local::Local, id: u64) -> Option<(SocketAddr, Vec<u8>)> {
+    local
+        .shared
+        .client_meta
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned()
 }

@@ -1166,8 +1166,9 @@ fn cli_options(args: &[String], start: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// sdscatrepr: a double-quoted string that split_args reads back as `s`.
-fn push_repr(out: &mut Vec<u8>, s: &[u8]) {
+/// sdscatrepr: a double-quoted string that split_args reads back as `s` (also MONITOR's
+/// quoting of arguments).
+pub(crate) fn push_repr(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     for &c in s {
         match c {

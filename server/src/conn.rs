@@ -43,6 +43,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     crate::multi::forget_watches(&local, &mut sess);
     crate::pubsub::unsubscribe_all(&local, &mut sess);
     crate::tracking::disable(&local, &mut sess);
+    crate::monitor::stop(&local, &mut sess);
     local.clients.borrow_mut().remove(&id);
     local
         .shared

@@ -120,13 +120,14 @@ pub async fn run_batch(
                     .stats
                     .borrow_mut()
                     .record(job.spec.name, usec, failed, &out[start..]);
-                crate::slowlog::record(local, sess.info.id, job.spec, &job.cmd, usec);
+                completed(local, sess.info.id, job.db, job.spec, &job.cmd, usec);
             }
             Plan::Block(handler, job) => {
                 flush(local, sess, run, out).await;
                 let (t0, start) = (Instant::now(), out.len());
                 let mut r = Reply::with_buf(std::mem::take(out), sess.resp3);
                 blocking::run(local, sess, &job, handler, &mut r).await;
+                crate::monitor::feed(local, sess.info.id, job.db, job.spec, &job.cmd);
                 let failed = r.errors > 0;
                 *out = r.buf;
                 let usec = t0.elapsed().as_micros() as u64;
@@ -145,7 +146,7 @@ pub async fn run_batch(
                     .stats
                     .borrow_mut()
                     .record(spec.name, usec, failed, &out[start..]);
-                crate::slowlog::record(local, sess.info.id, spec, &cmd, usec);
+                completed(local, sess.info.id, sess.db, spec, &cmd, usec);
             }
         }
     }
@@ -495,7 +496,7 @@ pub fn run_jobs(
         let (_, usec) = execute_recorded(
             &mut shard, &mut stats, &mut laps, job, now, &mut reply, ends,
         );
-        crate::slowlog::record(local, job.client, job.spec, &job.cmd, usec);
+        completed(local, job.client, job.db, job.spec, &job.cmd, usec);
         if job.spec.flags & flag::WRITE != 0 && !local.blocked.borrow().is_empty() {
             // Serve the clients blocked on what this command wrote, before the next command.
             for pos in job.key_positions() {
@@ -506,6 +507,12 @@ pub fn run_jobs(
     }
     *out = reply.buf;
     None
+}
+
+/// A command finished (`client` 0: one a script called): SLOWLOG and MONITOR see it.
+pub fn completed(local: &Local, client: u64, db: usize, spec: &CommandSpec, cmd: &Cmd, usec: u64) {
+    crate::slowlog::record(local, client, spec, cmd, usec);
+    crate::monitor::feed(local, client, db, spec, cmd);
 }
 
 /// Pipelined commands whose keys are prefetched together (see [`shard::Shard::prefetch`]):

@@ -14,6 +14,7 @@ pub mod local;
 pub mod log;
 pub mod memory;
 pub mod mesh;
+pub mod monitor;
 pub mod multi;
 pub mod notify;
 pub mod panics;

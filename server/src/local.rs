@@ -23,6 +23,8 @@ pub type Waiter = oneshot::Sender<()>;
 /// Process-wide state, shared by every executor thread.
 pub struct Shared {
     pub config: RwLock<Config>,
+    /// Clients in MONITOR mode, on all executors (checked before formatting a line).
+    pub monitors: AtomicUsize,
     /// The next SLOWLOG entry id (one sequence for the whole server).
     pub slowlog_next_id: AtomicU64,
     /// Every connected client's address and name, for SLOWLOG entries recorded on the
@@ -55,6 +57,7 @@ impl Shared {
             .collect();
         Shared {
             config: RwLock::new(config),
+            monitors: AtomicUsize::new(0),
             slowlog_next_id: AtomicU64::new(0),
             client_meta: Default::default(),
             next_client_id: AtomicU64::new(1),
@@ -102,6 +105,8 @@ pub struct Local {
     pub read_scratch: RefCell<Vec<u8>>,
     /// The commands this executor ran slowly (SLOWLOG).
     pub slowlog: RefCell<crate::slowlog::SlowLog>,
+    /// This executor's clients in MONITOR mode.
+    pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
 }
 
 impl Local {
@@ -133,6 +138,7 @@ impl Local {
             tracking: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
             slowlog: RefCell::new(slowlog),
+            monitors: RefCell::default(),
         }
     }
 

@@ -357,7 +357,7 @@ pub(crate) async fn run_step(
                 .borrow_mut()
                 .record(job.spec.name, usec, failed, &reply.buf);
             let who = if from_script { 0 } else { job.client };
-            crate::slowlog::record(local, who, job.spec, &job.cmd, usec);
+            dispatch::completed(local, who, job.db, job.spec, &job.cmd, usec);
             reply
         }
     }
@@ -510,7 +510,7 @@ fn run_here(
         let (_, usec) =
             dispatch::execute_recorded(&mut shard, &mut stats, &mut laps, job, now, reply, ends);
         let who = if from_script { 0 } else { job.client };
-        crate::slowlog::record(l, who, job.spec, &job.cmd, usec);
+        dispatch::completed(l, who, job.db, job.spec, &job.cmd, usec);
         if job.spec.flags & flag::WRITE != 0 {
             written.extend(job.key_positions().map(|i| (job.db, job.cmd.arg_bytes(i))));
         }
@@ -684,7 +684,7 @@ async fn gathered(
         .borrow_mut()
         .record(job.spec.name, usec, reply.errors > 0, &reply.buf);
     let who = if from_script { 0 } else { job.client };
-    crate::slowlog::record(local, who, job.spec, &job.cmd, usec);
+    dispatch::completed(local, who, job.db, job.spec, &job.cmd, usec);
     reply
 }
 

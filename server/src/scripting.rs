@@ -250,6 +250,10 @@ pub async fn run(
         client: sess.info.id,
         track: crate::tracking::script_reader(local, sess),
     };
+    // MONITOR shows the script before the commands it calls, as Redis.
+    if let Some(c) = command::lookup(&cmd[0]) {
+        crate::monitor::feed_always(local, sess.info.id, sess.db, c.spec, cmd);
+    }
     let (keys, args) = match split_keys(cmd) {
         Ok(k) => k,
         Err(e) => return out.error(e),
@@ -475,7 +479,7 @@ impl Host for ShardHost<'_> {
             &mut Vec::new(),
         );
         // Logged for the script's own client (`?:0`), as Redis logs its Lua client's calls.
-        crate::slowlog::record(self.l, 0, job.spec, &job.cmd, usec);
+        crate::dispatch::completed(self.l, 0, job.db, job.spec, &job.cmd, usec);
         if wrote {
             self.running.wrote.store(true, Ordering::Release);
         }

@@ -79,13 +79,8 @@ pub fn record(local: &Local, client: u64, spec: &CommandSpec, cmd: &Cmd, usec: u
     let (addr, name) = if client == 0 {
         ("?:0".to_string(), Vec::new())
     } else {
-        local
-            .shared
-            .client_meta
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&client)
-            .map(|(addr, name)| (addr.to_string(), name.clone()))
+        crate::client::meta_of(local, client)
+            .map(|(addr, name)| (addr.to_string(), name))
             .unwrap_or_default()
     };
     let entry = Entry {
@@ -99,10 +94,17 @@ pub fn record(local: &Local, client: u64, spec: &CommandSpec, cmd: &Cmd, usec: u
     local.slowlog.borrow_mut().push(entry);
 }
 
-/// The first arguments (as many as an entry keeps) with secrets replaced by `(redacted)`, as
-/// Redis: AUTH's, HELLO's AUTH pair, and the values of sensitive parameters in CONFIG SET.
+/// The first arguments (as many as an entry keeps), secrets redacted.
 fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
-    let mut args: Vec<Vec<u8>> = cmd.args().take(MAX_ARGS).map(<[u8]>::to_vec).collect();
+    redact(
+        spec,
+        cmd.args().take(MAX_ARGS).map(<[u8]>::to_vec).collect(),
+    )
+}
+
+/// `args` with secrets replaced by `(redacted)`, as Redis shows them in SLOWLOG and
+/// MONITOR: AUTH's, HELLO's AUTH pair, and the values of sensitive parameters in CONFIG SET.
+pub(crate) fn redact(spec: &CommandSpec, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     const HIDDEN: &[u8] = b"(redacted)";
     match spec.name {
         "auth" => args.iter_mut().skip(1).for_each(|a| *a = HIDDEN.to_vec()),

@@ -49,6 +49,7 @@ pub fn reset(local: &Local, sess: &mut Session, out: &mut Reply) {
     sess.info.no_evict.set(false);
     sess.info.no_touch.set(false);
     crate::tracking::disable(local, sess);
+    crate::monitor::stop(local, sess);
     out.resp3 = false;
     out.simple("RESET");
 }

@@ -71,6 +71,7 @@ pub enum Server {
     Debug,
     Config,
     Slowlog,
+    Monitor,
     Command,
     Keys,
     Scan,
@@ -133,6 +134,7 @@ pub async fn run_server(
         Debug => admin::debug(local, sess, cmd, out).await,
         Config => admin::config(local, cmd, out).await,
         Slowlog => crate::slowlog::command(local, sess, cmd, out).await,
+        Monitor => crate::monitor::start(local, sess, out),
         Command => admin::command(cmd, out),
         Keys => keyspace::keys(local, sess, cmd, out).await,
         Scan => keyspace::scan(local, sess, cmd, out).await,
@@ -314,6 +316,7 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("debug", Server(S::Debug)),
         ("config", Server(S::Config)),
         ("slowlog", Server(S::Slowlog)),
+        ("monitor", Server(S::Monitor)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

@@ -120,6 +120,9 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                     pattern("pattern").token("PATTERN"),
                 ]).token("FILTERBY").opt()]),
         ]),
+    cmd("monitor", 1, ADMIN_FLAGS, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "",
+            "Listens for all requests received by the server in real-time."),
     cmd("slowlog", -2, 0, &["slow"])
         .doc(SERVER, "2.2.12", "Depends on subcommand.", "A container for slow log commands.")
         .subcommands(&[

@@ -804,13 +804,6 @@ fn model_random_points_and_searches() {
 // ---------------------------------------------------------------------------------------------
 // Differential test against redis-server
 
-fn redis_server_binary() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file())
-}
-
 /// A raw connection keeping each reply's exact bytes.
 struct Raw {
     w: TcpStream,
@@ -1032,24 +1025,11 @@ fn differential_script(seed: u64) -> Vec<Vec<Vec<u8>>> {
 
 #[test]
 fn differential_against_redis_server() {
-    let Some(bin) = redis_server_binary() else {
+    if common::redis_server_binary().is_none() {
         println!("skipped: redis-server is not on PATH (the geo differential test needs it)");
         return;
-    };
-    let dir = std::env::temp_dir().to_string_lossy().into_owned();
-    let redis = Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            &dir,
-        ],
-    );
+    }
+    let redis = common::start_reference_redis();
     let shardis = Server::start(2, &[]);
     let seed = std::env::var("GEO_DIFF_SEED")
         .ok()

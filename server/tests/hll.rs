@@ -69,28 +69,11 @@ fn outcome(c: &mut redis::Connection, args: &[&[u8]]) -> String {
 
 /// Debian's redis-server on a free port, or None (with a message) when it is not installed.
 fn reference() -> Option<Server> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let Some(bin) = std::env::split_paths(&path)
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file())
-    else {
+    if common::redis_server_binary().is_none() {
         println!("skipped: redis-server is not on PATH (the comparison needs Redis 7.x)");
         return None;
-    };
-    let dir = std::env::temp_dir().to_string_lossy().into_owned();
-    Some(Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            &dir,
-        ],
-    ))
+    }
+    Some(common::start_reference_redis())
 }
 
 /// Whether the last sparse opcode of an HLL string is an XZERO cut to its first byte. Redis

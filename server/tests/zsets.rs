@@ -1724,28 +1724,6 @@ fn binary_members_round_trip() {
 // ---------------------------------------------------------------------------------------------
 // Differential test against Debian's redis-server
 
-fn reference_redis() -> common::Server {
-    let bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-        .iter()
-        .map(std::path::Path::new)
-        .find(|p| p.is_file())
-        .expect("redis-server not found: run scripts/test-setup.sh to install the reference");
-    let dir = std::env::temp_dir().to_string_lossy().into_owned();
-    common::Server::start_program(
-        bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            &dir,
-        ],
-    )
-}
-
 /// A random sorted set command over a small pool of keys (on both shards), members and
 /// dyadic scores (printed alike by Redis 7.0's `%.17g` and 7.2's shortest form), errors
 /// included. Lex commands only touch the lex keys, whose members all score 0 (lex ranges
@@ -1959,7 +1937,7 @@ fn random_zset_command(rng: &mut Rng, keys: &[String], lex: &[String]) -> Vec<St
 }
 
 fn run_zset_differential(resp3: bool, seed: u64, steps: usize) {
-    let redis = reference_redis();
+    let redis = common::start_reference_redis();
     let shardis = common::Server::start(2, &[]);
     let mut r = Raw::open(redis.port, resp3);
     let mut s = Raw::open(shardis.port, resp3);

@@ -196,21 +196,26 @@ impl Session {
 /// Makes a client's address and current name known to every executor (SLOWLOG entries are
 /// recorded where the command ran). Called when it connects and whenever its name changes.
 pub fn publish_meta(local: &crate::local::Local, info: &ClientInfo) {
-    local
-        .shared
-        .client_meta
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(info.id, (info.addr, info.name.borrow().clone()));
+    meta_table(local).insert(info.id, (info.addr, info.name.borrow().clone()));
+}
+
+/// Removes a disconnected client from what [`publish_meta`] made known.
+pub fn forget_meta(local: &crate::local::Local, id: u64) {
+    meta_table(local).remove(&id);
 }
 
 /// The address and current name of a connected client, whichever executor serves it.
 pub fn meta_of(local: &crate::local::Local, id: u64) -> Option<(SocketAddr, Vec<u8>)> {
+    meta_table(local).get(&id).cloned()
+}
+
+/// Client id -> its address and name (see [`publish_meta`]).
+pub type MetaTable = ahash::AHashMap<u64, (SocketAddr, Vec<u8>)>;
+
+fn meta_table(local: &crate::local::Local) -> std::sync::MutexGuard<'_, MetaTable> {
     local
         .shared
         .client_meta
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&id)
-        .cloned()
 }

@@ -43,14 +43,9 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     crate::multi::forget_watches(&local, &mut sess);
     crate::pubsub::unsubscribe_all(&local, &mut sess);
     crate::tracking::disable(&local, &mut sess);
-    crate::monitor::stop(&local, &mut sess);
+    crate::monitor::stop(&local, &sess);
     local.clients.borrow_mut().remove(&id);
-    local
-        .shared
-        .client_meta
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&id);
+    crate::client::forget_meta(&local, id);
     local
         .shared
         .connected_clients

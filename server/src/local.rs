@@ -29,7 +29,7 @@ pub struct Shared {
     pub slowlog_next_id: AtomicU64,
     /// Every connected client's address and name, for SLOWLOG entries recorded on the
     /// executor that ran the command (maybe not the connection's).
-    pub client_meta: std::sync::Mutex<ahash::AHashMap<u64, (std::net::SocketAddr, Vec<u8>)>>,
+    pub client_meta: std::sync::Mutex<crate::client::MetaTable>,
     pub next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
     /// Clients waiting in a blocking command (INFO `blocked_clients`).
@@ -192,6 +192,19 @@ impl Local {
         self.send_call(shard, f)
             .await
             .expect("shard mailbox dropped a job")
+    }
+
+    /// Runs `f` on every executor without waiting for it: on this one now, on each other one
+    /// through the mesh, in order with what this executor sent it before.
+    pub fn tell_all<F>(&self, f: F)
+    where
+        F: Fn(&Local) + Send + Clone + 'static,
+    {
+        for s in (0..self.shards()).filter(|&s| s != self.id) {
+            let f = f.clone();
+            self.mesh.send(s, Box::new(move |l| f(l)));
+        }
+        f(self);
     }
 
     /// Runs `f` on every shard concurrently and returns the results in shard order.

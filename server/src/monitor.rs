@@ -13,7 +13,6 @@
 use crate::client::Session;
 use crate::command::meta::{flag, CommandSpec};
 use crate::local::Local;
-use crate::pubsub::Mailbox;
 use bytes::Bytes;
 use shard::{Cmd, Reply};
 use std::rc::Rc;
@@ -31,7 +30,7 @@ pub fn start(local: &Local, sess: &mut Session, out: &mut Reply) {
 }
 
 /// Ends monitoring (RESET, disconnect).
-pub fn stop(local: &Local, sess: &mut Session) {
+pub fn stop(local: &Local, sess: &Session) {
     if !sess.info.monitoring.replace(false) {
         return;
     }
@@ -49,15 +48,22 @@ pub fn feed(local: &Local, client: u64, db: usize, spec: &CommandSpec, cmd: &Cmd
     {
         return;
     }
-    feed_always(local, client, db, spec, cmd);
+    line_to_all(local, client, db, spec, cmd);
 }
 
-/// Shows a command whatever its flags (EVAL and FCALL show themselves before their script
-/// runs, as Redis).
-pub fn feed_always(local: &Local, client: u64, db: usize, spec: &CommandSpec, cmd: &Cmd) {
+/// Shows an EVAL / FCALL as its script starts, before the commands the script calls (as
+/// Redis: these commands are `skip_monitor` for [`feed`]).
+pub fn feed_script(local: &Local, sess: &Session, cmd: &Cmd) {
     if local.shared.monitors.load(Ordering::Relaxed) == 0 {
         return;
     }
+    if let Some(c) = crate::command::lookup(&cmd[0]) {
+        line_to_all(local, sess.info.id, sess.db, c.spec, cmd);
+    }
+}
+
+/// Formats the line of a command and hands it to every monitor.
+fn line_to_all(local: &Local, client: u64, db: usize, spec: &CommandSpec, cmd: &Cmd) {
     let who = if client == 0 {
         "lua".to_string()
     } else {
@@ -78,23 +84,11 @@ pub fn feed_always(local: &Local, client: u64, db: usize, spec: &CommandSpec, cm
     line.extend_from_slice(b"\r\n");
     let frame = Bytes::from(line);
     let limits = local.shared.config().client_output_buffer_limit[0];
-    for s in (0..local.shards()).filter(|&s| s != local.id) {
-        let frame = frame.clone();
-        local
-            .mesh
-            .send(s, Box::new(move |l| deliver(l, &frame, limits)));
-    }
-    deliver(local, &frame, limits);
-}
-
-fn deliver(local: &Local, frame: &Bytes, limits: crate::pubsub::BufferLimit) {
-    for mb in local.monitors.borrow().iter() {
-        push(mb, frame, limits);
-    }
-}
-
-fn push(mb: &Mailbox, frame: &Bytes, limits: crate::pubsub::BufferLimit) {
-    mb.push(frame.clone(), limits);
+    local.tell_all(move |l| {
+        for mb in l.monitors.borrow().iter() {
+            mb.push(frame.clone(), limits);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -420,13 +420,7 @@ pub async fn publish(local: &Rc<Local>, cmd: &Cmd, shard: bool, out: &mut Reply)
 pub fn broadcast(local: &Local, messages: Vec<(Bytes, Bytes)>) {
     let limits = local.shared.config().client_output_buffer_limit[2];
     let messages = Arc::new(messages);
-    for s in (0..local.shards()).filter(|&s| s != local.id) {
-        let messages = messages.clone();
-        local
-            .mesh
-            .send(s, Box::new(move |l| deliver_all(l, messages, limits)));
-    }
-    deliver_all(local, messages, limits);
+    local.tell_all(move |l| deliver_all(l, messages.clone(), limits));
 }
 
 fn deliver_all(local: &Local, messages: Arc<Vec<(Bytes, Bytes)>>, limits: BufferLimit) {

@@ -250,10 +250,7 @@ pub async fn run(
         client: sess.info.id,
         track: crate::tracking::script_reader(local, sess),
     };
-    // MONITOR shows the script before the commands it calls, as Redis.
-    if let Some(c) = command::lookup(&cmd[0]) {
-        crate::monitor::feed_always(local, sess.info.id, sess.db, c.spec, cmd);
-    }
+    crate::monitor::feed_script(local, sess, cmd);
     let (keys, args) = match split_keys(cmd) {
         Ok(k) => k,
         Err(e) => return out.error(e),

@@ -490,15 +490,11 @@ pub fn disable(local: &Local, sess: &mut Session) {
             client: t.id,
             home: local.id as u32,
         };
-        let forget = move |l: &Local| {
+        local.tell_all(move |l| {
             let mut shard = l.shard();
             shard.tracking.forget_prefixes(reader);
             shard.sync_change_logs();
-        };
-        for s in (0..local.shards()).filter(|&s| s != local.id) {
-            local.mesh.send(s, Box::new(move |l| forget(l)));
-        }
-        forget(local);
+        });
     }
 }
 

@@ -658,8 +658,7 @@ impl<V> DashTable<V> {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        let (si, pos) = self.lookup(key)?;
-        Some(&self.segs[si].entry(pos).1)
+        self.locate(key).map(|f| self.found(f))
     }
 
     /// Starts loading what a lookup of `key` touches first: its buckets' metadata and the
@@ -725,11 +724,8 @@ impl<V> DashTable<V> {
 
     /// Counts as a change of the entry's segment (see the module doc on snapshots).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let (si, pos) = self.lookup(key)?;
-        let version = self.tick();
-        let seg = &mut self.segs[si];
-        seg.version = version;
-        Some(&mut seg.entry_mut(pos).1)
+        let f = self.locate(key)?;
+        Some(self.found_mut(f))
     }
 
     /// Inserts or replaces; returns the previous value.

@@ -44,7 +44,6 @@ impl Shard {
         }
     }
 
-    /// Applies `notify-keyspace-events` to every database.
     /// Starts loading what looking up these `(db, key)`s will touch, in two passes (bucket
     /// metadata for all, then the likely slot of each), so a batch of pipelined commands
     /// waits for memory once rather than once per command.
@@ -61,6 +60,7 @@ impl Shard {
         }
     }
 
+    /// Applies `notify-keyspace-events` to every database.
     pub fn set_notify_flags(&mut self, flags: u16) {
         self.notify_flags = flags;
         self.dbs.iter_mut().for_each(|d| d.events.set_flags(flags));

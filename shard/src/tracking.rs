@@ -164,14 +164,13 @@ impl Tracking {
             // deciding NOLOOP (the sort is stable).
             let mut keys = std::mem::take(&mut p.changed);
             keys.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut last: Vec<(Box<[u8]>, u64)> = Vec::with_capacity(keys.len());
-            for (k, by) in keys {
-                match last.last_mut() {
-                    Some(prev) if prev.0 == k => prev.1 = by,
-                    _ => last.push((k, by)),
+            keys.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 = later.1;
                 }
-            }
-            let keys = last;
+                same
+            });
             for &reader in &p.readers {
                 out.push(Invalidation::Prefix {
                     reader,

@@ -133,7 +133,8 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                 .tips(&["request_policy:all_nodes", "nondeterministic_output"])
                 .args(&[integer("count").opt()]),
             cmd("slowlog|help", 2, LOADING | STALE, &["slow"])
-                .doc(SERVER, "6.2.0", "O(1)", HELP),
+                .doc(SERVER, "6.2.0", "O(1)",
+                    "Show helpful text about the different subcommands"),
             cmd("slowlog|len", 2, ADMIN | LOADING | STALE, ADMIN_ACL)
                 .doc(SERVER, "2.2.12", "O(1)", "Returns the number of entries in the slow log.")
                 .tips(&["request_policy:all_nodes", "response_policy:agg_sum",

@@ -51,6 +51,9 @@ pub struct Db {
     /// Keys changed since the server last looked, kept only while some client tracks keys
     /// of this shard (CLIENT TRACKING): the server turns them into invalidations.
     pub changed: ChangeLog,
+    /// Keys removed because they expired, kept only while the shard records effects: each
+    /// becomes a DEL in the effects log (see [`crate::effects`]).
+    pub expired_log: ChangeLog,
 }
 
 /// The keys [`Db::touch`] saw, while someone wants to know.
@@ -105,6 +108,7 @@ impl Db {
         self.volatile -= 1;
         self.expired += 1;
         self.touch(key);
+        self.expired_log.record(key);
         self.events.push(notify::EXPIRED, "expired", key);
         None
     }
@@ -243,6 +247,7 @@ impl Db {
         std::mem::swap(&mut a.watches, &mut b.watches);
         std::mem::swap(&mut a.events, &mut b.events);
         std::mem::swap(&mut a.changed, &mut b.changed);
+        std::mem::swap(&mut a.expired_log, &mut b.expired_log);
         for flip in [false, true] {
             let (x, y) = if flip { (&mut *b, &*a) } else { (&mut *a, &*b) };
             if !x.watches.is_empty() {
@@ -274,7 +279,12 @@ impl Db {
         let mut examined = 0;
         let mut removed = 0;
         let mut cursor = self.expire_cursor;
-        let (watches, events, changed) = (&mut self.watches, &mut self.events, &mut self.changed);
+        let (watches, events, changed, expired_log) = (
+            &mut self.watches,
+            &mut self.events,
+            &mut self.changed,
+            &mut self.expired_log,
+        );
         loop {
             cursor = self.table.scan_mut(cursor, |k, e| {
                 examined += 1;
@@ -282,6 +292,7 @@ impl Db {
                     removed += 1;
                     watches.touch(k);
                     changed.record(k);
+                    expired_log.record(k);
                     events.push(notify::EXPIRED, "expired", k);
                     false
                 } else {

@@ -11,6 +11,7 @@ pub mod compact;
 pub mod dash;
 pub mod db;
 pub mod digest;
+pub mod effects;
 pub mod geo;
 pub mod glob;
 pub mod hash;

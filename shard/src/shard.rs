@@ -2,6 +2,7 @@
 
 use crate::cmd::Cmd;
 use crate::db::Db;
+use crate::effects::{Effects, Pending};
 use crate::limits::Limits;
 use crate::reply::Reply;
 use crate::rng::Rng;
@@ -27,6 +28,8 @@ pub struct Shard {
     notify_flags: u16,
     /// CLIENT TRACKING: who reads which keys of this shard.
     pub tracking: Tracking,
+    /// What the writes changed, for the AOF (see [`crate::effects`]).
+    pub effects: Effects,
 }
 
 impl Shard {
@@ -41,6 +44,41 @@ impl Shard {
             limits: Limits::default(),
             notify_flags: 0,
             tracking: Tracking::default(),
+            effects: Effects::default(),
+        }
+    }
+
+    /// Starts or stops recording effects (the AOF is on or off).
+    pub fn set_effects(&mut self, on: bool) {
+        self.effects.set_on(on);
+        self.dbs.iter_mut().for_each(|d| {
+            d.expired_log.on = on;
+            d.expired_log.take();
+        });
+    }
+
+    /// After a command ran in `db`: the keys it found expired become DELs, then its own
+    /// effects (the request `args` itself if its handler recorded none and it `wrote`).
+    pub fn finish_effects<A: AsRef<[u8]>>(
+        &mut self,
+        db: usize,
+        wrote: bool,
+        args: impl ExactSizeIterator<Item = A>,
+    ) {
+        if self.effects.is_on() {
+            self.record_expired();
+            self.effects.finish(db, wrote, args);
+        }
+    }
+
+    /// The keys found expired since the last call become DELs in the effects log.
+    pub fn record_expired(&mut self) {
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            if !d.expired_log.is_empty() {
+                for k in d.expired_log.take() {
+                    self.effects.expired(i, &k);
+                }
+            }
         }
     }
 
@@ -115,8 +153,11 @@ impl Shard {
     /// The context for one command on database `db`, stamped with the time `now_ms` that the
     /// whole command sees (as Redis caches the time per command).
     pub fn ctx<'a>(&'a mut self, db: usize, now_ms: u64, out: &'a mut Reply) -> Ctx<'a> {
+        self.effects.begin();
         Ctx {
             db: &mut self.dbs[db],
+            db_index: db,
+            fx: &mut self.effects.pending,
             out,
             now: now_ms,
             dirty: &mut self.dirty,
@@ -136,6 +177,10 @@ impl Shard {
 /// `db` while it writes to `out`.
 pub struct Ctx<'a> {
     pub db: &'a mut Db,
+    /// Which database `db` is (SELECT index), for the effects.
+    pub db_index: usize,
+    /// The effects the command records instead of itself (see [`Ctx::propagate`]).
+    pub fx: &'a mut Pending,
     pub out: &'a mut Reply,
     /// The command's time, Unix ms.
     pub now: u64,
@@ -148,6 +193,31 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Records `args` as (one of) the effect(s) of this command, replacing the request
+    /// itself in the AOF: the deterministic form of what it did (see [`crate::effects`]).
+    /// Cheap when nothing records effects, but callers that build arguments should check
+    /// [`Ctx::propagating`] first.
+    #[inline]
+    pub fn propagate<A: AsRef<[u8]>>(
+        &mut self,
+        args: impl IntoIterator<Item = A, IntoIter: ExactSizeIterator>,
+    ) {
+        self.fx.push(self.db_index, args.into_iter());
+    }
+
+    /// Whether effects are being recorded (worth building rewritten arguments for).
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.fx.is_on()
+    }
+
+    /// The command changed something, but the request is not its effect and nothing is to
+    /// replay (its effect is recorded elsewhere, by the coordinator).
+    #[inline]
+    pub fn suppress_effect(&mut self) {
+        self.fx.suppress();
+    }
+
     /// Records that the command changed the dataset.
     #[inline]
     pub fn wrote(&mut self, changes: u64) {

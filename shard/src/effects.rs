@@ -313,6 +313,15 @@ mod tests {
     }
 
     #[test]
+    fn a_handler_through_the_shard() {
+        let mut shard = testing::recording_shard();
+        let fx = testing::effects_of(&mut shard, 3, 1000, crate::string::set, &["SET", "k", "v"]);
+        assert_eq!(fx, ["SELECT 3", "SET k v"]);
+        let fx = testing::effects_of(&mut shard, 3, 1000, crate::string::get, &["GET", "k"]);
+        assert!(fx.is_empty());
+    }
+
+    #[test]
     fn off_records_nothing() {
         let mut e = Effects::default();
         e.begin();
@@ -371,5 +380,63 @@ mod tests {
         e.leave();
         e.commit(8);
         assert_eq!(text(&e.take_log()), "*2 $6 SELECT $1 1 *2 $3 DEL $1 x ");
+    }
+}
+
+/// Helpers for the command families' tests of their effects.
+#[cfg(test)]
+pub mod testing {
+    use crate::{Cmd, Handler, Reply, Shard};
+
+    /// A shard that records effects.
+    pub fn recording_shard() -> Shard {
+        let mut s = Shard::new(0, crate::shard::DEFAULT_DATABASES);
+        s.set_effects(true);
+        s
+    }
+
+    /// Runs `handler` on `args` in database `db` at time `now` (Unix ms) as the server does
+    /// (dirty counter, effects), and returns the effects the log got, one command per item,
+    /// arguments joined by spaces (SELECTs included).
+    pub fn effects_of(
+        shard: &mut Shard,
+        db: usize,
+        now: u64,
+        handler: Handler,
+        args: &[&str],
+    ) -> Vec<String> {
+        let cmd = Cmd::from_args(args);
+        let mut reply = Reply::new(false);
+        let dirty = shard.dirty;
+        handler(&mut shard.ctx(db, now, &mut reply), &cmd);
+        let wrote = shard.dirty != dirty;
+        shard.finish_effects(db, wrote, cmd.args());
+        decode(&shard.effects.take_log())
+    }
+
+    /// The commands of a RESP log, arguments joined by spaces.
+    pub fn decode(mut log: &[u8]) -> Vec<String> {
+        fn line<'a>(b: &mut &'a [u8]) -> &'a [u8] {
+            let i = b.windows(2).position(|w| w == b"\r\n").expect("CRLF");
+            let l = &b[..i];
+            *b = &b[i + 2..];
+            l
+        }
+        let mut out = Vec::new();
+        while !log.is_empty() {
+            let head = line(&mut log);
+            assert_eq!(head[0], b'*', "an array");
+            let n: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
+            let mut args = Vec::with_capacity(n);
+            for _ in 0..n {
+                let h = line(&mut log);
+                assert_eq!(h[0], b'$', "a bulk string");
+                let len: usize = std::str::from_utf8(&h[1..]).unwrap().parse().unwrap();
+                args.push(String::from_utf8_lossy(&log[..len]).into_owned());
+                log = &log[len + 2..];
+            }
+            out.push(args.join(" "));
+        }
+        out
     }
 }

@@ -143,6 +143,39 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// `slowlog-max-len`: entries SLOWLOG keeps.
     pub slowlog_max_len: u64,
+    /// `appendonly`: the AOF is written (see `aof`).
+    pub appendonly: bool,
+    /// `appendfsync`.
+    pub appendfsync: AppendFsync,
+    /// `appendfilename`: the prefix of the AOF files' names.
+    pub appendfilename: String,
+    /// `appenddirname`: the AOF directory, inside `dir`.
+    pub appenddirname: String,
+    /// `aof-load-truncated`: load an AOF whose last command was cut short (and cut it off).
+    pub aof_load_truncated: bool,
+    /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
+    pub started: bool,
+}
+
+/// When the AOF is flushed to disk (`appendfsync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendFsync {
+    /// Before any reply goes out, every write is on disk.
+    Always,
+    /// Written before replies go out (a crashed process loses nothing), flushed to disk
+    /// once a second (a crashed machine loses at most about a second).
+    Everysec,
+    /// Written before replies go out; the kernel flushes when it likes.
+    No,
+}
+
+impl AppendFsync {
+    const ALL: [AppendFsync; 3] = [AppendFsync::Always, AppendFsync::Everysec, AppendFsync::No];
+    const NAMES: &'static [&'static str] = &["always", "everysec", "no"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 impl Default for Config {
@@ -185,6 +218,12 @@ impl Default for Config {
             tracking_table_max_keys: 1_000_000,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            appendonly: false,
+            appendfsync: AppendFsync::Everysec,
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            aof_load_truncated: true,
+            started: false,
         }
     }
 }
@@ -663,9 +702,9 @@ static PARAMS: &[Param] = &[
             set: |c, v| c.pidfile = String::from_utf8_lossy(v).into(),
         },
     },
-    // Persistence has not landed: `save` and `appendonly` report the truth (no snapshots, no
-    // AOF), which redis-benchmark and other tools read, and refuse to be switched on rather
-    // than pretend to persist.
+    // RDB snapshots have not landed: `save` reports the truth (no snapshots), which
+    // redis-benchmark and other tools read, and refuses to be switched on rather than
+    // pretend to persist.
     Param {
         name: "save",
         aliases: &[],
@@ -675,13 +714,52 @@ static PARAMS: &[Param] = &[
             get: |_| String::new(),
         },
     },
+    // The AOF (see `aof`). Switching it on at run time needs a rewrite of the data set into
+    // a base file, which has not landed: only the configuration at start-up turns it on.
     Param {
         name: "appendonly",
         aliases: &[],
         flags: 0,
         kind: Kind::Special {
             parse: parse_appendonly,
-            get: |_| "no".into(),
+            get: |c| if c.appendonly { "yes" } else { "no" }.into(),
+        },
+    },
+    Param {
+        name: "appendfsync",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Enum {
+            names: AppendFsync::NAMES,
+            get: |c| c.appendfsync as usize,
+            set: |c, i| c.appendfsync = AppendFsync::ALL[i],
+        },
+    },
+    Param {
+        name: "appendfilename",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Special {
+            parse: parse_aof_name,
+            get: |c| c.appendfilename.clone(),
+        },
+    },
+    Param {
+        name: "appenddirname",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Special {
+            parse: parse_aof_dirname,
+            get: |c| c.appenddirname.clone(),
+        },
+    },
+    Param {
+        name: "aof-load-truncated",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.aof_load_truncated,
+            set: |c, v| c.aof_load_truncated = v,
         },
     },
     Param {
@@ -860,12 +938,39 @@ fn parse_save(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     }
 }
 
-fn parse_appendonly(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
-    match parse_yes_no(args.first().copied().unwrap_or_default()) {
-        Some(false) => Ok(Box::new(|_| {})),
-        Some(true) => Err(NO_PERSISTENCE.into()),
-        None => Err("argument must be 'yes' or 'no'".into()),
+/// `appendonly`: read at start-up; at run time it can stay as it is or be switched off
+/// (switching it on needs a rewrite into a base file, not built yet).
+fn parse_appendonly(c: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let on = parse_yes_no(args.first().copied().unwrap_or_default())
+        .ok_or("argument must be 'yes' or 'no'")?;
+    if on && !c.appendonly && c.started {
+        return Err(
+            "switching the AOF on at run time needs an AOF rewrite, not available in this \
+             version of Shardis: set appendonly yes in the configuration and restart"
+                .into(),
+        );
     }
+    Ok(Box::new(move |c| c.appendonly = on))
+}
+
+/// `appendfilename`: a plain file name (Redis refuses paths).
+fn parse_aof_name(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let name = parse_plain_name(args, "appendfilename")?;
+    Ok(Box::new(move |c| c.appendfilename = name))
+}
+
+/// `appenddirname`: a plain directory name inside `dir`.
+fn parse_aof_dirname(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let name = parse_plain_name(args, "appenddirname")?;
+    Ok(Box::new(move |c| c.appenddirname = name))
+}
+
+fn parse_plain_name(args: &[&[u8]], what: &str) -> Result<String, String> {
+    let name = String::from_utf8_lossy(args.first().copied().unwrap_or_default()).into_owned();
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(format!("{what} can't be a path, just a filename"));
+    }
+    Ok(name)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1200,7 +1305,7 @@ fn trim_line(mut s: &[u8]) -> &[u8] {
 /// sdssplitargs: words separated by spaces; "double quotes" with \n \r \t \b \a \xHH and
 /// \<any> escapes; 'single quotes' with only \' ; a quote may start mid-word (a"b c" is one
 /// word) but a closing quote must be followed by a space or the end. None if unbalanced.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C strings end at the first NUL.
     let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let (mut out, mut spans) = (Vec::new(), smallvec::SmallVec::new());

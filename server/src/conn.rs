@@ -188,6 +188,8 @@ async fn send_out(
     if wbuf.is_empty() {
         return Ok(true);
     }
+    // Nothing is answered before the writes it follows are in the AOF.
+    crate::aof::settle(local).await;
     if !write_unless_killed(stream, wbuf, &sess.info).await? {
         return Ok(false);
     }

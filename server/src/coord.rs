@@ -462,16 +462,27 @@ fn run_mget_items(
 
 /// Runs `f` on every shard while holding whole-database locks on `dbs` everywhere
 /// (FLUSHDB, FLUSHALL, SWAPDB): no transaction is half on either side of it. `held`: the
-/// caller (a transaction over the whole keyspace) holds them already.
-pub async fn with_db_locks<F>(local: &Rc<Local>, held: bool, dbs: Vec<usize>, f: F)
-where
+/// caller (a transaction over the whole keyspace) holds them already. `effect`: the command
+/// to log in the AOF, in that database, at a point every shard's file agrees on
+/// (`aof::rotate_all`).
+pub async fn with_db_locks<F>(
+    local: &Rc<Local>,
+    held: bool,
+    dbs: Vec<usize>,
+    effect: (usize, Vec<Vec<u8>>),
+    f: F,
+) where
     F: Fn(&Rc<Local>) + Send + Clone + 'static,
 {
+    if !held {
+        lock_dbs(local, &dbs).await;
+    }
+    crate::aof::rotate_all(local).await;
+    crate::aof::log_global(local, effect.0, effect.1).await;
     if held {
         local.call_all(f).await;
         return;
     }
-    lock_dbs(local, &dbs).await;
     local
         .call_all(move |l| {
             f(l);

@@ -33,8 +33,11 @@ pub async fn run(local: Rc<Local>) {
                         }
                     }
                 }
+                shard.record_expired();
             }
         }
+        // Expired keys' DELs, and a retry after a failed write.
+        crate::aof::write_if_behind(&local);
         // Redis samples every 100 ms and averages the last 16 samples.
         if now >= last_sample + 100 {
             last_sample = now;

@@ -233,6 +233,15 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
             return Err((Some(spec.name), busy.as_bytes().to_vec()));
         }
     }
+    if let Some(aof) = &local.shared.aof {
+        // After a failed AOF write, as Redis: writes (and PING, so monitoring notices) are
+        // refused until a write works again.
+        if spec.flags & flag::WRITE != 0 || spec.name == "ping" {
+            if let Some(e) = aof.refusal() {
+                return Err((Some(spec.name), e.into_bytes()));
+            }
+        }
+    }
     sess.info.last_cmd.set(spec.name);
     let track = (sess.tracking.is_some()
         && spec.flags & flag::READONLY != 0
@@ -561,6 +570,7 @@ pub fn execute_recorded(
 /// business: EXEC serves them only once the whole transaction ran).
 pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply) -> bool {
     let dirty = shard.dirty;
+    shard.effects.begin();
     if let Some(reader) = job.track {
         shard.remember_reads(job.key_positions().map(|i| &job.cmd[i]), reader);
     }
@@ -583,6 +593,7 @@ pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply)
         reply.error("ERR internal error while executing the command");
     }
     let wrote = shard.dirty != dirty;
+    shard.finish_effects(job.db, wrote, job.cmd.args());
     if wrote {
         // MOVE and COPY ... DB reach into other databases: tell watchers in all of them.
         let every_db = matches!(job.command.route, Route::Shard(_) | Route::MultiShard(..));

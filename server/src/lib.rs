@@ -1,5 +1,6 @@
 //! The Shardis server: runtime, protocol, routing and coordination. See ARCHITECTURE.md.
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod command;

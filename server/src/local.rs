@@ -46,10 +46,14 @@ pub struct Shared {
     pub cron_paused: AtomicBool,
     /// Scripts and functions: the cache, what runs now, -BUSY.
     pub scripts: crate::scripting::Scripts,
+    /// The append-only file, when `appendonly` was on at start-up.
+    pub aof: Option<Arc<crate::aof::Aof>>,
+    /// The data set is loaded: the listeners may open.
+    pub loaded: AtomicBool,
 }
 
 impl Shared {
-    pub fn new(config: Config, port: u16) -> Shared {
+    pub fn new(config: Config, port: u16, aof: Option<Arc<crate::aof::Aof>>) -> Shared {
         let seed = unix_ms() ^ std::process::id() as u64;
         let mut rng = shard::rng::Rng::new(seed);
         let run_id = (0..40)
@@ -71,6 +75,8 @@ impl Shared {
             pause_writes_only: AtomicBool::new(false),
             cron_paused: AtomicBool::new(false),
             scripts: crate::scripting::Scripts::default(),
+            aof,
+            loaded: AtomicBool::new(false),
         }
     }
 
@@ -107,6 +113,8 @@ pub struct Local {
     pub slowlog: RefCell<crate::slowlog::SlowLog>,
     /// This executor's clients in MONITOR mode.
     pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
+    /// This shard's AOF file writer.
+    pub aof: RefCell<crate::aof::Writer>,
 }
 
 impl Local {
@@ -139,6 +147,7 @@ impl Local {
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
             slowlog: RefCell::new(slowlog),
             monitors: RefCell::default(),
+            aof: RefCell::default(),
         }
     }
 

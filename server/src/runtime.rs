@@ -47,7 +47,16 @@ pub fn start(config: Config) -> Result<(), Fatal> {
         port
     ));
     let mesh = Arc::new(Mesh::new(shards));
-    let shared = Arc::new(Shared::new(config, port));
+    let mut config = config;
+    config.started = true;
+    let aof = if config.appendonly {
+        let aof = Arc::new(crate::aof::Aof::open(&config, shards).map_err(Fatal)?);
+        crate::aof::start_flusher(aof.clone());
+        Some(aof)
+    } else {
+        None
+    };
+    let shared = Arc::new(Shared::new(config, port, aof));
     let mut handles = Vec::with_capacity(shards);
     for id in 0..shards {
         let placement = match cpus.get(id) {
@@ -74,7 +83,21 @@ pub fn start(config: Config) -> Result<(), Fatal> {
 
 async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<SocketAddr>) {
     let backlog = shared.config().tcp_backlog;
-    let local = Rc::new(Local::new(id, mesh, shared));
+    let local = Rc::new(Local::new(id, mesh, shared.clone()));
+    glommio::spawn_local(mesh::serve_mailbox(local.clone())).detach();
+    // The data set is loaded before anyone connects: shard 0 replays the AOF (the other
+    // shards run what it sends them), the others wait.
+    if id == 0 {
+        if let Err(e) = crate::aof::load_and_start(&local).await {
+            log::warning(&e);
+            std::process::exit(1);
+        }
+        shared.loaded.store(true, std::sync::atomic::Ordering::Release);
+    } else {
+        while !shared.loaded.load(std::sync::atomic::Ordering::Acquire) {
+            glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
     for addr in addrs {
         match listener::bind(addr, backlog) {
             Ok(l) => {
@@ -83,8 +106,8 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
             Err(e) => log::warning(&format!("shard {id}: could not listen on {addr}: {e}")),
         }
     }
-    glommio::spawn_local(cron::run(local.clone())).detach();
-    mesh::serve_mailbox(local).await;
+    glommio::spawn_local(cron::run(local)).detach();
+    std::future::pending::<()>().await;
 }
 
 /// What redis-server does with its process before serving: log destination and level,

@@ -117,6 +117,8 @@ pub struct Effects {
     /// Open groups; `current` is the one commands record into now.
     groups: Vec<Group>,
     current: Option<u64>,
+    /// Where `produced` is published for other threads (the AOF's progress).
+    published: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Effects {
@@ -133,6 +135,18 @@ impl Effects {
             self.current = None;
         }
         self.log_db = None;
+    }
+
+    /// Publishes [`produced`](Effects::produced) to `counter` whenever the log grows.
+    pub fn publish_to(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        counter.store(self.produced(), std::sync::atomic::Ordering::Release);
+        self.published = Some(counter);
+    }
+
+    fn publish(&self) {
+        if let Some(c) = &self.published {
+            c.store(self.produced(), std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// Bytes ever appended to the log: what the writer took plus what the log holds.
@@ -265,6 +279,7 @@ impl Effects {
         if wrap {
             let exec: [&[u8]; 1] = [b"EXEC"];
             encode_command(&mut self.log, exec.iter());
+            self.publish();
         }
     }
 
@@ -301,6 +316,7 @@ impl Effects {
             self.log_db = Some(db);
         }
         self.log.extend_from_slice(command);
+        self.publish();
     }
 }
 

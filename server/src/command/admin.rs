@@ -32,7 +32,8 @@ pub async fn flush(local: &Rc<Local>, sess: &Session, cmd: &Cmd, all: bool, out:
         vec![sess.db]
     };
     let targets = dbs.clone();
-    coord::with_db_locks(local, sess.holds_db_locks, dbs, move |l| {
+    let effect = (sess.db, cmd.args().map(<[u8]>::to_vec).collect());
+    coord::with_db_locks(local, sess.holds_db_locks, dbs, effect, move |l| {
         let mut shard = l.shard();
         for &db in &targets {
             let n = shard.dbs[db].len() as u64;
@@ -64,7 +65,8 @@ pub async fn swapdb(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Repl
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
-        coord::with_db_locks(local, sess.holds_db_locks, vec![a, b], move |l| {
+        let effect = (sess.db, cmd.args().map(<[u8]>::to_vec).collect());
+        coord::with_db_locks(local, sess.holds_db_locks, vec![a, b], effect, move |l| {
             let mut shard = l.shard();
             let (lo, hi) = shard.dbs.split_at_mut(a.max(b));
             shard::db::Db::swap_data(&mut lo[a.min(b)], &mut hi[0]);

@@ -1,0 +1,733 @@
+//! The append-only file: every shard appends the effects of its writes (`shard::effects`) to
+//! its own incremental file, in Redis 7's multi-part layout (`appendonlydir/` with a
+//! manifest listing the files in replay order), so a real redis-server 7 started on the
+//! directory sees the same data.
+//!
+//! - **Files.** Each shard owns one open incremental file. Files are listed in the manifest
+//!   in the order they were opened; replaying them one after the other gives the data set,
+//!   because each key's writes are all in its shard's files, in order. Commands that touch
+//!   the whole keyspace (FLUSHALL, FLUSHDB, SWAPDB) and server-wide state (FUNCTION) break
+//!   that: before one runs, under its database locks, every shard moves to a new file
+//!   ([`rotate_all`]) and the command is logged first in shard 0's new file, so everything
+//!   before it replays before it and everything after it replays after.
+//! - **Durability.** No reply leaves a connection before every effect produced so far, on
+//!   any shard, has been written to its file (and, with `appendfsync always`, flushed to
+//!   disk): [`settle`] runs before each socket write. Each shard writes what its log holds
+//!   when one of its connections is about to answer, after a batch of jobs from other
+//!   shards, and on every cron tick; one write covers every connection that ran meanwhile
+//!   (group commit). With `everysec`, a thread flushes the files once a second.
+//! - **Errors.** A failed write (a full disk) keeps the unwritten bytes and retries them on
+//!   every cron tick; meanwhile write commands are refused with Redis' -MISCONF error. With
+//!   `always`, replies wait until their writes are on disk; with `everysec` and `no`, they
+//!   go out (as in Redis, which keeps the data in its buffer too).
+//! - **Loading.** At start-up the files are replayed in manifest order through the normal
+//!   command path, by a client of the server's own (one per file, as Redis), before the
+//!   listeners open. A last command cut short (a crash during a write) is cut off when
+//!   `aof-load-truncated` is yes. Then every shard starts a new file.
+
+use crate::client::{ClientInfo, Session};
+use crate::config::{AppendFsync, Config};
+use crate::local::Local;
+use crate::log;
+use shard::Cmd;
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+
+/// Redis' text for writes refused after a failed AOF write (the OS error follows).
+const MISCONF: &str = "MISCONF Errors writing to the AOF file: ";
+
+/// One entry of the manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AofFile {
+    pub name: String,
+    pub seq: u64,
+    pub kind: FileKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Base,
+    History,
+    Incr,
+}
+
+impl FileKind {
+    fn letter(self) -> char {
+        match self {
+            FileKind::Base => 'b',
+            FileKind::History => 'h',
+            FileKind::Incr => 'i',
+        }
+    }
+}
+
+/// The manifest: which files make up the AOF, in replay order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub files: Vec<AofFile>,
+}
+
+impl Manifest {
+    /// Parses a manifest as Redis writes it: `file <name> seq <n> type <b|h|i>` lines,
+    /// `#` comments; arguments quoted as redis.conf's.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let mut m = Manifest::default();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = || format!("Invalid AOF manifest file format (line {})", i + 1);
+            let args = crate::config::split_args(line.as_bytes()).ok_or_else(bad)?;
+            let (mut name, mut seq, mut kind) = (None, None, None);
+            for pair in args.chunks(2) {
+                let [k, v] = pair else { return Err(bad()) };
+                match k.as_slice() {
+                    b"file" => name = Some(String::from_utf8_lossy(v).into_owned()),
+                    b"seq" => seq = shard::num::parse_i64(v).filter(|&n| n >= 0),
+                    b"type" => {
+                        kind = match v.as_slice() {
+                            b"b" => Some(FileKind::Base),
+                            b"h" => Some(FileKind::History),
+                            b"i" => Some(FileKind::Incr),
+                            _ => return Err(bad()),
+                        }
+                    }
+                    _ => {} // Redis ignores keys it does not know (later versions' additions).
+                }
+            }
+            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
+                return Err(bad());
+            };
+            if name.contains('/') {
+                return Err(bad());
+            }
+            m.files.push(AofFile {
+                name,
+                seq: seq as u64,
+                kind,
+            });
+        }
+        if m.files.iter().filter(|f| f.kind == FileKind::Base).count() > 1 {
+            return Err("Found duplicate base file information".into());
+        }
+        Ok(m)
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for f in &self.files {
+            s.push_str(&format!(
+                "file {} seq {} type {}\n",
+                f.name,
+                f.seq,
+                f.kind.letter()
+            ));
+        }
+        s
+    }
+
+    /// What is replayed, in order: the base, then the incremental files.
+    pub fn replay_order(&self) -> Vec<&AofFile> {
+        let base = self.files.iter().filter(|f| f.kind == FileKind::Base);
+        let incr = self.files.iter().filter(|f| f.kind == FileKind::Incr);
+        base.chain(incr).collect()
+    }
+
+    fn next_incr_seq(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|f| f.kind == FileKind::Incr)
+            .map(|f| f.seq)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+}
+
+/// One shard's progress, seen by every thread.
+#[derive(Default)]
+struct Progress {
+    /// Effects the shard produced (bytes, `shard::effects::Effects::produced`), published by
+    /// the shard as it records them.
+    produced: Arc<AtomicU64>,
+    /// Of those, how many are written (and, with `always`, on disk).
+    written: AtomicU64,
+    /// Connections of other shards waiting for `written` to move.
+    waiters: Mutex<Vec<Waker>>,
+    /// The shard's open file, for the once-a-second flush.
+    file: Mutex<Option<Arc<File>>>,
+}
+
+/// Server-wide AOF state (in `Shared`).
+pub struct Aof {
+    /// The AOF directory (`dir` / `appenddirname`).
+    dir: PathBuf,
+    prefix: String,
+    manifest: Mutex<Manifest>,
+    progress: Box<[Progress]>,
+    policy: AtomicU8,
+    /// The last write failed (INFO aof_last_write_status, -MISCONF): the OS error.
+    error: Mutex<Option<String>>,
+    failing: AtomicBool,
+    /// Loaded and writing (false while the files are replayed at start-up).
+    pub active: AtomicBool,
+}
+
+/// One executor's writer.
+#[derive(Default)]
+pub struct Writer {
+    file: Option<Arc<File>>,
+    name: String,
+    /// Bytes taken from the log that a failed write left unwritten, to retry first.
+    unwritten: Vec<u8>,
+    /// How much of the shard's `produced` the unwritten bytes end at.
+    unwritten_end: u64,
+}
+
+impl Aof {
+    /// Opens (or creates) the AOF directory of `config` for `shards` shards.
+    pub fn open(config: &Config, shards: usize) -> Result<Aof, String> {
+        let dir = config.dir.join(&config.appenddirname);
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            format!(
+                "Can't open or create append-only dir {}: {e}",
+                config.appenddirname
+            )
+        })?;
+        let prefix = config.appendfilename.clone();
+        let path = dir.join(format!("{prefix}.manifest"));
+        let manifest = match std::fs::read_to_string(&path) {
+            Ok(text) => Manifest::parse(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
+            Err(e) => return Err(format!("Can't open the AOF manifest {}: {e}", path.display())),
+        };
+        for f in &manifest.files {
+            if f.kind != FileKind::History && !dir.join(&f.name).exists() {
+                return Err(format!(
+                    "Append-only file {} listed in the manifest does not exist",
+                    f.name
+                ));
+            }
+        }
+        Ok(Aof {
+            dir,
+            prefix,
+            manifest: Mutex::new(manifest),
+            progress: (0..shards).map(|_| Progress::default()).collect(),
+            policy: AtomicU8::new(config.appendfsync as u8),
+            error: Mutex::new(None),
+            failing: AtomicBool::new(false),
+            active: AtomicBool::new(false),
+        })
+    }
+
+    fn policy(&self) -> AppendFsync {
+        match self.policy.load(Ordering::Relaxed) {
+            0 => AppendFsync::Always,
+            1 => AppendFsync::Everysec,
+            _ => AppendFsync::No,
+        }
+    }
+
+    /// `appendfsync` changed (CONFIG SET).
+    pub fn set_policy(&self, p: AppendFsync) {
+        self.policy.store(p as u8, Ordering::Relaxed);
+    }
+
+    fn manifest(&self) -> std::sync::MutexGuard<'_, Manifest> {
+        self.manifest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the manifest through a temporary file renamed over the old one.
+    fn persist_manifest(&self, m: &Manifest) -> std::io::Result<()> {
+        let tmp = self.dir.join(format!("temp-{}.manifest", self.prefix));
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(m.render().as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, self.dir.join(format!("{}.manifest", self.prefix)))?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// Adds `n` new incremental files to the manifest, in order, and returns their names.
+    fn add_incr_files(&self, n: usize) -> std::io::Result<Vec<String>> {
+        let mut m = self.manifest();
+        let first = m.next_incr_seq();
+        let names: Vec<String> = (0..n as u64)
+            .map(|i| format!("{}.{}.incr.aof", self.prefix, first + i))
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            // Created before the manifest names it: a manifest never lists a missing file.
+            File::create(self.dir.join(name))?;
+            m.files.push(AofFile {
+                name: name.clone(),
+                seq: first + i as u64,
+                kind: FileKind::Incr,
+            });
+        }
+        self.persist_manifest(&m)?;
+        Ok(names)
+    }
+
+    /// Drops empty incremental files from the manifest (and the disk): at start-up, the
+    /// files of shards that wrote nothing.
+    fn drop_empty_files(&self) -> std::io::Result<()> {
+        let mut m = self.manifest();
+        let empty: Vec<String> = m
+            .files
+            .iter()
+            .filter(|f| f.kind == FileKind::Incr)
+            .filter(|f| {
+                std::fs::metadata(self.dir.join(&f.name)).is_ok_and(|md| md.len() == 0)
+            })
+            .map(|f| f.name.clone())
+            .collect();
+        if empty.is_empty() {
+            return Ok(());
+        }
+        m.files.retain(|f| !empty.contains(&f.name));
+        self.persist_manifest(&m)?;
+        for name in empty {
+            let _ = std::fs::remove_file(self.dir.join(name));
+        }
+        Ok(())
+    }
+
+    /// The shard's counter of produced effects, for its effects log to publish into.
+    pub fn produced_counter(&self, shard: usize) -> Arc<AtomicU64> {
+        self.progress[shard].produced.clone()
+    }
+
+    /// The error to refuse write commands with, while the last write failed.
+    pub fn refusal(&self) -> Option<String> {
+        if !self.failing.load(Ordering::Relaxed) {
+            return None;
+        }
+        let e = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        Some(format!("{MISCONF}{}", e.as_deref().unwrap_or("unknown error")))
+    }
+
+    /// INFO persistence's AOF fields.
+    pub fn info(&self, out: &mut String) {
+        let ok = !self.failing.load(Ordering::Relaxed);
+        let size: u64 = self
+            .manifest()
+            .files
+            .iter()
+            .filter_map(|f| std::fs::metadata(self.dir.join(&f.name)).ok())
+            .map(|m| m.len())
+            .sum();
+        out.push_str(&format!(
+            "aof_last_write_status:{}\r\naof_current_size:{size}\r\naof_files:{}\r\n",
+            if ok { "ok" } else { "err" },
+            self.manifest().files.len()
+        ));
+    }
+
+    /// Flushes every shard's open file to disk (`everysec`'s thread, SHUTDOWN).
+    pub fn sync_files(&self) {
+        for p in self.progress.iter() {
+            let f = p.file.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(f) = f {
+                let _ = f.sync_data();
+            }
+        }
+    }
+
+    fn record_error(&self, e: &std::io::Error) {
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            log::warning(&format!("Error writing to the AOF file: {e}"));
+        }
+        // strerror's text, as Redis shows it (without Rust's " (os error N)").
+        let text = e.to_string();
+        let text = match text.find(" (os error") {
+            Some(i) => text[..i].to_string(),
+            None => text,
+        };
+        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
+    }
+
+    fn record_success(&self) {
+        if self.failing.swap(false, Ordering::Relaxed) {
+            log::warning("AOF write error looks solved, Shardis can write again.");
+        }
+    }
+}
+
+/// Starts the `everysec` flusher: once a second, every open file goes to disk.
+pub fn start_flusher(aof: Arc<Aof>) {
+    std::thread::Builder::new()
+        .name("aof-fsync".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if aof.policy() == AppendFsync::Everysec && aof.active.load(Ordering::Relaxed) {
+                aof.sync_files();
+            }
+        })
+        .expect("could not start the AOF flush thread");
+}
+
+/// This executor's shard starts writing to file `name` (written to the old one first).
+fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
+    write_pending(local, aof);
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(aof.dir.join(name))?;
+    let file = Arc::new(file);
+    let mut w = local.aof.borrow_mut();
+    if let Some(old) = w.file.replace(file.clone()) {
+        if aof.policy() != AppendFsync::No {
+            let _ = old.sync_data();
+        }
+    }
+    w.name = name.to_string();
+    *aof.progress[local.id]
+        .file
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(file);
+    local.shard().effects.restart_file();
+    Ok(())
+}
+
+/// Writes what this shard's effects log holds (and what a failed write left) to its file;
+/// with `always`, to disk. Releases the waiters of other shards.
+pub fn write_pending(local: &Local, aof: &Aof) {
+    let (buf, end) = {
+        let mut shard = local.shard();
+        let log = shard.effects.take_log();
+        (log, shard.effects.produced())
+    };
+    let mut w = local.aof.borrow_mut();
+    if buf.is_empty() && w.unwritten.is_empty() {
+        return;
+    }
+    let Some(file) = w.file.clone() else {
+        return;
+    };
+    let mut data = std::mem::take(&mut w.unwritten);
+    let recycled = if data.is_empty() {
+        data = buf;
+        None
+    } else {
+        data.extend_from_slice(&buf);
+        Some(buf)
+    };
+    let policy = aof.policy();
+    let mut f = &*file;
+    let mut done = 0;
+    let result = loop {
+        if done == data.len() {
+            break if policy == AppendFsync::Always {
+                file.sync_data()
+            } else {
+                Ok(())
+            };
+        }
+        match f.write(&data[done..]) {
+            Ok(0) => break Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let progress = &aof.progress[local.id];
+    match result {
+        Ok(()) => {
+            aof.record_success();
+            progress.written.store(end, Ordering::Release);
+            let mut shard = local.shard();
+            shard.effects.recycle(data);
+            if let Some(b) = recycled {
+                shard.effects.recycle(b);
+            }
+        }
+        Err(e) => {
+            aof.record_error(&e);
+            w.unwritten = data.split_off(done);
+            w.unwritten_end = end;
+            if policy != AppendFsync::Always {
+                // As Redis: the replies go out, the data waits in memory for the retry.
+                progress.written.store(end, Ordering::Release);
+            }
+        }
+    }
+    let waiters = std::mem::take(&mut *progress.waiters.lock().unwrap_or_else(|e| e.into_inner()));
+    waiters.into_iter().for_each(Waker::wake);
+}
+
+/// Whether this shard has effects its file has not got yet.
+pub fn behind(local: &Local) -> bool {
+    let Some(aof) = local.shared.aof.as_ref() else {
+        return false;
+    };
+    let p = &aof.progress[local.id];
+    p.written.load(Ordering::Acquire) < p.produced.load(Ordering::Acquire)
+        || !local.aof.borrow().unwritten.is_empty()
+}
+
+/// Before a reply leaves: waits until every effect produced so far, on every shard, is
+/// written (on disk with `always`). Free when the AOF is off.
+pub async fn settle(local: &Local) {
+    let Some(aof) = local.shared.aof.as_ref() else {
+        return;
+    };
+    if !aof.active.load(Ordering::Relaxed) {
+        return;
+    }
+    let targets: smallvec::SmallVec<[u64; 8]> = aof
+        .progress
+        .iter()
+        .map(|p| p.produced.load(Ordering::Acquire))
+        .collect();
+    let done = |s: usize| aof.progress[s].written.load(Ordering::Acquire) >= targets[s];
+    if (0..targets.len()).all(done) {
+        return;
+    }
+    if !done(local.id) {
+        // Let the other connections that are ready run first: one write covers them all.
+        futures_lite::future::yield_now().await;
+        if !done(local.id) {
+            write_pending(local, aof);
+        }
+    }
+    std::future::poll_fn(|cx| {
+        for s in 0..targets.len() {
+            if done(s) {
+                continue;
+            }
+            let p = &aof.progress[s];
+            p.waiters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(cx.waker().clone());
+            if !done(s) {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+}
+
+/// After jobs of other shards ran here, and on cron ticks: write what they produced.
+pub fn write_if_behind(local: &Local) {
+    if let Some(aof) = local.shared.aof.as_ref() {
+        if aof.active.load(Ordering::Relaxed) && behind(local) {
+            write_pending(local, aof);
+        }
+    }
+}
+
+/// Before a command that touches the whole keyspace (FLUSHALL, FLUSHDB, SWAPDB) or
+/// server-wide state (FUNCTION) is logged, under its locks: every shard writes what it has
+/// and moves to a new file, in shard order, so the command (logged next, in shard 0's new
+/// file) replays after everything before it and before everything after it.
+pub async fn rotate_all(local: &Rc<Local>) {
+    let Some(aof) = local.shared.aof.clone() else {
+        return;
+    };
+    if !aof.active.load(Ordering::Relaxed) {
+        return;
+    }
+    let names = match aof.add_incr_files(local.shards()) {
+        Ok(n) => n,
+        Err(e) => {
+            // The old files stay in use: order is kept, only this command's place is not
+            // guaranteed against other shards' files. Refuse writes until it works again.
+            aof.record_error(&e);
+            return;
+        }
+    };
+    let names = Arc::new(names);
+    local
+        .call_all(move |l| {
+            let aof = l.shared.aof.as_ref().expect("the AOF is on");
+            l.shard().effects.commit_all();
+            if let Err(e) = switch_file(l, aof, &names[l.id]) {
+                aof.record_error(&e);
+            }
+        })
+        .await;
+}
+
+/// Logs a command that has no shard of its own (FLUSHALL, FUNCTION LOAD...) in shard 0's
+/// file, right after [`rotate_all`]; in database `db`.
+pub async fn log_global(local: &Rc<Local>, db: usize, args: Vec<Vec<u8>>) {
+    let Some(aof) = local.shared.aof.as_ref() else {
+        return;
+    };
+    if !aof.active.load(Ordering::Relaxed) {
+        return;
+    }
+    local
+        .call(0, move |l| {
+            l.shard().effects.record(db, args.iter());
+        })
+        .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up
+// ---------------------------------------------------------------------------------------------
+
+/// Replays the AOF (on executor 0, the other executors serving their mailboxes), then
+/// gives every shard a new file and turns the effects logs on. Returns an error line to
+/// exit with.
+pub async fn load_and_start(local: &Rc<Local>) -> Result<(), String> {
+    let Some(aof) = local.shared.aof.clone() else {
+        return Ok(());
+    };
+    let files: Vec<AofFile> = aof.manifest().replay_order().into_iter().cloned().collect();
+    let t0 = std::time::Instant::now();
+    let mut commands = 0;
+    for f in &files {
+        if f.name.ends_with(".rdb") {
+            return Err(format!(
+                "The AOF base file {} is an RDB file: loading RDB files has not landed in \
+                 this version of Shardis",
+                f.name
+            ));
+        }
+        commands += load_file(local, &aof, &f.name).await?;
+    }
+    if !files.is_empty() {
+        log::notice(&format!(
+            "DB loaded from append only file: {:.3} seconds ({commands} commands)",
+            t0.elapsed().as_secs_f64()
+        ));
+    }
+    aof.drop_empty_files()
+        .map_err(|e| format!("Can't update the AOF manifest: {e}"))?;
+    let names = aof
+        .add_incr_files(local.shards())
+        .map_err(|e| format!("Can't create the AOF files: {e}"))?;
+    let names = Arc::new(names);
+    let r: Vec<Result<(), String>> = local
+        .call_all(move |l| {
+            let aof = l.shared.aof.as_ref().expect("the AOF is on");
+            {
+                let mut shard = l.shard();
+                shard.set_effects(true);
+                shard.effects.publish_to(aof.produced_counter(l.id));
+            }
+            switch_file(l, aof, &names[l.id]).map_err(|e| format!("Can't open the AOF file: {e}"))
+        })
+        .await;
+    r.into_iter().collect::<Result<(), String>>()?;
+    aof.active.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Replays one file; returns how many commands it held.
+async fn load_file(local: &Rc<Local>, aof: &Aof, name: &str) -> Result<usize, String> {
+    let path = aof.dir.join(name);
+    let mut file = File::open(&path).map_err(|e| format!("Can't open the AOF file {name}: {e}"))?;
+    let mut sess = loader_session();
+    let mut rbuf = bytes::BytesMut::new();
+    let mut state = crate::resp::ParseState::default();
+    let limits = crate::resp::Limits {
+        max_bulk_len: usize::MAX,
+        authenticated: true,
+        ..Default::default()
+    };
+    let mut run = crate::dispatch::Run::default();
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let (mut offset, mut consumed, mut count) = (0u64, 0u64, 0usize);
+    let errors_before = error_replies(local).await;
+    loop {
+        let n = file
+            .read(&mut chunk)
+            .map_err(|e| format!("Error reading the AOF file {name}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        offset += n as u64;
+        rbuf.extend_from_slice(&chunk[..n]);
+        let mut cmds: Vec<Cmd> = Vec::new();
+        loop {
+            let before = rbuf.len();
+            match crate::resp::parse(&mut rbuf, &mut state, &limits) {
+                Ok(crate::resp::Parsed::Cmd(c)) => {
+                    consumed += (before - rbuf.len()) as u64;
+                    cmds.push(c);
+                }
+                Ok(crate::resp::Parsed::Empty) => consumed += (before - rbuf.len()) as u64,
+                Ok(crate::resp::Parsed::Incomplete) => break,
+                Err(e) => {
+                    return Err(format!(
+                        "Bad file format reading the append only file {name} at offset \
+                         {consumed}: {}",
+                        e.0
+                    ))
+                }
+            }
+        }
+        count += cmds.len();
+        crate::dispatch::run_batch(local, &mut sess, cmds, &mut run, &mut out).await;
+        out.clear();
+    }
+    if consumed < offset {
+        if !local.shared.config().aof_load_truncated {
+            return Err(format!(
+                "Unexpected end of file reading the append only file {name}. You can: 1) Make \
+                 a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. \
+                 2) Alternatively you can set the 'aof-load-truncated' configuration option to \
+                 yes and restart the server."
+            ));
+        }
+        log::warning(&format!(
+            "!!! Warning: short read while loading the AOF file {name}!!! Truncating the AOF \
+             at offset {consumed}"
+        ));
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(consumed))
+            .map_err(|e| format!("Error truncating the AOF file {name}: {e}"))?;
+    }
+    let failed = error_replies(local).await - errors_before;
+    if failed > 0 {
+        log::warning(&format!(
+            "{failed} command(s) of the AOF file {name} answered with an error"
+        ));
+    }
+    Ok(count)
+}
+
+/// Error replies so far, all shards.
+async fn error_replies(local: &Rc<Local>) -> u64 {
+    let n = local.call_all(|l| l.stats.borrow().error_replies).await;
+    n.into_iter().sum()
+}
+
+/// The client that replays a file: authenticated, database 0, its replies dropped.
+fn loader_session() -> Session {
+    let any: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
+    let info = Rc::new(ClientInfo::new(0, any, any, -1));
+    Session {
+        info,
+        db: 0,
+        resp3: false,
+        authenticated: true,
+        closing: false,
+        multi: None,
+        watching: None,
+        pubsub: Default::default(),
+        mailbox: None,
+        tracking: None,
+        holds_db_locks: false,
+    }
+}
+
+/// Per-executor writer state (in `Local`).
+pub type LocalWriter = RefCell<Writer>;

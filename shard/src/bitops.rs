@@ -1365,4 +1365,36 @@ mod tests {
         assert_eq!(run(&mut s, &["BITPOS", "l", "2"]), error(ERR_BITPOS_BIT));
         assert_eq!(run(&mut s, &["BITFIELD", "l", "foo"]), error(err::SYNTAX));
     }
+
+    #[test]
+    fn bit_writes_are_their_own_effect_when_they_change_something() {
+        let script: &[&[&str]] = &[
+            &["SETBIT", "b", "9", "1"],
+            &["SETBIT", "b", "9", "1"],
+            &["SETBIT", "b", "9", "0"],
+            &["SETBIT", "b", "30", "0"],
+            &[
+                "BITFIELD", "f", "SET", "u8", "0", "200", "INCRBY", "u8", "0", "100",
+            ],
+            &["BITFIELD", "f", "GET", "u8", "0"],
+            &[
+                "BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "100",
+            ],
+            &["BITOP", "OR", "o", "b", "f"],
+            &["BITOP", "AND", "o", "missing"],
+            &["BITOP", "AND", "o", "missing"],
+        ];
+        // The unchanged bit, the read-only BITFIELD, the BITOP that had nothing to delete.
+        let unchanged = [1, 5, 9];
+        let expected: Vec<Vec<String>> = script
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match unchanged.contains(&i) {
+                true => vec![],
+                false => vec![c.join(" ")],
+            })
+            .collect();
+        assert_eq!(effects_each(script), expected);
+        assert_replays(script);
+    }
 }

@@ -13,9 +13,9 @@
 //! access time alone, so OBJECT IDLETIME is not reset by looking at it.
 //!
 //! Effects (what the server logs and replicates for a write that changed data): an expire
-//! command that set a TTL is `PEXPIREAT key <expire_at>`, one that deleted the key is
-//! `DEL key`; the other writes (PERSIST, DEL, UNLINK, RENAME, COPY, MOVE, SWAPDB, FLUSHDB) are
-//! deterministic as sent.
+//! command that set a TTL is `PEXPIREAT key <expire_at> [NX|XX|GT|LT]`, one that deleted the
+//! key is `DEL key`; the other writes (PERSIST, DEL, UNLINK, RENAME, COPY, MOVE, SWAPDB,
+//! FLUSHDB) are deterministic as sent. An expired key a DEL reclaims is a `DEL` of its own.
 
 use crate::cmd::Cmd;
 use crate::db::{Db, Entry};
@@ -57,12 +57,17 @@ fn inspect_quietly<T>(db: &mut Db, key: &[u8], now: u64, f: impl FnOnce(&Entry) 
     found
 }
 
-/// Removes `key` and returns its entry if it was live. An expired entry is reclaimed and
-/// counted as expired, not returned (DEL does not count it as deleted).
+/// Removes `key` and returns its entry if it was live. An expired entry is not returned (DEL
+/// does not count it as deleted) but reclaimed as a lookup reclaims it, as Redis' DEL does:
+/// counted as expired, its "expired" event, and a `DEL` in the effects, so a replay loses
+/// it too when the DEL that found it removed nothing else (and is not logged).
 fn remove_live(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
     let e = db.remove(key)?;
     if e.is_expired(now) {
-        db.expired += 1;
+        // Rare: put it back for the lookup to reclaim, rather than a lookup before every
+        // removal.
+        db.write_back(key, e);
+        db.peek(key, now);
         return None;
     }
     Some(e)
@@ -410,12 +415,30 @@ fn expire_generic(ctx: &mut Ctx, cmd: &Cmd, spec: &ExpireSpec) {
         // A time in the past deletes the key (not counted as an expiry, as Redis).
         ctx.db.remove(key);
         ctx.notify(notify::GENERIC, "del", key);
+        if ctx.propagating() {
+            ctx.propagate([&b"DEL"[..], key]);
+        }
     } else {
         ctx.db.set_expire(key, when as u64, ctx.now);
         ctx.notify(notify::GENERIC, "expire", key);
+        // PEXPIREAT (absolute ms) is its own effect.
+        let as_sent = !spec.relative && spec.unit_ms == 1;
+        if ctx.propagating() && !as_sent {
+            propagate_pexpireat(ctx, cmd, when);
+        }
     }
     ctx.wrote(1);
     ctx.out.int(1);
+}
+
+/// The effect of an expire command that set a TTL, as Redis' expireGenericCommand rewrites
+/// it: `PEXPIREAT key <ms>`, its NX/XX/GT/LT options kept (replayed on the same state, they
+/// pass again).
+fn propagate_pexpireat(ctx: &mut Ctx, cmd: &Cmd, when: i64) {
+    let mut digits = itoa::Buffer::new();
+    let head = [&b"PEXPIREAT"[..], &cmd[1], digits.format(when).as_bytes()];
+    let args: Vec<&[u8]> = head.into_iter().chain(cmd.args().skip(3)).collect();
+    ctx.propagate(args);
 }
 
 /// PERSIST key: 1 if a TTL was removed, 0 if the key is missing or has none.
@@ -1761,5 +1784,125 @@ mod tests {
         let mut s = shard();
         set(&mut s, "gone", "1", NOW - 1);
         assert_eq!(random_key(&mut s.dbs[0], &mut rng, NOW), None);
+    }
+
+    // --- Effects (what the AOF logs) ---
+
+    mod effects {
+        use super::NOW;
+        use crate::string::testkit::{assert_replays, effects_each, record};
+
+        fn one(c: &str) -> Vec<String> {
+            vec![c.to_string()]
+        }
+
+        #[test]
+        fn expire_commands_become_pexpireat_with_the_absolute_time() {
+            let script: &[&[&str]] = &[
+                &["SET", "k", "v"],
+                &["EXPIRE", "k", "100"],
+                &["pexpire", "k", "200000", "gt"],
+                &["EXPIREAT", "k", "1800000000", "XX"],
+                &["PEXPIREAT", "k", "1800000000001"],
+                &["EXPIRE", "k", "10", "NX"],
+                &["EXPIRE", "missing", "10"],
+                &["PERSIST", "k"],
+                &["PERSIST", "k"],
+            ];
+            assert_eq!(
+                effects_each(script),
+                [
+                    one("SET k v"),
+                    one(&format!("PEXPIREAT k {}", NOW + 100_000)),
+                    one(&format!("PEXPIREAT k {} gt", NOW + 200_000)),
+                    one("PEXPIREAT k 1800000000000 XX"),
+                    one("PEXPIREAT k 1800000000001"),
+                    // Refused by NX, or no key: nothing logged.
+                    vec![],
+                    vec![],
+                    one("PERSIST k"),
+                    vec![],
+                ]
+            );
+            assert_replays(script);
+            assert_replays(&[&["SET", "k", "v"], &["PEXPIRE", "k", "100000"]]);
+        }
+
+        #[test]
+        fn an_expire_time_in_the_past_is_a_del() {
+            let script: &[&[&str]] = &[
+                &["SET", "a", "1"],
+                &["SET", "b", "1"],
+                &["SET", "c", "1"],
+                &["SET", "d", "1"],
+                &["EXPIRE", "a", "-1"],
+                &["PEXPIRE", "b", "0"],
+                &["EXPIREAT", "c", "1"],
+                &["PEXPIREAT", "d", "1700000000000"],
+            ];
+            let fx = effects_each(script);
+            assert_eq!(
+                fx[4..],
+                [one("DEL a"), one("DEL b"), one("DEL c"), one("DEL d")]
+            );
+            assert_replays(script);
+        }
+
+        #[test]
+        fn a_del_that_finds_a_key_expired_logs_its_expiry() {
+            let script: &[&[&str]] = &[
+                &["SET", "gone", "1", "PXAT", "1700000000000"],
+                &["SET", "live", "1"],
+                &["DEL", "gone"],
+                &["SET", "gone", "1", "PXAT", "1700000000000"],
+                &["UNLINK", "live", "gone", "missing"],
+            ];
+            assert_eq!(
+                effects_each(script),
+                [
+                    one("SET gone 1 PXAT 1700000000000"),
+                    one("SET live 1"),
+                    one("DEL gone"),
+                    one("SET gone 1 PXAT 1700000000000"),
+                    vec![
+                        "DEL gone".to_string(),
+                        "UNLINK live gone missing".to_string()
+                    ],
+                ]
+            );
+            let (s, _) = record(NOW, script);
+            assert_eq!(s.dbs[0].len(), 0);
+            assert_eq!(s.dbs[0].expired, 2);
+            assert_replays(script);
+        }
+
+        #[test]
+        fn deterministic_key_writes_are_their_own_effect() {
+            let script: &[&[&str]] = &[
+                &["SET", "a", "1", "PXAT", "1800000000000"],
+                &["SET", "b", "2"],
+                &["RENAME", "a", "c"],
+                &["RENAME", "c", "c"],
+                &["RENAMENX", "c", "b"],
+                &["COPY", "c", "d"],
+                &["COPY", "c", "b", "REPLACE"],
+                &["COPY", "c", "b"],
+                &["TOUCH", "b", "c"],
+                &["DEL", "d", "missing"],
+                &["DEL", "missing"],
+            ];
+            // Each is its own effect, except the ones that changed nothing (not logged).
+            let unchanged = [3, 4, 7, 8, 10];
+            let expected: Vec<Vec<String>> = script
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match unchanged.contains(&i) {
+                    true => vec![],
+                    false => vec![c.join(" ")],
+                })
+                .collect();
+            assert_eq!(effects_each(script), expected);
+            assert_replays(script);
+        }
     }
 }

@@ -517,10 +517,45 @@ fn set_generic(
         ctx.notify(notify::GENERIC, "expire", key);
     }
     ctx.wrote(1);
+    if ctx.propagating() {
+        propagate_set(ctx, cmd, key, value, opts, expire_at);
+    }
     if !opts.get {
         answer.done(ctx.out);
     }
     Ok(())
+}
+
+/// The effect of a SET-like command that wrote, as Redis' setGenericCommand rewrites it: an
+/// expiry other than PXAT becomes `SET key value PXAT <ms>` (the other options dropped: the
+/// write happened); without an expiry GET is dropped, which makes GETSET `SET key value`.
+/// Otherwise the request itself.
+fn propagate_set(
+    ctx: &mut Ctx,
+    cmd: &Cmd,
+    key: &[u8],
+    value: &[u8],
+    opts: &StringOptions,
+    expire_at: Option<u64>,
+) {
+    match (opts.ttl, expire_at) {
+        (Some(TtlOption::Expire(ExpireUnit::UnixMillis, _)), _) => {}
+        (_, Some(at)) => {
+            let mut digits = itoa::Buffer::new();
+            let at = digits.format(at).as_bytes();
+            ctx.propagate([&b"SET"[..], key, value, b"PXAT", at]);
+        }
+        (_, None) if opts.get => {
+            // Without an expiry no option takes an argument: every GET after the value is one.
+            let rest = cmd
+                .args()
+                .skip(3)
+                .filter(|a| !a.eq_ignore_ascii_case(b"GET"));
+            let args: Vec<&[u8]> = [&b"SET"[..], key, value].into_iter().chain(rest).collect();
+            ctx.propagate(args);
+        }
+        _ => {}
+    }
 }
 
 /// GET key
@@ -593,6 +628,10 @@ pub fn getdel(ctx: &mut Ctx, cmd: &Cmd) {
             ctx.db.remove(key);
             ctx.notify(notify::GENERIC, "del", key);
             ctx.wrote(1);
+            // As Redis (DEL, or UNLINK with lazyfree-lazy-user-del, which we do not have).
+            if ctx.propagating() {
+                ctx.propagate([&b"DEL"[..], key]);
+            }
         }
     }
 }
@@ -614,21 +653,33 @@ fn getex_with(ctx: &mut Ctx, cmd: &Cmd, opts: &StringOptions) -> Result<(), ErrR
     // Redis validates the time only once it knows the key is a string.
     let expire_at = options_expiry(opts, cmd, ctx.now)?;
     reply_str(ctx.out, s);
+    // GETEX is never propagated as sent (Redis' getexCommand): its effect is a DEL, a
+    // PEXPIREAT with the absolute time or a PERSIST.
+    let mut digits = itoa::Buffer::new();
     match (opts.ttl, expire_at) {
         (Some(TtlOption::Expire(unit, _)), Some(at)) if unit.is_absolute() && at <= ctx.now => {
             ctx.db.remove(key);
             ctx.notify(notify::GENERIC, "del", key);
             ctx.wrote(1);
+            if ctx.propagating() {
+                ctx.propagate([&b"DEL"[..], key]);
+            }
         }
         (_, Some(at)) => {
             ctx.db.set_expire(key, at, ctx.now);
             ctx.notify(notify::GENERIC, "expire", key);
             ctx.wrote(1);
+            if ctx.propagating() {
+                ctx.propagate([&b"PEXPIREAT"[..], key, digits.format(at).as_bytes()]);
+            }
         }
         (Some(TtlOption::Persist), None) if had_ttl => {
             ctx.db.set_expire(key, 0, ctx.now);
             ctx.notify(notify::GENERIC, "persist", key);
             ctx.wrote(1);
+            if ctx.propagating() {
+                ctx.propagate([&b"PERSIST"[..], key]);
+            }
         }
         _ => {}
     }
@@ -879,12 +930,15 @@ fn add_to_counter(ctx: &mut Ctx, key: &[u8], delta: i64) -> Result<i64, &'static
 /// INCRBYFLOAT key increment, in Redis' x86-64 `long double` arithmetic and formatting.
 ///
 /// The stored result is the formatted text, so its effect for replication and the AOF is
-/// `SET key <reply> KEEPTTL`.
+/// `SET key <reply> KEEPTTL`: a replay never redoes float arithmetic.
 pub fn incrbyfloat(ctx: &mut Ctx, cmd: &Cmd) {
     match add_float(ctx, &cmd[1], &cmd[2]) {
         Ok(text) => {
             ctx.notify(notify::STRING, "incrbyfloat", &cmd[1]);
             ctx.wrote(1);
+            if ctx.propagating() {
+                ctx.propagate([&b"SET"[..], &cmd[1], text.as_bytes(), b"KEEPTTL"]);
+            }
             ctx.out.bulk(text.as_bytes());
         }
         Err(e) => ctx.out.error(e),
@@ -1893,6 +1947,92 @@ pub(crate) mod testkit {
     pub fn ttl_ms(shard: &mut Shard, key: &str) -> Option<u64> {
         shard.dbs[0].peek(key.as_bytes(), NOW).map(|e| e.expire_at)
     }
+
+    /// The handler of a command of the string, bit, key or HLL families (the commands
+    /// their effects use included).
+    fn any_handler(name: &str) -> Handler {
+        use crate::{hll, keys};
+        match name.to_ascii_lowercase().as_str() {
+            "del" => keys::del,
+            "unlink" => keys::unlink,
+            "touch" => keys::touch,
+            "expire" => keys::expire,
+            "pexpire" => keys::pexpire,
+            "expireat" => keys::expireat,
+            "pexpireat" => keys::pexpireat,
+            "persist" => keys::persist,
+            "rename" => keys::rename,
+            "renamenx" => keys::renamenx,
+            "copy" => keys::copy,
+            "pfadd" => hll::pfadd,
+            "pfcount" => hll::pfcount,
+            "pfmerge" => hll::pfmerge,
+            other => handler(other),
+        }
+    }
+
+    /// Runs `args` in database 0 of a recording shard at `now` and returns its effects,
+    /// without the SELECT that precedes the first one.
+    pub fn effects(shard: &mut Shard, now: u64, args: &[&str]) -> Vec<String> {
+        let fx = crate::effects::testing::effects_of(shard, 0, now, any_handler(args[0]), args);
+        fx.into_iter().filter(|c| c != "SELECT 0").collect()
+    }
+
+    /// Runs `script` (commands in database 0) on a recording shard at `now` and returns
+    /// the shard with every effect it logged.
+    pub fn record(now: u64, script: &[&[&str]]) -> (Shard, Vec<String>) {
+        let mut s = crate::effects::testing::recording_shard();
+        let fx = script
+            .iter()
+            .flat_map(|c| effects(&mut s, now, c))
+            .collect();
+        (s, fx)
+    }
+
+    /// Replays effects (arguments joined by spaces, none holding one) on a fresh shard at
+    /// time `now`, as loading the AOF would.
+    pub fn replay(now: u64, effects: &[String]) -> Shard {
+        let mut s = crate::effects::testing::recording_shard();
+        s.rng = crate::rng::Rng::new(0xdec0de);
+        let mut db = 0;
+        for c in effects {
+            let args: Vec<&str> = c.split(' ').collect();
+            match args[0] {
+                "SELECT" => db = args[1].parse().expect("a database index"),
+                name => {
+                    let h = any_handler(name);
+                    crate::effects::testing::effects_of(&mut s, db, now, h, &args);
+                }
+            }
+        }
+        s
+    }
+
+    /// The effects of each command of `script`, run in order at `NOW`.
+    pub fn effects_each(script: &[&[&str]]) -> Vec<Vec<String>> {
+        let mut s = crate::effects::testing::recording_shard();
+        script.iter().map(|c| effects(&mut s, NOW, c)).collect()
+    }
+
+    /// Asserts that replaying what `script` logged, later (TTLs are absolute) and with
+    /// another RNG, gives the same data. (Not after a TTL the script set passed: a replay
+    /// then deletes the key, unless the loader, as Redis', keeps expired keys while
+    /// loading.)
+    pub fn assert_replays(script: &[&[&str]]) {
+        let later = NOW + 150;
+        let (original, fx) = record(NOW, script);
+        let replayed = replay(later, &fx);
+        assert!(same_data(&original, &replayed, later), "{fx:?}");
+    }
+
+    /// Whether the two shards hold the same keys, values and TTLs at time `at`.
+    pub fn same_data(a: &Shard, b: &Shard, at: u64) -> bool {
+        let digest = |s: &Shard| -> Vec<_> {
+            let dbs = s.dbs.iter();
+            dbs.map(|d| crate::digest::db_digest(d, at)).collect()
+        };
+        digest(a) == digest(b)
+    }
 }
 
 #[cfg(test)]
@@ -2687,5 +2827,162 @@ mod tests {
             "$4\r\n\u{0}\u{fffd}\r\n\r\n"
         );
         assert_eq!(run(&mut s, &["STRLEN", "k"]), int(4));
+    }
+
+    // --- Effects (what the AOF logs) ---
+
+    #[test]
+    fn set_effects_have_absolute_expiries() {
+        let at = |ms: u64| (NOW + ms).to_string();
+        let script: &[&[&str]] = &[
+            &["SET", "a", "1", "EX", "10"],
+            &["set", "b", "2", "px", "5000", "NX", "GET"],
+            &["SET", "c", "3", "EXAT", "1800000000", "XX"],
+            &["SET", "d", "4", "PXAT", "1800000000000", "GET"],
+            &["SETEX", "e", "10", "5"],
+            &["PSETEX", "f", "5000", "6"],
+            &["SET", "a", "7", "KEEPTTL"],
+            &["set", "b", "8", "get", "XX", "GET"],
+            &["GETSET", "c", "9"],
+            &["SETNX", "g", "10"],
+            &["SET", "g", "11"],
+        ];
+        assert_eq!(
+            effects_each(script),
+            [
+                vec![format!("SET a 1 PXAT {}", at(10_000))],
+                vec![format!("SET b 2 PXAT {}", at(5_000))],
+                // EXAT on a missing key with XX: nothing written, nothing logged.
+                vec![],
+                vec!["SET d 4 PXAT 1800000000000 GET".to_string()],
+                vec![format!("SET e 5 PXAT {}", at(10_000))],
+                vec![format!("SET f 6 PXAT {}", at(5_000))],
+                vec!["SET a 7 KEEPTTL".to_string()],
+                vec!["SET b 8 XX".to_string()],
+                vec!["SET c 9".to_string()],
+                vec!["SETNX g 10".to_string()],
+                vec!["SET g 11".to_string()],
+            ]
+        );
+        assert_replays(script);
+    }
+
+    #[test]
+    fn set_effects_skip_what_did_not_write() {
+        let script: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["SET", "k", "w", "NX", "EX", "10"],
+            &["SET", "k", "w", "EX", "0"],
+            &["SETNX", "k", "w"],
+            &["SET", "k", "w", "NX", "GET"],
+        ];
+        assert_eq!(
+            effects_each(script),
+            [vec!["SET k v"], vec![], vec![], vec![], vec![]]
+        );
+    }
+
+    #[test]
+    fn getex_effects() {
+        let script: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["GETEX", "k", "EX", "100"],
+            &["GETEX", "k", "PX", "200"],
+            &["GETEX", "k", "EXAT", "1800000000"],
+            &["GETEX", "k", "PXAT", "1800000000001"],
+            &["GETEX", "k"],
+            &["GETEX", "k", "PERSIST"],
+            &["GETEX", "k", "PERSIST"],
+            &["GETEX", "missing", "EX", "10"],
+            &["SET", "gone", "v"],
+            &["GETEX", "gone", "EXAT", "1"],
+            &["SET", "gone2", "v"],
+            &["GETEX", "gone2", "PXAT", "1000"],
+        ];
+        assert_eq!(
+            effects_each(script),
+            [
+                vec!["SET k v".to_string()],
+                vec![format!("PEXPIREAT k {}", NOW + 100_000)],
+                vec![format!("PEXPIREAT k {}", NOW + 200)],
+                vec!["PEXPIREAT k 1800000000000".to_string()],
+                vec!["PEXPIREAT k 1800000000001".to_string()],
+                vec![],
+                vec!["PERSIST k".to_string()],
+                vec![],
+                vec![],
+                vec!["SET gone v".to_string()],
+                vec!["DEL gone".to_string()],
+                vec!["SET gone2 v".to_string()],
+                vec!["DEL gone2".to_string()],
+            ]
+        );
+        assert_replays(script);
+        assert_replays(&[&["SET", "k", "v"], &["GETEX", "k", "EX", "100"]]);
+    }
+
+    #[test]
+    fn getdel_getset_incrbyfloat_effects() {
+        let script: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["GETDEL", "k"],
+            &["GETDEL", "k"],
+            &["GETSET", "n", "1"],
+            &["INCRBYFLOAT", "n", "0.1"],
+            &["PEXPIRE", "n", "60000"],
+            &["INCRBYFLOAT", "n", "1e2"],
+            &["INCRBYFLOAT", "x", "x"],
+        ];
+        assert_eq!(
+            effects_each(script),
+            [
+                vec!["SET k v".to_string()],
+                vec!["DEL k".to_string()],
+                vec![],
+                vec!["SET n 1".to_string()],
+                vec!["SET n 1.1 KEEPTTL".to_string()],
+                vec![format!("PEXPIREAT n {}", NOW + 60_000)],
+                vec!["SET n 101.1 KEEPTTL".to_string()],
+                vec![],
+            ]
+        );
+        assert_replays(script);
+    }
+
+    #[test]
+    fn deterministic_string_writes_are_their_own_effect() {
+        let script: &[&[&str]] = &[
+            &["APPEND", "a", "x"],
+            &["APPEND", "a", "y"],
+            &["SETRANGE", "r", "3", "z"],
+            &["SETRANGE", "r", "0", ""],
+            &["INCR", "i"],
+            &["DECRBY", "i", "5"],
+            &["MSET", "m1", "1", "m2", "2"],
+            &["MSETNX", "m1", "1", "m3", "3"],
+            &["MSETNX", "m3", "3", "m4", "4"],
+        ];
+        // Each is its own effect, except the ones that changed nothing (not logged).
+        let unchanged = [3, 7];
+        let expected: Vec<Vec<String>> = script
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match unchanged.contains(&i) {
+                true => vec![],
+                false => vec![c.join(" ")],
+            })
+            .collect();
+        assert_eq!(effects_each(script), expected);
+        assert_replays(script);
+    }
+
+    #[test]
+    fn no_effects_while_the_aof_is_off() {
+        let mut s = shard();
+        let h: crate::shard::Handler = set;
+        let fx =
+            crate::effects::testing::effects_of(&mut s, 0, NOW, h, &["SET", "k", "v", "EX", "1"]);
+        assert!(fx.is_empty());
+        assert_eq!(ttl_ms(&mut s, "k"), Some(NOW + 1_000));
     }
 }

@@ -317,3 +317,32 @@ fn writes_are_counted_as_redis_counts_them() {
     );
     assert_eq!(shard.dirty, 7);
 }
+
+#[test]
+fn pf_writes_are_their_own_effect() {
+    use crate::string::testkit::{assert_replays, effects_each};
+    let script: &[&[&str]] = &[
+        &["PFADD", "h", "a", "b", "c"],
+        &["PFADD", "h", "a"],
+        // Computing the cardinality stores it in the HLL: a write, replayed as itself.
+        &["PFCOUNT", "h"],
+        &["PFCOUNT", "h"],
+        &["PFADD", "g", "x"],
+        &["PFCOUNT", "h", "g"],
+        &["PFMERGE", "m", "h", "g"],
+        &["PFADD", "e"],
+        &["PFCOUNT", "m"],
+    ];
+    // The PFADD that changed no register, the cached count, the union count.
+    let unchanged = [1, 3, 5];
+    let expected: Vec<Vec<String>> = script
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match unchanged.contains(&i) {
+            true => vec![],
+            false => vec![c.join(" ")],
+        })
+        .collect();
+    assert_eq!(effects_each(script), expected);
+    assert_replays(script);
+}

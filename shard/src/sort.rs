@@ -404,6 +404,10 @@ fn sort_generic(ctx: &mut Ctx, cmd: &Cmd, readonly: bool) -> Result<(), ErrReply
             }
         }
         let (alpha, by, desc) = (o.alpha, o.by.is_some(), o.desc);
+        // Equal ALPHA BY values keep the source's order; a set's iteration order may differ
+        // where its effects are replayed (after an SPOP, say), so what a set stores breaks
+        // such ties by the elements.
+        let by_ties = o.store.is_some() && source == Source::Set;
         items.sort_by(|a, b| {
             let c = if !alpha {
                 a.score
@@ -412,7 +416,12 @@ fn sort_generic(ctx: &mut Ctx, cmd: &Cmd, readonly: bool) -> Result<(), ErrReply
                     .then_with(|| a.elem.cmp(&b.elem))
             } else if by {
                 // A missing value sorts before any value.
-                a.cmp.cmp(&b.cmp)
+                let c = a.cmp.cmp(&b.cmp);
+                if by_ties {
+                    c.then_with(|| a.elem.cmp(&b.elem))
+                } else {
+                    c
+                }
             } else {
                 a.elem.cmp(&b.elem)
             };
@@ -654,5 +663,34 @@ mod tests {
         assert!(pattern_keys(&c, &elems).is_empty());
         let c = Cmd::from_args(&["sort", "k", "BAD"]);
         assert!(pattern_keys(&c, &elems).is_empty());
+    }
+
+    #[test]
+    fn what_a_set_stores_does_not_depend_on_its_order() {
+        use crate::effects::testing::{effects_of, recording_shard};
+        // The same set built in two orders (a listpack keeps insertion order), members
+        // weighing the same: SORT ... STORE (its own effect) stores the same list either way,
+        // so a replay where the set's order differs stores it too.
+        for order in [["c", "a", "d", "b"], ["b", "d", "a", "c"]] {
+            let mut s = recording_shard();
+            let mut sadd = vec!["SADD", "s"];
+            sadd.extend(order);
+            effects_of(&mut s, 0, 1000, crate::set::sadd, &sadd);
+            effects_of(&mut s, 0, 1000, crate::string::set, &["SET", "w_a", "x"]);
+            effects_of(&mut s, 0, 1000, crate::string::set, &["SET", "w_b", "x"]);
+            let store = ["SORT", "s", "BY", "w_*", "ALPHA", "STORE", "d"];
+            let fx = effects_of(&mut s, 0, 1000, sort, &store);
+            assert_eq!(fx, [store.join(" ")]);
+            let mut out = Reply::new(false);
+            crate::list::lrange(
+                &mut s.ctx(0, 1000, &mut out),
+                &Cmd::from_args(&["LRANGE", "d", "0", "-1"]),
+            );
+            // No weight first, then the equal weights; ties by the element.
+            assert_eq!(
+                String::from_utf8(out.buf).unwrap(),
+                bulks(&["c", "d", "a", "b"])
+            );
+        }
     }
 }

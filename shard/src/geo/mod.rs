@@ -319,9 +319,29 @@ pub fn geoadd(ctx: &mut Ctx, cmd: &Cmd) {
     if added + updated > 0 {
         // GEOADD runs as ZADD in Redis, whose event it records.
         ctx.notify(notify::ZSET, "zadd", key);
+        if ctx.propagating() {
+            propagate_as_zadd(ctx, cmd, longidx, &points);
+        }
     }
     ctx.wrote((added + updated) as u64);
     ctx.out.int(if ch { added + updated } else { added });
+}
+
+/// Redis runs GEOADD as `ZADD key [options] score member ...`, the scores being the 52-bit
+/// geohashes in decimal, and propagates that ZADD.
+fn propagate_as_zadd(ctx: &mut Ctx, cmd: &Cmd, longidx: usize, points: &[(f64, usize)]) {
+    let scores: Vec<Vec<u8>> = points
+        .iter()
+        .map(|&(score, _)| itoa::Buffer::new().format(score as u64).as_bytes().to_vec())
+        .collect();
+    let mut args: Vec<&[u8]> = Vec::with_capacity(longidx + points.len() * 2);
+    args.push(b"ZADD");
+    args.extend((1..longidx).map(|i| &cmd[i]));
+    for (score, &(_, at)) in scores.iter().zip(points) {
+        args.push(score);
+        args.push(&cmd[at]);
+    }
+    ctx.propagate(args);
 }
 
 /// GEODIST key member1 member2 [M|KM|FT|MI]
@@ -812,5 +832,112 @@ mod tests {
         assert!(is(b"WithDist", "withdist"));
         assert!(is(b"m\x00junk", "m"));
         assert!(!is(b"withdis", "withdist"));
+    }
+
+    mod effects {
+        use crate::effects::testing::{effects_of, recording_shard};
+        use crate::{Handler, Shard};
+
+        fn handler(name: &str) -> Handler {
+            match name {
+                "GEOADD" => super::geoadd,
+                "GEOSEARCHSTORE" => super::geosearchstore,
+                "GEORADIUS" => super::georadius,
+                "ZADD" => crate::zset::zadd,
+                _ => panic!("no handler for {name}"),
+            }
+        }
+
+        fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+            effects_of(shard, 0, 1000, handler(args[0]), args)
+        }
+
+        #[test]
+        fn geoadd_propagates_as_zadd_and_stores_verbatim() {
+            let mut s = recording_shard();
+            let mut all = run(
+                &mut s,
+                &[
+                    "GEOADD",
+                    "g",
+                    "13.361389",
+                    "38.115556",
+                    "Palermo",
+                    "15.087269",
+                    "37.502669",
+                    "Catania",
+                ],
+            );
+            assert_eq!(
+                all,
+                [
+                    "SELECT 0",
+                    "ZADD g 3479099956230698 Palermo 3479447370796909 Catania"
+                ]
+            );
+            // Options pass on as given; nothing changed, nothing recorded.
+            let fx = run(
+                &mut s,
+                &[
+                    "GEOADD",
+                    "g",
+                    "nx",
+                    "CH",
+                    "13.361389",
+                    "38.115556",
+                    "Palermo",
+                ],
+            );
+            assert!(fx.is_empty());
+            let fx = run(
+                &mut s,
+                &[
+                    "GEOADD", "g", "xx", "ch", "13.5", "38.1", "Palermo", "1", "1", "x",
+                ],
+            );
+            assert_eq!(
+                fx,
+                ["ZADD g xx ch 3479100566894653 Palermo 3377822707026402 x"]
+            );
+            all.extend(fx);
+            for args in [
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "g",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "ASC",
+                    "STOREDIST",
+                ][..],
+                &[
+                    "GEORADIUS",
+                    "g",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "1",
+                    "STORE",
+                    "e",
+                ],
+            ] {
+                let fx = run(&mut s, args);
+                assert_eq!(fx, [args.join(" ")]);
+                all.extend(fx);
+            }
+            let mut r = recording_shard();
+            for c in all.iter().filter(|c| !c.starts_with("SELECT ")) {
+                let args: Vec<&str> = c.split(' ').collect();
+                effects_of(&mut r, 0, 5000, handler(args[0]), &args);
+            }
+            let d = |s: &Shard| crate::digest::db_digest(&s.dbs[0], 1000);
+            assert_eq!(d(&r), d(&s));
+        }
     }
 }

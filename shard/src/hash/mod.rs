@@ -474,7 +474,8 @@ pub fn hincrby(ctx: &mut Ctx, cmd: &Cmd) {
 }
 
 /// HINCRBYFLOAT key field increment, in the `long double` arithmetic and formatting of
-/// Redis on x86-64 (as INCRBYFLOAT). The stored value is the reply's text.
+/// Redis on x86-64 (as INCRBYFLOAT). The stored value is the reply's text; the effect is
+/// `HSET key field <that text>`.
 pub fn hincrbyfloat(ctx: &mut Ctx, cmd: &Cmd) {
     let Some(incr) = LongDouble::parse(&cmd[3]) else {
         return ctx.out.error(err::NOT_FLOAT);
@@ -503,6 +504,11 @@ pub fn hincrbyfloat(ctx: &mut Ctx, cmd: &Cmd) {
     ctx.out.bulk(text.as_bytes());
     ctx.wrote(1);
     ctx.notify(notify::HASH, "hincrbyfloat", &cmd[1]);
+    // As Redis: HSET of the final value, so no replay depends on float precision or
+    // formatting.
+    if ctx.propagating() {
+        ctx.propagate([&b"HSET"[..], &cmd[1], &cmd[2], text.as_bytes()]);
+    }
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]
@@ -767,6 +773,50 @@ mod tests {
             s.dedup();
             assert_eq!(s.len(), k);
             assert!(s.iter().all(|&i| i < n));
+        }
+    }
+
+    mod effects {
+        use crate::effects::testing::{effects_of, recording_shard};
+        use crate::{Handler, Shard};
+
+        fn handler(name: &str) -> Handler {
+            match name {
+                "HSET" => super::hset,
+                "HINCRBY" => super::hincrby,
+                "HINCRBYFLOAT" => super::hincrbyfloat,
+                _ => panic!("no handler for {name}"),
+            }
+        }
+
+        fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+            effects_of(shard, 0, 1000, handler(args[0]), args)
+        }
+
+        #[test]
+        fn hincrbyfloat_propagates_the_value_it_stored() {
+            let mut s = recording_shard();
+            let mut all = run(&mut s, &["HSET", "h", "f", "1.5", "n", "7"]);
+            assert_eq!(all, ["SELECT 0", "HSET h f 1.5 n 7"]);
+            for (args, want) in [
+                (&["HINCRBYFLOAT", "h", "f", "0.1"][..], "HSET h f 1.6"),
+                (&["HINCRBYFLOAT", "h", "f", "1e2"], "HSET h f 101.6"),
+                (&["HINCRBYFLOAT", "h", "g", "-3"], "HSET h g -3"),
+                (&["HINCRBY", "h", "n", "5"], "HINCRBY h n 5"),
+            ] {
+                let fx = run(&mut s, args);
+                assert_eq!(fx, [want]);
+                all.extend(fx);
+            }
+            // Errors change nothing and record nothing.
+            assert!(run(&mut s, &["HINCRBYFLOAT", "h", "f", "inf"]).is_empty());
+            let mut r = recording_shard();
+            for c in all.iter().filter(|c| !c.starts_with("SELECT ")) {
+                let args: Vec<&str> = c.split(' ').collect();
+                effects_of(&mut r, 0, 5000, handler(args[0]), &args);
+            }
+            let d = |s: &Shard| crate::digest::db_digest(&s.dbs[0], 1000);
+            assert_eq!(d(&r), d(&s));
         }
     }
 }

@@ -5,6 +5,11 @@
 //! coordinator gathers the keys into one and runs them there. The blocking commands (BLPOP,
 //! BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) serve the client when a key has data and write no reply
 //! at all when every key is empty; the server then blocks the client.
+//!
+//! Effects, as Redis 7.2 propagates them: a blocking form records its non-blocking
+//! equivalent, which never blocks on replay (BLPOP as `LPOP key`, BLMOVE as `LMOVE`,
+//! BRPOPLPUSH as `RPOPLPUSH`), and LMPOP / BLMPOP record `LPOP|RPOP key n`: the key served
+//! and the number of elements popped from it.
 
 use super::listpack::{Owned, Pattern};
 use super::ListValue;
@@ -107,6 +112,15 @@ fn popped(ctx: &mut Ctx, key: &[u8], front: bool, emptied: bool, count: usize) {
     ctx.notify(notify::LIST, if front { "lpop" } else { "rpop" }, key);
     ctx.delete_if_emptied(key, emptied);
     ctx.wrote(count as u64);
+}
+
+/// The pop command of one end, as the blocking and multi-key pops are propagated.
+fn pop_command(front: bool) -> &'static [u8] {
+    if front {
+        b"LPOP"
+    } else {
+        b"RPOP"
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,6 +526,10 @@ fn mpop_serve(
         list.pop_range(ctx.out, n, front);
         let emptied = list.settle(fill);
         popped(ctx, key, front, emptied, n);
+        if ctx.propagating() {
+            let mut digits = itoa::Buffer::new();
+            ctx.propagate([pop_command(front), key, digits.format(n).as_bytes()]);
+        }
         return Ok(true);
     }
     Ok(false)
@@ -605,6 +623,9 @@ fn bpop(ctx: &mut Ctx, cmd: &Cmd, front: bool) -> Result<(), ErrReply> {
         v.as_elem().reply(ctx.out);
         let emptied = list.settle(fill);
         popped(ctx, key, front, emptied, 1);
+        if ctx.propagating() {
+            ctx.propagate([pop_command(front), key]);
+        }
         return Ok(());
     }
     Ok(())
@@ -616,22 +637,37 @@ pub fn blmove(ctx: &mut Ctx, cmd: &Cmd) {
         let from = end_arg(&cmd[3])?;
         let to = end_arg(&cmd[4])?;
         timeout_arg(&cmd[5], ctx.now)?;
-        blmove_with(ctx, cmd, from, to)
+        if blmove_with(ctx, cmd, from, to)? && ctx.propagating() {
+            ctx.propagate([&b"LMOVE"[..], &cmd[1], &cmd[2], &cmd[3], &cmd[4]]);
+        }
+        Ok(())
     })();
     reply_result(ctx.out, r);
 }
 
 /// BRPOPLPUSH source destination timeout
 pub fn brpoplpush(ctx: &mut Ctx, cmd: &Cmd) {
-    let r = timeout_arg(&cmd[3], ctx.now).and_then(|_| blmove_with(ctx, cmd, false, true));
+    let r = (|| {
+        timeout_arg(&cmd[3], ctx.now)?;
+        if blmove_with(ctx, cmd, false, true)? && ctx.propagating() {
+            ctx.propagate([&b"RPOPLPUSH"[..], &cmd[1], &cmd[2]]);
+        }
+        Ok(())
+    })();
     reply_result(ctx.out, r);
 }
 
-fn blmove_with(ctx: &mut Ctx, cmd: &Cmd, from_front: bool, to_front: bool) -> Result<(), ErrReply> {
+/// LMOVE when the source has an element; whether it moved one.
+fn blmove_with(
+    ctx: &mut Ctx,
+    cmd: &Cmd,
+    from_front: bool,
+    to_front: bool,
+) -> Result<bool, ErrReply> {
     match lookup_write(ctx.db, &cmd[1], ctx.now)? {
         // An empty source blocks, whatever the destination holds.
-        None => Ok(()),
-        Some(_) => lmove_with(ctx, cmd, from_front, to_front),
+        None => Ok(false),
+        Some(_) => lmove_with(ctx, cmd, from_front, to_front).map(|_| true),
     }
 }
 

@@ -274,3 +274,104 @@ fn random_operations_agree_with_a_deque() {
         model_run(fill, seed, 3000);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Effects
+
+mod effects {
+    use crate::effects::testing::{effects_of, recording_shard};
+    use crate::{Handler, Shard};
+
+    fn handler(name: &str) -> Handler {
+        match name {
+            "RPUSH" => crate::list::rpush,
+            "LPOP" => crate::list::lpop,
+            "RPOP" => crate::list::rpop,
+            "LMOVE" => crate::list::lmove,
+            "RPOPLPUSH" => crate::list::rpoplpush,
+            "BLPOP" => crate::list::blpop,
+            "BRPOP" => crate::list::brpop,
+            "BLMOVE" => crate::list::blmove,
+            "BRPOPLPUSH" => crate::list::brpoplpush,
+            "LMPOP" => crate::list::lmpop,
+            "BLMPOP" => crate::list::blmpop,
+            _ => panic!("no handler for {name}"),
+        }
+    }
+
+    /// Runs `args` at time 1000 and returns its effects.
+    fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+        effects_of(shard, 0, 1000, handler(args[0]), args)
+    }
+
+    /// Replays `effects` on a fresh shard, later and with another RNG.
+    fn replay(effects: &[String]) -> Shard {
+        let mut s = recording_shard();
+        s.rng = crate::rng::Rng::new(99);
+        for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
+            let args: Vec<&str> = c.split(' ').collect();
+            effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
+        }
+        s
+    }
+
+    fn digest(s: &Shard) -> crate::digest::Digest {
+        crate::digest::db_digest(&s.dbs[0], 1000)
+    }
+
+    #[test]
+    fn blocking_and_multi_key_pops_propagate_their_plain_forms() {
+        let mut s = recording_shard();
+        let mut all = run(&mut s, &["RPUSH", "b", "1", "2", "3", "4", "5", "6"]);
+        assert_eq!(all, ["SELECT 0", "RPUSH b 1 2 3 4 5 6"]);
+        let cases: [(&[&str], &[&str]); 8] = [
+            (&["BLPOP", "a", "b", "0"], &["LPOP b"]),
+            (&["BRPOP", "a", "b", "1.5"], &["RPOP b"]),
+            (
+                &["BLMOVE", "b", "c", "right", "LEFT", "0"],
+                &["LMOVE b c right LEFT"],
+            ),
+            (&["BRPOPLPUSH", "b", "c", "0"], &["RPOPLPUSH b c"]),
+            (
+                &["LMPOP", "2", "a", "c", "RIGHT", "COUNT", "9"],
+                &["RPOP c 2"],
+            ),
+            (&["BLMPOP", "0", "2", "a", "b", "LEFT"], &["LPOP b 1"]),
+            // Nothing to pop: the blocking forms block, nothing is recorded.
+            (&["BLPOP", "a", "c", "0"], &[]),
+            (&["BLMOVE", "a", "b", "LEFT", "LEFT", "0"], &[]),
+        ];
+        for (args, want) in cases {
+            let fx = run(&mut s, args);
+            assert_eq!(fx, want, "{args:?}");
+            all.extend(fx);
+        }
+        assert!(run(&mut s, &["BLMPOP", "0", "1", "a", "LEFT"]).is_empty());
+        // The last elements of a key: the key goes, on replay too.
+        let fx = run(&mut s, &["LMPOP", "1", "b", "LEFT", "COUNT", "100"]);
+        assert_eq!(fx, ["LPOP b 1"]);
+        all.extend(fx);
+        let fx = run(&mut s, &["RPUSH", "c", "x"]);
+        all.extend(fx);
+        assert_eq!(run(&mut s, &["BRPOP", "c", "0"]), ["RPOP c"]);
+        all.push("RPOP c".into());
+        assert_eq!(s.keys(), 0);
+        assert_eq!(digest(&replay(&all)), digest(&s));
+    }
+
+    #[test]
+    fn replayed_moves_rebuild_the_same_lists() {
+        let mut s = recording_shard();
+        let mut all = run(&mut s, &["RPUSH", "src", "a", "b", "c", "d"]);
+        for args in [
+            &["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"][..],
+            &["BRPOPLPUSH", "src", "dst", "0"],
+            &["BLMOVE", "src", "src", "LEFT", "RIGHT", "0"],
+            &["BLMPOP", "0", "1", "dst", "RIGHT", "COUNT", "1"],
+        ] {
+            all.extend(run(&mut s, args));
+        }
+        assert_eq!(s.keys(), 2);
+        assert_eq!(digest(&replay(&all)), digest(&s));
+    }
+}

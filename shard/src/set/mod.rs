@@ -54,6 +54,9 @@ const ERR_TOO_MANY_SAMPLES: &str =
 /// SPOP builds a new set from the remaining members when it pops more than this many times
 /// what stays (Redis' SPOP_MOVE_STRATEGY_MUL).
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
+/// SPOP with a count propagates its pops as SREMs of at most this many members each (as
+/// Redis batches them).
+const SPOP_PROPAGATE_BATCH: usize = 1024;
 /// SRANDMEMBER copies the whole set and removes members when it asks for more than a third of
 /// it (Redis' SRANDMEMBER_SUB_STRATEGY_MUL).
 const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
@@ -545,6 +548,10 @@ fn spop_one(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
     ctx.notify(notify::SET, "spop", key);
     ctx.delete_if_emptied(key, emptied);
     ctx.wrote(1);
+    // The pick was random: what replays is the removal of that member.
+    if ctx.propagating() {
+        ctx.propagate([&b"SREM"[..], key, &m]);
+    }
     Ok(())
 }
 
@@ -555,6 +562,7 @@ fn spop_count(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
         .and_then(|c| usize::try_from(c).ok())
         .ok_or(Cow::Borrowed(ERR_POSITIVE))?;
     let limits = ctx.limits;
+    let propagating = ctx.propagating();
     let Some(s) = lookup_write(ctx.db, key, ctx.now)? else {
         ctx.out.set(0);
         return Ok(());
@@ -574,18 +582,42 @@ fn spop_count(ctx: &mut Ctx, cmd: &Cmd) -> Result<(), ErrReply> {
         ctx.notify(notify::SET, "spop", key);
         ctx.delete_if_emptied(key, true);
         ctx.wrote(size as u64);
+        // Redis propagates DEL (UNLINK with lazyfree-lazy-server-del, which we lack).
+        if propagating {
+            ctx.propagate([&b"DEL"[..], key]);
+        }
         return Ok(());
     }
     *ctx.dirty += count as u64;
-    pop_some(s, count, ctx.out, ctx.rng, limits);
+    let mut removed: Vec<Vec<u8>> = Vec::new();
+    let out = &mut *ctx.out;
+    out.set(count);
+    pop_some(s, count, ctx.rng, limits, |m| {
+        out.bulk(m);
+        if propagating {
+            removed.push(m.to_vec());
+        }
+    });
     ctx.notify(notify::SET, "spop", key);
+    // The picks were random: what replays is the removal of those members.
+    for batch in removed.chunks(SPOP_PROPAGATE_BATCH) {
+        let mut args: Vec<&[u8]> = Vec::with_capacity(2 + batch.len());
+        args.extend([&b"SREM"[..], key]);
+        args.extend(batch.iter().map(Vec::as_slice));
+        ctx.propagate(args);
+    }
     Ok(())
 }
 
-/// Pops and replies `count` random members of `s`, fewer than it has.
-fn pop_some(s: &mut SetValue, count: usize, out: &mut Reply, rng: &mut Rng, limits: &Limits) {
+/// Pops `count` random members of `s`, fewer than it has, passing each to `popped`.
+fn pop_some(
+    s: &mut SetValue,
+    count: usize,
+    rng: &mut Rng,
+    limits: &Limits,
+    mut popped: impl FnMut(&[u8]),
+) {
     let size = s.len();
-    out.set(count);
     let remaining = size - count;
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         // Pop `count` random members.
@@ -595,14 +627,14 @@ fn pop_some(s: &mut SetValue, count: usize, out: &mut Reply, rng: &mut Rng, limi
             for (i, m) in lp.iter().enumerate() {
                 if next.peek() == Some(&&i) {
                     next.next();
-                    out.bulk(m);
+                    popped(m);
                 }
             }
             lp.remove_indexes(&picked);
         } else {
             for _ in 0..count {
                 let m = s.pop_random(rng);
-                out.bulk(&m);
+                popped(&m);
             }
         }
         return;
@@ -636,7 +668,7 @@ fn pop_some(s: &mut SetValue, count: usize, out: &mut Reply, rng: &mut Rng, limi
             newset
         }
     };
-    s.for_each(|m| out.bulk(m));
+    s.for_each(popped);
     *s = newset;
 }
 
@@ -1198,6 +1230,104 @@ mod tests {
             let p = sample_indexes(&mut rng, n, k);
             assert_eq!(p.len(), k);
             assert!(p.windows(2).all(|w| w[0] < w[1]) && p.iter().all(|&i| i < n));
+        }
+    }
+
+    mod effects {
+        use crate::effects::testing::{effects_of, recording_shard};
+        use crate::{Handler, Shard};
+
+        fn handler(name: &str) -> Handler {
+            match name {
+                "SADD" => super::sadd,
+                "SREM" => super::srem,
+                "SPOP" => super::spop,
+                "DEL" => crate::keys::del,
+                _ => panic!("no handler for {name}"),
+            }
+        }
+
+        fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+            effects_of(shard, 0, 1000, handler(args[0]), args)
+        }
+
+        /// Replays `effects` on a fresh shard, later and with another RNG.
+        fn replay(effects: &[String]) -> Shard {
+            let mut s = recording_shard();
+            s.rng = crate::rng::Rng::new(99);
+            for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
+                let args: Vec<&str> = c.split(' ').collect();
+                effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
+            }
+            s
+        }
+
+        fn digest(s: &Shard) -> crate::digest::Digest {
+            crate::digest::db_digest(&s.dbs[0], 1000)
+        }
+
+        fn sadd(s: &mut Shard, key: &str, members: impl Iterator<Item = String>) -> Vec<String> {
+            let mut args = vec!["SADD".to_string(), key.to_string()];
+            args.extend(members);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(s, &args)
+        }
+
+        /// The members an `SREM key ...` effect removes.
+        fn srem_members<'a>(fx: &'a str, key: &str) -> Vec<&'a str> {
+            let mut words = fx.split(' ');
+            assert_eq!(words.next(), Some("SREM"));
+            assert_eq!(words.next(), Some(key));
+            words.collect()
+        }
+
+        #[test]
+        fn spop_propagates_the_members_it_removed() {
+            let mut s = recording_shard();
+            let mut all = Vec::new();
+            // An intset, a listpack and a hashtable.
+            all.extend(sadd(&mut s, "i", (0..20).map(|i| i.to_string())));
+            all.extend(sadd(&mut s, "l", (0..20).map(|i| format!("m{i}"))));
+            all.extend(sadd(&mut s, "h", (0..300).map(|i| format!("m{i}"))));
+            for key in ["i", "l", "h"] {
+                let fx = run(&mut s, &["SPOP", key]);
+                assert_eq!(fx.len(), 1);
+                assert_eq!(srem_members(&fx[0], key).len(), 1);
+                all.extend(fx);
+                // A few (Redis' "pop random members" case), then most of what is left
+                // (its "keep the survivors" case).
+                for count in ["3", "14"] {
+                    let fx = run(&mut s, &["SPOP", key, count]);
+                    assert_eq!(fx.len(), 1, "{key} {count}");
+                    assert_eq!(srem_members(&fx[0], key).len(), count.parse().unwrap());
+                    all.extend(fx);
+                }
+            }
+            // Popping what is left (or more) deletes the key.
+            assert_eq!(run(&mut s, &["SPOP", "i", "2"]), ["DEL i"]);
+            all.push("DEL i".into());
+            assert!(run(&mut s, &["SPOP", "i", "2"]).is_empty());
+            assert!(run(&mut s, &["SPOP", "l", "0"]).is_empty());
+            assert_eq!(digest(&replay(&all)), digest(&s));
+        }
+
+        #[test]
+        fn spop_batches_its_srems() {
+            let mut s = recording_shard();
+            let mut all = sadd(&mut s, "h", (0..3000).map(|i| format!("m{i}")));
+            // Redis' "pop random members" case, then its "keep the survivors" one.
+            for count in ["1100", "1800"] {
+                let fx = run(&mut s, &["SPOP", "h", count]);
+                let sizes: Vec<usize> = fx.iter().map(|c| srem_members(c, "h").len()).collect();
+                let want: &[usize] = if count == "1100" {
+                    &[1024, 76]
+                } else {
+                    &[1024, 776]
+                };
+                assert_eq!(sizes, want);
+                all.extend(fx);
+            }
+            assert_eq!(digest(&replay(&all)), digest(&s));
         }
     }
 }

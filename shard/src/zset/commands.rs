@@ -936,7 +936,7 @@ fn zpop_minmax(ctx: &mut Ctx, cmd: &Cmd, max: bool) -> R {
         nested: ctx.out.resp3 && count != -1,
         nil_when_empty: false,
     };
-    zpop_generic(ctx, cmd, &[1], max, count, style)
+    zpop_generic(ctx, cmd, &[1], max, count, style).map(|_| ())
 }
 
 /// The reply shapes of the pop commands (`genericZpopCommand`'s flags).
@@ -958,7 +958,8 @@ const MPOP_STYLE: PopStyle = PopStyle {
 };
 
 /// `genericZpopCommand`: pops from the first existing key among `keys` (argument
-/// positions); `count` -1 is a plain single pop.
+/// positions); `count` -1 is a plain single pop. Returns the position of the key it popped
+/// from and how many members it popped.
 fn zpop_generic(
     ctx: &mut Ctx,
     cmd: &Cmd,
@@ -966,7 +967,7 @@ fn zpop_generic(
     max: bool,
     count: i64,
     style: PopStyle,
-) -> R {
+) -> Result<Option<(usize, usize)>, ErrReply> {
     let PopStyle {
         emitkey,
         nested,
@@ -985,11 +986,11 @@ fn zpop_generic(
         } else {
             ctx.out.array(0);
         }
-        return Ok(());
+        return Ok(None);
     };
     if count == 0 {
         ctx.out.array(0);
-        return Ok(());
+        return Ok(None);
     }
     let count = count.max(1) as u64;
     let key = &cmd[pos];
@@ -1020,7 +1021,38 @@ fn zpop_generic(
     }
     removed_from(ctx, key, if max { "zpopmax" } else { "zpopmin" });
     ctx.wrote(n as u64);
-    Ok(())
+    Ok(Some((pos, n)))
+}
+
+/// The pop command of one end, as the blocking and multi-key pops are propagated.
+fn pop_command(max: bool) -> &'static [u8] {
+    if max {
+        b"ZPOPMAX"
+    } else {
+        b"ZPOPMIN"
+    }
+}
+
+/// Records `ZPOPMIN|ZPOPMAX key [n]` for a pop of `n` members from the key at `pos`, as
+/// Redis propagates ZMPOP, BZMPOP (with `n`) and BZPOPMIN/BZPOPMAX (without): the key served,
+/// and a form that never blocks on replay.
+fn propagate_pop(
+    ctx: &mut Ctx,
+    cmd: &Cmd,
+    popped: Option<(usize, usize)>,
+    max: bool,
+    with_count: bool,
+) {
+    let Some((pos, n)) = popped else { return };
+    if !ctx.propagating() {
+        return;
+    }
+    if with_count {
+        let mut digits = itoa::Buffer::new();
+        ctx.propagate([pop_command(max), &cmd[pos], digits.format(n).as_bytes()]);
+    } else {
+        ctx.propagate([pop_command(max), &cmd[pos]]);
+    }
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
@@ -1066,24 +1098,29 @@ fn zmpop_generic(ctx: &mut Ctx, cmd: &Cmd, numkeys_idx: usize, block: bool) -> R
     }
     let count = count.max(1);
     let keys: Vec<usize> = (numkeys_idx + 1..where_idx).collect();
-    if block {
-        blocking_pop(ctx, cmd, &keys, 1, max, count, MPOP_STYLE)
+    let popped = if block {
+        blocking_pop(ctx, cmd, &keys, 1, max, count, MPOP_STYLE)?
     } else {
-        zpop_generic(ctx, cmd, &keys, max, count, MPOP_STYLE)
-    }
+        zpop_generic(ctx, cmd, &keys, max, count, MPOP_STYLE)?
+    };
+    propagate_pop(ctx, cmd, popped, max, true);
+    Ok(())
 }
 
 /// BZPOPMIN key [key ...] timeout
 pub fn bzpopmin(ctx: &mut Ctx, cmd: &Cmd) {
-    let keys: Vec<usize> = (1..cmd.len() - 1).collect();
-    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, false, -1, BZPOP_STYLE);
-    reply_result(ctx.out, r);
+    bzpop(ctx, cmd, false);
 }
 
 /// BZPOPMAX key [key ...] timeout
 pub fn bzpopmax(ctx: &mut Ctx, cmd: &Cmd) {
+    bzpop(ctx, cmd, true);
+}
+
+fn bzpop(ctx: &mut Ctx, cmd: &Cmd, max: bool) {
     let keys: Vec<usize> = (1..cmd.len() - 1).collect();
-    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, true, -1, BZPOP_STYLE);
+    let r = blocking_pop(ctx, cmd, &keys, cmd.len() - 1, max, -1, BZPOP_STYLE)
+        .map(|popped| propagate_pop(ctx, cmd, popped, max, false));
     reply_result(ctx.out, r);
 }
 
@@ -1104,7 +1141,7 @@ fn blocking_pop(
     max: bool,
     count: i64,
     style: PopStyle,
-) -> R {
+) -> Result<Option<(usize, usize)>, ErrReply> {
     parse_timeout(&cmd[timeout_idx], ctx.now).map_err(Cow::Borrowed)?;
     for &pos in keys {
         match lookup_write(ctx.db, &cmd[pos], ctx.now)? {
@@ -1112,7 +1149,7 @@ fn blocking_pop(
             _ => {}
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1733,5 +1770,107 @@ mod handler_tests {
             run(&mut s, false, &["BZPOPMIN", "a", "-1"]),
             "-ERR timeout is negative\r\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod effect_tests {
+    use crate::effects::testing::{effects_of, recording_shard};
+    use crate::{Handler, Shard};
+
+    fn handler(name: &str) -> Handler {
+        match name {
+            "ZADD" => super::zadd,
+            "ZINCRBY" => super::zincrby,
+            "ZPOPMIN" => super::zpopmin,
+            "ZPOPMAX" => super::zpopmax,
+            "BZPOPMIN" => super::bzpopmin,
+            "BZPOPMAX" => super::bzpopmax,
+            "ZMPOP" => super::zmpop,
+            "BZMPOP" => super::bzmpop,
+            _ => panic!("no handler for {name}"),
+        }
+    }
+
+    fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+        effects_of(shard, 0, 1000, handler(args[0]), args)
+    }
+
+    /// Replays `effects` on a fresh shard, later.
+    fn replay(effects: &[String]) -> Shard {
+        let mut s = recording_shard();
+        for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
+            let args: Vec<&str> = c.split(' ').collect();
+            effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
+        }
+        s
+    }
+
+    fn digest(s: &Shard) -> crate::digest::Digest {
+        crate::digest::db_digest(&s.dbs[0], 1000)
+    }
+
+    #[test]
+    fn blocking_and_multi_key_pops_propagate_plain_pops() {
+        let mut s = recording_shard();
+        let mut all = run(
+            &mut s,
+            &["ZADD", "b", "1", "a", "2", "b", "3", "c", "4", "d"],
+        );
+        all.extend(run(&mut s, &["ZADD", "c", "1", "x", "2", "y"]));
+        let cases: [(&[&str], &[&str]); 7] = [
+            (&["BZPOPMIN", "a", "b", "0"], &["ZPOPMIN b"]),
+            (&["BZPOPMAX", "a", "b", "0.5"], &["ZPOPMAX b"]),
+            (
+                &["ZMPOP", "2", "a", "c", "MIN", "COUNT", "9"],
+                &["ZPOPMIN c 2"],
+            ),
+            (&["BZMPOP", "0", "2", "a", "b", "MAX"], &["ZPOPMAX b 1"]),
+            (&["ZPOPMIN", "b", "5"], &["ZPOPMIN b 5"]),
+            // Nothing to pop: nothing recorded.
+            (&["BZPOPMIN", "a", "b", "0"], &[]),
+            (&["ZMPOP", "1", "b", "MIN"], &[]),
+        ];
+        for (args, want) in cases {
+            let fx = run(&mut s, args);
+            assert_eq!(fx, want, "{args:?}");
+            all.extend(fx);
+        }
+        assert_eq!(s.keys(), 0);
+        assert_eq!(all.len(), 8);
+        assert_eq!(digest(&replay(&all)), digest(&s));
+    }
+
+    #[test]
+    fn float_scores_replay_bit_for_bit() {
+        let mut s = recording_shard();
+        let mut all = Vec::new();
+        for args in [
+            &["ZADD", "z", "0.1", "a", "1e-300", "b", "0x1p-3", "c"][..],
+            &["ZINCRBY", "z", "0.2", "a"],
+            &["ZADD", "z", "INCR", "0.7", "a"],
+            &[
+                "ZADD",
+                "z",
+                "GT",
+                "CH",
+                "-inf",
+                "b",
+                "3.000000000000001",
+                "c",
+            ],
+            &["BZMPOP", "1", "1", "z", "MAX", "COUNT", "1"],
+        ] {
+            all.extend(run(&mut s, args));
+        }
+        assert_eq!(
+            all[1..4],
+            [
+                "ZADD z 0.1 a 1e-300 b 0x1p-3 c",
+                "ZINCRBY z 0.2 a",
+                "ZADD z INCR 0.7 a"
+            ]
+        );
+        assert_eq!(digest(&replay(&all)), digest(&s));
     }
 }

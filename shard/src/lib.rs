@@ -22,6 +22,7 @@ pub mod list;
 pub mod locks;
 pub mod notify;
 pub mod num;
+pub mod rebuild;
 pub mod reply;
 pub mod rng;
 pub mod scan;

@@ -73,6 +73,8 @@ struct AddTrimArgs {
     limit: u64,
     /// Where the ID is (XADD): the fields follow it.
     id_pos: usize,
+    /// Where the trimming threshold is (after `~` when approximate).
+    threshold_at: usize,
 }
 
 /// Redis' `streamParseAddOrTrimArgsOrReply`.
@@ -85,6 +87,7 @@ fn parse_add_trim(cmd: &Cmd, xadd: bool, limits: &Limits) -> Result<AddTrimArgs,
         approx: false,
         limit: 0,
         id_pos: 0,
+        threshold_at: 0,
     };
     let mut limit_given = false;
     let mut limit: i64 = 0;
@@ -108,6 +111,7 @@ fn parse_add_trim(cmd: &Cmd, xadd: bool, limits: &Limits) -> Result<AddTrimArgs,
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
+            a.threshold_at = i + 1;
             let arg = &cmd[i + 1];
             a.trim = Some(if maxlen {
                 let n = int_arg(arg)?;
@@ -158,6 +162,42 @@ fn parse_add_trim(cmd: &Cmd, xadd: bool, limits: &Limits) -> Result<AddTrimArgs,
     Ok(a)
 }
 
+/// The request as Redis propagates it (`streamRewriteApproxSpecifier`,
+/// `streamRewriteTrimArgument`, and XADD's ID rewrite): an approximate trim becomes an exact
+/// one at what the stream kept (its length, or its first entry's ID, deleted or not), so
+/// that replay removes the same entries; `id`, if given, replaces the ID argument. The LIMIT
+/// options go: Redis keeps them and ignores them when it loads or replicates, but replay here
+/// is an ordinary run, where LIMIT without `~` is an error (exact trimming has no limit).
+fn rewritten<'c>(
+    cmd: &'c Cmd,
+    a: &AddTrimArgs,
+    s: &StreamValue,
+    id: Option<StreamId>,
+) -> Vec<Cow<'c, [u8]>> {
+    let mut threshold = match a.trim {
+        Some(Trim::MaxLen(_)) if a.approx => s.len().to_string().into_bytes(),
+        Some(Trim::MinId(_)) if a.approx => s.first_entry_id().to_bytes(),
+        _ => Vec::new(),
+    };
+    let mut args = Vec::with_capacity(cmd.len());
+    let mut i = 0;
+    while i < cmd.len() {
+        // Among the options (after the key) no value reads "LIMIT": it is the keyword.
+        if (2..a.id_pos).contains(&i) && cmd[i].eq_ignore_ascii_case(b"limit") {
+            i += 2;
+            continue;
+        }
+        args.push(match id {
+            _ if a.approx && i + 1 == a.threshold_at => Cow::Borrowed(&b"="[..]),
+            _ if a.approx && i == a.threshold_at => Cow::Owned(std::mem::take(&mut threshold)),
+            Some(id) if i == a.id_pos => Cow::Owned(id.to_bytes()),
+            _ => Cow::Borrowed(&cmd[i]),
+        });
+        i += 1;
+    }
+    args
+}
+
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value
 /// [field value ...]
 pub fn xadd(ctx: &mut Ctx, cmd: &Cmd) {
@@ -183,6 +223,7 @@ fn xadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         .collect();
     let key = &cmd[1];
     let (now, limits) = (ctx.now, ctx.limits);
+    let propagating = ctx.propagating();
     let mut created = None;
     let s = match lookup_write(ctx.db, key, now)? {
         Some(s) => s,
@@ -203,6 +244,10 @@ fn xadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     })?;
     reply_id(ctx.out, id);
     let trimmed = a.trim.map_or(0, |how| s.trim(how, a.approx, a.limit));
+    // A generated ID, or approximate trimming, would not replay the same.
+    let generated = !matches!(a.id, Some((_, true)));
+    let effect = (propagating && (generated || a.approx))
+        .then(|| rewritten(cmd, &a, s, generated.then_some(id)));
     // The stream is stored last, but Redis creates it first: "new", then "xadd", "xtrim".
     if let Some(s) = created {
         ctx.db.set(key, Value::Stream(Box::new(s)), 0, now);
@@ -212,6 +257,9 @@ fn xadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         ctx.notify(notify::STREAM, "xtrim", key);
     }
     ctx.wrote(1 + trimmed);
+    if let Some(args) = effect {
+        ctx.propagate(args);
+    }
     Ok(())
 }
 
@@ -219,17 +267,23 @@ fn xadd_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
 pub fn xtrim(ctx: &mut Ctx, cmd: &Cmd) {
     let r = (|| {
         let a = parse_add_trim(cmd, false, ctx.limits)?;
+        let propagating = ctx.propagating();
         let Some(s) = lookup_write(ctx.db, &cmd[1], ctx.now)? else {
             ctx.out.int(0);
             return Ok(());
         };
         let how = a.trim.expect("XTRIM has a strategy");
         let deleted = s.trim(how, a.approx, a.limit);
+        // Nothing trimmed: nothing to replay (the request is not recorded either).
+        let effect = (a.approx && deleted > 0 && propagating).then(|| rewritten(cmd, &a, s, None));
         ctx.out.int(deleted as i64);
         if deleted > 0 {
             ctx.notify(notify::STREAM, "xtrim", &cmd[1]);
         }
         ctx.wrote(deleted);
+        if let Some(args) = effect {
+            ctx.propagate(args);
+        }
         Ok(())
     })();
     reply_result(ctx.out, r);

@@ -2,6 +2,7 @@
 
 use super::commands::{bound_arg, id_arg, int_arg};
 use super::id::{parse_id, parse_strict, StreamId, ERR_INVALID_ID};
+use super::propagate::GroupFx;
 use super::{lookup_read, lookup_write, reply_entry, reply_id, StreamValue, INVALID_ENTRIES_READ};
 use crate::cmd::Cmd;
 use crate::notify;
@@ -408,10 +409,14 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         _ => nowi,
     };
     let (g, view) = s.split_group(group).expect("checked above");
+    let mut fx = GroupFx::new(ctx.fx, ctx.db_index, key, group);
     let mut changes = 0u64;
+    // The group's new last ID is propagated on its own only if no XCLAIM carries it.
+    let mut propagate_last_id = false;
     if last_id > g.last_id {
         g.last_id = last_id;
         changes += 1;
+        propagate_last_id = true;
     }
     // As Redis 7.2, the consumer is created even when nothing gets claimed (7.0 created it
     // on the first claim). Its event, the command's only one, is recorded at the end.
@@ -419,10 +424,15 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     changes += created as u64;
     let mut body = Reply::new(ctx.out.resp3);
     let mut n = 0;
-    for id in ids {
+    for (i, id) in ids.into_iter().enumerate() {
+        let id_arg = &cmd[5 + i];
         let Some(entry) = view.get(id) else {
-            // Gone from the stream: drop it from the PEL too.
-            if g.ack(id) {
+            // Gone from the stream: drop it from the PEL too, propagated as a claim for its
+            // owner, which replay finds gone as well.
+            if let Some(nack) = g.pel.get(&id) {
+                fx.xclaim(id_arg, nack, g.last_id);
+                propagate_last_id = false;
+                g.ack(id);
                 changes += 1;
             }
             continue;
@@ -434,6 +444,7 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         if pending && min_idle != 0 && nowi - g.pel[&id].delivery_time < min_idle {
             continue;
         }
+        let group_last = g.last_id;
         let nack = g.assign(id, consumer, now);
         nack.delivery_time = delivery;
         if retrycount >= 0 {
@@ -441,6 +452,8 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         } else if !justid {
             nack.delivery_count = nack.delivery_count.saturating_add(1);
         }
+        fx.xclaim(id_arg, nack, group_last);
+        propagate_last_id = false;
         if justid {
             reply_id(&mut body, id);
         } else {
@@ -452,12 +465,21 @@ fn xclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         }
         changes += 1;
     }
+    if propagate_last_id {
+        fx.setid(g.last_id, g.entries_read);
+    }
+    if created && n == 0 {
+        // Redis 7.2 leaves it out (no XCLAIM names it): replay would miss the consumer.
+        fx.create_consumer(consumer);
+    }
     ctx.out.array(n);
     ctx.out.raw(&body.buf);
     if created {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
     ctx.wrote(changes);
+    // Never replayed as itself (Redis' preventCommandPropagation).
+    ctx.suppress_effect();
     Ok(())
 }
 
@@ -504,6 +526,7 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
     let Some((g, view)) = s.split_group(group) else {
         return Err(no_key_or_group(key, group));
     };
+    let mut fx = GroupFx::new(ctx.fx, ctx.db_index, key, group);
     let (_, created) = g.touch_consumer(consumer, now);
     let mut changes = created as u64;
     let mut attempts = count.saturating_mul(10);
@@ -521,7 +544,9 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         let delivered = nack.delivery_time;
         match view.get(id) {
             None => {
-                // Gone from the stream: dropped from the PEL and reported.
+                // Gone from the stream: dropped from the PEL and reported, propagated as a
+                // claim for its owner, which replay finds gone as well.
+                fx.xclaim_id(id, nack, g.last_id);
                 g.ack(id);
                 deleted.push(id);
                 count -= 1;
@@ -529,11 +554,13 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
             }
             Some(_) if min_idle != 0 && nowi - delivered < min_idle => {}
             Some(entry) => {
+                let group_last = g.last_id;
                 let nack = g.assign(id, consumer, now);
                 nack.delivery_time = nowi;
                 if !justid {
                     nack.delivery_count = nack.delivery_count.saturating_add(1);
                 }
+                fx.xclaim_id(id, nack, group_last);
                 if justid {
                     reply_id(&mut body, id);
                 } else {
@@ -553,6 +580,10 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
             None => break,
         }
     }
+    if created && claimed == 0 {
+        // Redis 7.2 leaves it out (no XCLAIM names it): replay would miss the consumer.
+        fx.create_consumer(consumer);
+    }
     let out = &mut *ctx.out;
     out.array(3);
     reply_id(out, next.unwrap_or(StreamId::MIN));
@@ -566,5 +597,7 @@ fn xautoclaim_inner(ctx: &mut Ctx, cmd: &Cmd) -> R {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
     ctx.wrote(changes);
+    // Never replayed as itself: the cursor and idle times would pick other entries.
+    ctx.suppress_effect();
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! whose entries were all deleted goes away, as Redis' radix tree of listpacks behaves. The
 //! consumer groups (`group`) hang off the stream. The commands are in `commands` (entries),
 //! `read` (XREAD, XREADGROUP), `groups_cmd` (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM) and
-//! `info` (XINFO).
+//! `info` (XINFO); `propagate` builds the effects the group commands record instead of
+//! themselves.
 
 mod commands;
 mod group;
@@ -13,6 +14,7 @@ mod groups_cmd;
 mod id;
 mod info;
 mod node;
+mod propagate;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -233,6 +235,15 @@ impl StreamValue {
         self.range(StreamId::MIN, StreamId::MAX, false)
             .next()
             .map_or(StreamId::MIN, |e| e.id)
+    }
+
+    /// The ID of the first entry, deleted or not; the largest ID when there is none (Redis'
+    /// `streamGetEdgeID` with tombstones): what approximate MINID trimming kept.
+    fn first_entry_id(&self) -> StreamId {
+        self.nodes
+            .front()
+            .and_then(|n| n.entries().next())
+            .map_or(StreamId::MAX, |(_, e)| e.id)
     }
 
     /// Deletes the entry `id` (XDEL); false if there is none. A node left without live

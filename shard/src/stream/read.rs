@@ -10,6 +10,7 @@
 use super::commands::int_arg;
 use super::group::Group;
 use super::id::{parse_strict, StreamId, ERR_INVALID_ID};
+use super::propagate::GroupFx;
 use super::{reply_entry, reply_id, StreamValue, StreamView};
 use crate::cmd::Cmd;
 use crate::notify;
@@ -283,6 +284,7 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
                     Some(s.last_valid_id())
                 };
                 let (g, view) = s.split_group(group).expect("checked above");
+                let mut fx = GroupFx::new(ctx.fx, ctx.db_index, key, group);
                 let (_, created) = g.touch_consumer(consumer, now);
                 if created {
                     changes += 1;
@@ -294,17 +296,29 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
                         .filter(|&top| top > g.last_id)
                         .map(|_| (g.last_id, false)),
                 };
-                let Some((after, history)) = serve else {
-                    continue;
-                };
-                served += 1;
-                changes += 1;
-                stream_header(&mut body, key);
-                let start = after.incr().unwrap_or(StreamId::MAX);
-                if history {
-                    reply_history(&mut body, g, consumer, &view, start, a.count, now);
-                } else {
-                    reply_new(&mut body, g, consumer, &view, start, a.count, a.noack, now);
+                let mut claims = 0;
+                if let Some((after, history)) = serve {
+                    served += 1;
+                    changes += 1;
+                    stream_header(&mut body, key);
+                    let start = after.incr().unwrap_or(StreamId::MAX);
+                    let read = Read {
+                        consumer,
+                        s: &view,
+                        start,
+                        count: a.count,
+                        now,
+                    };
+                    claims = if history {
+                        reply_history(&mut body, g, &read, &mut fx)
+                    } else {
+                        reply_new(&mut body, g, &read, a.noack, &mut fx)
+                    };
+                }
+                // Where no XCLAIM names the new consumer (NOACK, nothing delivered), replay
+                // needs it created: Redis 7.2 does this for NOACK only, and loses it otherwise.
+                if created && claims == 0 {
+                    fx.create_consumer(consumer);
                 }
             }
         }
@@ -314,6 +328,10 @@ fn read(ctx: &mut Ctx, cmd: &Cmd, xreadgroup: bool) -> Result<(), ErrReply> {
     }
     if changes > 0 {
         ctx.wrote(changes);
+    }
+    if xreadgroup {
+        // Never replayed as itself: it is recorded as the claims and group moves it made.
+        ctx.suppress_effect();
     }
     if served > 0 {
         if ctx.out.resp3 {
@@ -348,22 +366,28 @@ fn stream_header(body: &mut Reply, key: &[u8]) {
     body.bulk(key);
 }
 
-/// XREADGROUP `>`: entries after the group's last ID, delivered to `consumer` (Redis'
-/// `streamReplyWithRange` with a group).
-#[allow(clippy::too_many_arguments)]
-fn reply_new(
-    out: &mut Reply,
-    g: &mut Group,
-    consumer: &[u8],
-    s: &StreamView,
+/// What an XREADGROUP serves one stream's group from.
+struct Read<'a, 'v> {
+    consumer: &'a [u8],
+    s: &'a StreamView<'v>,
+    /// The first ID that may be served.
     start: StreamId,
+    /// 0 = no limit.
     count: u64,
-    noack: bool,
     now: u64,
-) {
+}
+
+/// XREADGROUP `>`: entries after the group's last ID, delivered to the consumer (Redis'
+/// `streamReplyWithRange` with a group), each propagated as an XCLAIM unless NOACK, then the
+/// group's new last ID and read counter (unconditionally, as Redis does since its #12898: an
+/// XCLAIM's LASTID leaves the counter behind). Returns how many entries went to the
+/// consumer's PEL.
+fn reply_new(out: &mut Reply, g: &mut Group, r: &Read, noack: bool, fx: &mut GroupFx) -> usize {
+    let (s, now) = (r.s, r.now);
     let mut list = Reply::new(out.resp3);
     let mut n = 0;
-    for e in s.range(start, StreamId::MAX).take(limit(count)) {
+    let mut moved = false;
+    for e in s.range(r.start, StreamId::MAX).take(limit(r.count)) {
         if e.id > g.last_id {
             if g.entries_read != super::INVALID_ENTRIES_READ
                 && !s.range_has_tombstones(e.id, StreamId::MAX)
@@ -375,13 +399,16 @@ fn reply_new(
                     .map_or(super::INVALID_ENTRIES_READ, |d| d as i64);
             }
             g.last_id = e.id;
+            moved = true;
         }
         reply_entry(&mut list, &e);
         if !noack {
-            let nack = g.assign(e.id, consumer, now);
+            let group_last = g.last_id;
+            let nack = g.assign(e.id, r.consumer, now);
             nack.delivery_time = now as i64;
             nack.delivery_count = 1;
-            if let Some(c) = g.consumers.get_mut(consumer) {
+            fx.xclaim_id(e.id, nack, group_last);
+            if let Some(c) = g.consumers.get_mut(r.consumer) {
                 c.active_time = now as i64;
             }
         }
@@ -389,33 +416,38 @@ fn reply_new(
     }
     out.array(n);
     out.raw(&list.buf);
+    if moved {
+        fx.setid(g.last_id, g.entries_read);
+    }
+    if noack {
+        0
+    } else {
+        n
+    }
 }
 
 /// XREADGROUP with an ID: the consumer's own pending entries after it; deleted entries show
-/// as `[id, nil]`.
-fn reply_history(
-    out: &mut Reply,
-    g: &mut Group,
-    consumer: &[u8],
-    s: &StreamView,
-    start: StreamId,
-    count: u64,
-    now: u64,
-) {
-    let ids: Vec<StreamId> = g.consumers[consumer]
+/// as `[id, nil]`. Each entry delivered again is propagated as an XCLAIM with its new delivery
+/// time and count (Redis propagates nothing here, so its replicas keep the old ones). Returns
+/// how many were.
+fn reply_history(out: &mut Reply, g: &mut Group, r: &Read, fx: &mut GroupFx) -> usize {
+    let ids: Vec<StreamId> = g.consumers[r.consumer]
         .pel
-        .range(start..)
-        .take(limit(count))
+        .range(r.start..)
+        .take(limit(r.count))
         .copied()
         .collect();
     out.array(ids.len());
+    let mut again = 0;
     for id in ids {
-        match s.get(id) {
+        match r.s.get(id) {
             Some(e) => {
                 reply_entry(out, &e);
                 if let Some(nack) = g.pel.get_mut(&id) {
-                    nack.delivery_time = now as i64;
+                    nack.delivery_time = r.now as i64;
                     nack.delivery_count = nack.delivery_count.saturating_add(1);
+                    fx.xclaim_id(id, nack, g.last_id);
+                    again += 1;
                 }
             }
             None => {
@@ -425,4 +457,5 @@ fn reply_history(
             }
         }
     }
+    again
 }

@@ -415,3 +415,431 @@ fn block_helpers_for_the_server() {
         None
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Effects: what the AOF records, and replaying it
+
+use crate::effects::testing::{effects_of, recording_shard};
+use crate::shard::Handler;
+
+/// A day after the commands ran: replay must not depend on the time.
+const LATER: u64 = NOW + 86_400_000;
+
+fn handler(name: &str) -> Handler {
+    match name {
+        "XADD" => xadd,
+        "XTRIM" => xtrim,
+        "XDEL" => xdel,
+        "XSETID" => xsetid,
+        "XGROUP" => xgroup,
+        "XACK" => xack,
+        "XCLAIM" => xclaim,
+        "XAUTOCLAIM" => xautoclaim,
+        "XREADGROUP" => xreadgroup,
+        "XRANGE" => xrange,
+        "XINFO" => xinfo,
+        "XPENDING" => xpending,
+        other => panic!("no handler for {other}"),
+    }
+}
+
+/// A recording shard and every effect it logged.
+struct Recorded {
+    sh: Shard,
+    log: Vec<String>,
+}
+
+impl Recorded {
+    fn new(node_max_entries: u64) -> Recorded {
+        let mut sh = recording_shard();
+        sh.limits.stream_node_max_entries = node_max_entries;
+        Recorded {
+            sh,
+            log: Vec::new(),
+        }
+    }
+
+    /// Runs `args` at `now`; returns its effects (database 0's SELECT left out).
+    fn fx(&mut self, now: u64, args: &[&str]) -> Vec<String> {
+        let fx: Vec<String> = effects_of(&mut self.sh, 0, now, handler(args[0]), args)
+            .into_iter()
+            .filter(|c| c != "SELECT 0")
+            .collect();
+        assert!(fx.iter().all(|c| !c.starts_with("SELECT")), "{fx:?}");
+        self.log.extend(fx.iter().cloned());
+        fx
+    }
+
+    /// A fresh shard with `node_max_entries` after replaying the log at time `now`.
+    fn replay(&self, node_max_entries: u64, now: u64) -> Shard {
+        let mut sh = recording_shard();
+        sh.limits.stream_node_max_entries = node_max_entries;
+        for c in &self.log {
+            let args: Vec<&str> = c.split(' ').collect();
+            effects_of(&mut sh, 0, now, handler(args[0]), &args);
+        }
+        sh
+    }
+}
+
+fn read_at(sh: &mut Shard, now: u64, args: &[&str]) -> String {
+    let cmd = Cmd::from_args(args);
+    let mut out = Reply::new(false);
+    handler(args[0])(&mut sh.ctx(0, now, &mut out), &cmd);
+    String::from_utf8_lossy(&out.buf).into_owned()
+}
+
+/// What the read commands show of stream `s` at `now`, and its consumers with their PELs
+/// (their seen and active times are those of the replay: not compared).
+fn observe(sh: &mut Shard, now: u64) -> Vec<String> {
+    let mut seen = vec![
+        read_at(sh, now, &["XRANGE", "s", "-", "+"]),
+        read_at(sh, now, &["XINFO", "STREAM", "s"]),
+        read_at(sh, now, &["XINFO", "GROUPS", "s"]),
+    ];
+    let Some(Value::Stream(s)) = sh.dbs[0].get(b"s", now).map(|e| &e.value) else {
+        return seen;
+    };
+    let mut groups = Vec::new();
+    for (name, g) in s.groups() {
+        let name = String::from_utf8_lossy(name).into_owned();
+        for c in g.consumers.values() {
+            let pel: Vec<String> = c.pel.iter().map(|id| id.to_string()).collect();
+            seen.push(format!(
+                "{name}/{}: {pel:?}",
+                String::from_utf8_lossy(&c.name)
+            ));
+        }
+        for (id, n) in &g.pel {
+            seen.push(format!("{name} {id}: {n:?}"));
+        }
+        groups.push(name);
+    }
+    for g in groups {
+        seen.push(read_at(sh, now, &["XPENDING", "s", &g, "-", "+", "100"]));
+    }
+    seen
+}
+
+/// Replaying `r`'s effects a day later on a fresh shard gives the same stream.
+fn assert_replays(r: &mut Recorded, node_max_entries: u64) {
+    let mut replayed = r.replay(node_max_entries, LATER);
+    assert_eq!(observe(&mut replayed, LATER), observe(&mut r.sh, LATER));
+    assert!(
+        r.log.iter().all(|c| !c.starts_with("XREADGROUP")
+            && !c.starts_with("XAUTOCLAIM")
+            && !c.contains('~')
+            && !c.contains('*')),
+        "{:?}",
+        r.log
+    );
+}
+
+#[test]
+fn xadd_records_the_id_it_chose() {
+    let mut r = Recorded::new(100);
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "*", "a", "1"]),
+        ["XADD s 1700000000000-0 a 1"]
+    );
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "1700000000000-*", "b", "2"]),
+        ["XADD s 1700000000000-1 b 2"]
+    );
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "1700000000005-3", "c", "3"]),
+        ["XADD s 1700000000005-3 c 3"],
+        "an ID given in full: the request itself"
+    );
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "NOMKSTREAM", "*", "d", "4"]),
+        ["XADD s NOMKSTREAM 1700000000005-4 d 4"],
+        "the clock is behind the stream: the ID after the last one"
+    );
+    assert!(r
+        .fx(NOW, &["XADD", "none", "NOMKSTREAM", "*", "d", "4"])
+        .is_empty());
+    assert!(r.fx(NOW, &["XADD", "s", "1-1", "x", "y"]).is_empty());
+    assert_replays(&mut r, 100);
+
+    // Nothing is recorded with the log off.
+    let mut off = Shard::new(0, 1);
+    run(&mut off, &["XADD", "s", "*", "f", "v"]);
+    assert_eq!(off.effects.produced(), 0);
+}
+
+#[test]
+fn approximate_trimming_replays_as_exact_trimming() {
+    // Nodes of 3 entries: 1-3, 4-6, 7-9, 10-...
+    let mut r = Recorded::new(3);
+    for i in 1..=10 {
+        let id = format!("{i}-0");
+        r.fx(NOW, &["XADD", "s", &id, "f", "v"]);
+    }
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "MAXLEN", "~", "5", "*", "f", "v"]),
+        ["XADD s MAXLEN = 5 1700000000000-0 f v"],
+        "two whole nodes went, five entries stay"
+    );
+    assert_eq!(
+        r.fx(NOW, &["XTRIM", "s", "MINID", "~", "10-0", "LIMIT", "100"]),
+        ["XTRIM s MINID = 10-0"],
+        "the first entry kept; LIMIT dropped"
+    );
+    assert!(
+        r.fx(NOW, &["XTRIM", "s", "MAXLEN", "~", "1"]).is_empty(),
+        "no whole node may go: nothing trimmed, nothing recorded"
+    );
+    assert_eq!(
+        r.fx(NOW, &["XADD", "s", "MINID", "~", "1", "*", "f", "v"]),
+        ["XADD s MINID = 10-0 1700000000000-1 f v"],
+        "rewritten even when nothing was trimmed"
+    );
+    assert_eq!(
+        r.fx(NOW, &["XTRIM", "s", "MAXLEN", "1"]),
+        ["XTRIM s MAXLEN 1"],
+        "exact trimming: the request itself"
+    );
+    assert_replays(&mut r, 3);
+
+    // Tombstones: the first entry of what is kept may be a deleted one, as Redis reads it.
+    let mut r = Recorded::new(3);
+    for i in 1..=9 {
+        let id = format!("{i}-0");
+        r.fx(NOW, &["XADD", "s", &id, "f", "v"]);
+    }
+    r.fx(NOW, &["XDEL", "s", "4-0"]);
+    assert_eq!(
+        r.fx(NOW, &["XTRIM", "s", "MINID", "~", "5-0"]),
+        ["XTRIM s MINID = 4-0"]
+    );
+    assert_eq!(
+        r.fx(
+            NOW,
+            &["XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "9", "limit", "4"]
+        ),
+        ["XTRIM s MAXLEN = 3"],
+        "LIMIT stopped it: the length kept"
+    );
+    assert_eq!(
+        r.fx(
+            NOW,
+            &["XADD", "limit", "LIMIT", "5", "MINID", "~", "0", "*", "limit", "1"]
+        ),
+        ["XADD limit MINID = 1700000000000-0 1700000000000-0 limit 1"]
+    );
+    assert_replays(&mut r, 3);
+    // Other node sizes keep the same entries.
+    let mut other = r.replay(100, LATER);
+    assert_eq!(
+        read_at(&mut other, LATER, &["XRANGE", "s", "-", "+"]),
+        read_at(&mut r.sh, LATER, &["XRANGE", "s", "-", "+"])
+    );
+}
+
+#[test]
+fn xreadgroup_is_recorded_as_claims_and_group_moves() {
+    let mut r = Recorded::new(100);
+    assert_eq!(
+        r.fx(NOW, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]),
+        ["XGROUP CREATE s g $ MKSTREAM"]
+    );
+    for i in 1..=3 {
+        let id = format!("{i}-0");
+        r.fx(NOW, &["XADD", "s", &id, "f", "v"]);
+    }
+    let read = |consumer: &'static str, opts: &[&'static str], id: &'static str| {
+        let mut a = vec!["XREADGROUP", "GROUP", "g", consumer];
+        a.extend_from_slice(opts);
+        a.extend_from_slice(&["STREAMS", "s", id]);
+        a
+    };
+    let claim = |consumer: &str, id: &str, time: u64, count: u32, last: &str| {
+        format!("XCLAIM s g {consumer} 0 {id} TIME {time} RETRYCOUNT {count} FORCE JUSTID LASTID {last}")
+    };
+    assert_eq!(
+        r.fx(NOW, &read("alice", &["COUNT", "2"], ">")),
+        [
+            claim("alice", "1-0", NOW, 1, "1-0"),
+            claim("alice", "2-0", NOW, 1, "2-0"),
+            "XGROUP SETID s g 2-0 ENTRIESREAD 2".into(),
+        ],
+        "the claims create alice"
+    );
+    assert_eq!(
+        r.fx(NOW + 1, &read("bob", &["NOACK"], ">")),
+        [
+            "XGROUP SETID s g 3-0 ENTRIESREAD 3",
+            "XGROUP CREATECONSUMER s g bob"
+        ]
+    );
+    assert_eq!(
+        r.fx(NOW + 2, &read("carol", &[], ">")),
+        ["XGROUP CREATECONSUMER s g carol"],
+        "nothing to read, but carol exists now"
+    );
+    assert!(r
+        .fx(NOW + 2, &read("carol", &["BLOCK", "10"], ">"))
+        .is_empty());
+    assert_eq!(
+        r.fx(NOW + 2, &read("dave", &["BLOCK", "10"], ">")),
+        ["XGROUP CREATECONSUMER s g dave"],
+        "blocking, dave exists"
+    );
+    assert_eq!(
+        r.fx(NOW + 3, &read("alice", &[], "0")),
+        [
+            claim("alice", "1-0", NOW + 3, 2, "3-0"),
+            claim("alice", "2-0", NOW + 3, 2, "3-0"),
+        ],
+        "its history delivered again"
+    );
+    r.fx(NOW + 4, &["XDEL", "s", "1-0"]);
+    assert_eq!(
+        r.fx(NOW + 4, &read("alice", &[], "0")),
+        [claim("alice", "2-0", NOW + 4, 3, "3-0")],
+        "a deleted entry is not delivered"
+    );
+    // The blocked dave is served when an entry comes: the server runs the handler again.
+    r.fx(NOW + 5, &["XADD", "s", "4-0", "f", "v"]);
+    assert_eq!(
+        r.fx(NOW + 5, &read("dave", &["BLOCK", "10"], ">")),
+        [
+            claim("dave", "4-0", NOW + 5, 1, "4-0"),
+            "XGROUP SETID s g 4-0 ENTRIESREAD 4".into(),
+        ]
+    );
+    assert_eq!(
+        r.fx(NOW + 6, &["XACK", "s", "g", "2-0", "9-0"]),
+        ["XACK s g 2-0 9-0"]
+    );
+    assert_replays(&mut r, 100);
+}
+
+#[test]
+fn xclaim_and_xautoclaim_are_recorded_as_claims() {
+    let mut r = Recorded::new(100);
+    r.fx(NOW, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    for i in 1..=4 {
+        let id = format!("{i}-0");
+        r.fx(NOW, &["XADD", "s", &id, "f", "v"]);
+    }
+    r.fx(
+        NOW,
+        &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"],
+    );
+    let claim = |consumer: &str, id: &str, time: u64, count: u32, last: &str| {
+        format!("XCLAIM s g {consumer} 0 {id} TIME {time} RETRYCOUNT {count} FORCE JUSTID LASTID {last}")
+    };
+    let t = NOW + 100;
+    assert_eq!(
+        r.fx(t, &["XCLAIM", "s", "g", "bob", "10", "1-0", "2-0"]),
+        [
+            claim("bob", "1-0", t, 2, "4-0"),
+            claim("bob", "2-0", t, 2, "4-0")
+        ]
+    );
+    assert_eq!(
+        r.fx(
+            t,
+            &["XCLAIM", "s", "g", "bob", "0", "3", "JUSTID", "IDLE", "50"]
+        ),
+        [claim("bob", "3", t - 50, 1, "4-0")],
+        "the ID as given; JUSTID keeps the count"
+    );
+    assert!(
+        r.fx(t, &["XCLAIM", "s", "g", "bob", "1000", "4-0"])
+            .is_empty(),
+        "not idle enough"
+    );
+    r.fx(t, &["XDEL", "s", "2-0"]);
+    assert_eq!(
+        r.fx(t + 100, &["XCLAIM", "s", "g", "carol", "0", "2-0"]),
+        [
+            claim("bob", "2-0", t, 2, "4-0"),
+            "XGROUP CREATECONSUMER s g carol".into(),
+        ],
+        "a deleted entry leaves the PEL as its owner's claim; carol claimed nothing"
+    );
+    assert_eq!(
+        r.fx(
+            t + 100,
+            &["XCLAIM", "s", "g", "carol", "0", "9-9", "LASTID", "9-0"]
+        ),
+        ["XGROUP SETID s g 9-0 ENTRIESREAD 4"],
+        "only the group moved"
+    );
+    r.fx(t + 100, &["XDEL", "s", "4-0"]);
+    let t2 = t + 200;
+    assert_eq!(
+        r.fx(
+            t2,
+            &["XAUTOCLAIM", "s", "g", "dave", "0", "0", "COUNT", "10"]
+        ),
+        [
+            claim("dave", "1-0", t2, 3, "9-0"),
+            claim("dave", "3-0", t2, 2, "9-0"),
+            claim("alice", "4-0", NOW, 1, "9-0"),
+        ]
+    );
+    assert_eq!(
+        r.fx(t2, &["XAUTOCLAIM", "s", "g", "erin", "1000000", "0"]),
+        ["XGROUP CREATECONSUMER s g erin"]
+    );
+    assert_eq!(
+        r.fx(
+            t2 + 1,
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "(1-0", "JUSTID"]
+        ),
+        [claim("erin", "3-0", t2 + 1, 2, "9-0")]
+    );
+    assert!(
+        r.fx(t2 + 1, &["XAUTOCLAIM", "s", "g", "erin", "0", "5-0"])
+            .is_empty(),
+        "erin exists, nothing to claim"
+    );
+    assert_replays(&mut r, 100);
+}
+
+#[test]
+fn the_other_writes_are_recorded_as_sent() {
+    let mut r = Recorded::new(100);
+    for i in 1..=5 {
+        let id = format!("{i}-0");
+        r.fx(NOW, &["XADD", "s", &id, "f", "v"]);
+    }
+    for c in [
+        &["XGROUP", "CREATE", "s", "g", "$"][..],
+        &["XGROUP", "CREATE", "s", "h", "2-0", "ENTRIESREAD", "2"],
+        &["XGROUP", "CREATECONSUMER", "s", "h", "c"],
+        &["XGROUP", "SETID", "s", "g", "$"],
+        &["XGROUP", "SETID", "s", "h", "0", "ENTRIESREAD", "0"],
+        &["XDEL", "s", "2-0", "7-0"],
+        &[
+            "XSETID",
+            "s",
+            "9-0",
+            "ENTRIESADDED",
+            "12",
+            "MAXDELETEDID",
+            "8-0",
+        ],
+        &["XGROUP", "DELCONSUMER", "s", "h", "c"],
+        &["XGROUP", "CREATE", "s", "k", "$"],
+        &["XGROUP", "DESTROY", "s", "k"],
+    ] {
+        assert_eq!(r.fx(NOW, c), [c.join(" ")]);
+    }
+    r.fx(NOW, &["XGROUP", "CREATECONSUMER", "s", "g", "nobody"]);
+    for c in [
+        &["XDEL", "s", "2-0"][..],
+        &["XGROUP", "DELCONSUMER", "s", "g", "ghost"],
+        &["XACK", "s", "g", "1-0"],
+        &["XGROUP", "DESTROY", "s", "k"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "nobody"],
+        &["XTRIM", "s", "MAXLEN", "100"],
+    ] {
+        assert!(r.fx(NOW, c).is_empty(), "{c:?} changed nothing");
+    }
+    assert_replays(&mut r, 100);
+}

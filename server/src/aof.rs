@@ -29,6 +29,7 @@ use crate::client::{ClientInfo, Session};
 use crate::config::{AppendFsync, Config};
 use crate::local::Local;
 use crate::log;
+use persist::manifest::{AofFile, FileKind, Manifest};
 use shard::Cmd;
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -41,115 +42,6 @@ use std::task::{Poll, Waker};
 
 /// Redis' text for writes refused after a failed AOF write (the OS error follows).
 const MISCONF: &str = "MISCONF Errors writing to the AOF file: ";
-
-/// One entry of the manifest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AofFile {
-    pub name: String,
-    pub seq: u64,
-    pub kind: FileKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    Base,
-    History,
-    Incr,
-}
-
-impl FileKind {
-    fn letter(self) -> char {
-        match self {
-            FileKind::Base => 'b',
-            FileKind::History => 'h',
-            FileKind::Incr => 'i',
-        }
-    }
-}
-
-/// The manifest: which files make up the AOF, in replay order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Manifest {
-    pub files: Vec<AofFile>,
-}
-
-impl Manifest {
-    /// Parses a manifest as Redis writes it: `file <name> seq <n> type <b|h|i>` lines,
-    /// `#` comments; arguments quoted as redis.conf's.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
-        let mut m = Manifest::default();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let bad = || format!("Invalid AOF manifest file format (line {})", i + 1);
-            let args = crate::config::split_args(line.as_bytes()).ok_or_else(bad)?;
-            let (mut name, mut seq, mut kind) = (None, None, None);
-            for pair in args.chunks(2) {
-                let [k, v] = pair else { return Err(bad()) };
-                match k.as_slice() {
-                    b"file" => name = Some(String::from_utf8_lossy(v).into_owned()),
-                    b"seq" => seq = shard::num::parse_i64(v).filter(|&n| n >= 0),
-                    b"type" => {
-                        kind = match v.as_slice() {
-                            b"b" => Some(FileKind::Base),
-                            b"h" => Some(FileKind::History),
-                            b"i" => Some(FileKind::Incr),
-                            _ => return Err(bad()),
-                        }
-                    }
-                    _ => {} // Redis ignores keys it does not know (later versions' additions).
-                }
-            }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err(bad());
-            };
-            if name.contains('/') {
-                return Err(bad());
-            }
-            m.files.push(AofFile {
-                name,
-                seq: seq as u64,
-                kind,
-            });
-        }
-        if m.files.iter().filter(|f| f.kind == FileKind::Base).count() > 1 {
-            return Err("Found duplicate base file information".into());
-        }
-        Ok(m)
-    }
-
-    pub fn render(&self) -> String {
-        let mut s = String::new();
-        for f in &self.files {
-            s.push_str(&format!(
-                "file {} seq {} type {}\n",
-                f.name,
-                f.seq,
-                f.kind.letter()
-            ));
-        }
-        s
-    }
-
-    /// What is replayed, in order: the base, then the incremental files.
-    pub fn replay_order(&self) -> Vec<&AofFile> {
-        let base = self.files.iter().filter(|f| f.kind == FileKind::Base);
-        let incr = self.files.iter().filter(|f| f.kind == FileKind::Incr);
-        base.chain(incr).collect()
-    }
-
-    fn next_incr_seq(&self) -> u64 {
-        self.files
-            .iter()
-            .filter(|f| f.kind == FileKind::Incr)
-            .map(|f| f.seq)
-            .max()
-            .unwrap_or(0)
-            + 1
-    }
-}
 
 /// One shard's progress, seen by every thread.
 #[derive(Default)]
@@ -184,11 +76,8 @@ pub struct Aof {
 #[derive(Default)]
 pub struct Writer {
     file: Option<Arc<File>>,
-    name: String,
     /// Bytes taken from the log that a failed write left unwritten, to retry first.
     unwritten: Vec<u8>,
-    /// How much of the shard's `produced` the unwritten bytes end at.
-    unwritten_end: u64,
 }
 
 impl Aof {
@@ -206,7 +95,12 @@ impl Aof {
         let manifest = match std::fs::read_to_string(&path) {
             Ok(text) => Manifest::parse(&text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
-            Err(e) => return Err(format!("Can't open the AOF manifest {}: {e}", path.display())),
+            Err(e) => {
+                return Err(format!(
+                    "Can't open the AOF manifest {}: {e}",
+                    path.display()
+                ))
+            }
         };
         for f in &manifest.files {
             if f.kind != FileKind::History && !dir.join(&f.name).exists() {
@@ -285,9 +179,7 @@ impl Aof {
             .files
             .iter()
             .filter(|f| f.kind == FileKind::Incr)
-            .filter(|f| {
-                std::fs::metadata(self.dir.join(&f.name)).is_ok_and(|md| md.len() == 0)
-            })
+            .filter(|f| std::fs::metadata(self.dir.join(&f.name)).is_ok_and(|md| md.len() == 0))
             .map(|f| f.name.clone())
             .collect();
         if empty.is_empty() {
@@ -312,24 +204,25 @@ impl Aof {
             return None;
         }
         let e = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        Some(format!("{MISCONF}{}", e.as_deref().unwrap_or("unknown error")))
+        Some(format!(
+            "{MISCONF}{}",
+            e.as_deref().unwrap_or("unknown error")
+        ))
     }
 
-    /// INFO persistence's AOF fields.
-    pub fn info(&self, out: &mut String) {
-        let ok = !self.failing.load(Ordering::Relaxed);
-        let size: u64 = self
-            .manifest()
+    /// Whether the last write worked (INFO `aof_last_write_status`).
+    pub fn write_ok(&self) -> bool {
+        !self.failing.load(Ordering::Relaxed)
+    }
+
+    /// The files' total size (INFO `aof_current_size`).
+    pub fn current_size(&self) -> u64 {
+        self.manifest()
             .files
             .iter()
             .filter_map(|f| std::fs::metadata(self.dir.join(&f.name)).ok())
             .map(|m| m.len())
-            .sum();
-        out.push_str(&format!(
-            "aof_last_write_status:{}\r\naof_current_size:{size}\r\naof_files:{}\r\n",
-            if ok { "ok" } else { "err" },
-            self.manifest().files.len()
-        ));
+            .sum()
     }
 
     /// Flushes every shard's open file to disk (`everysec`'s thread, SHUTDOWN).
@@ -389,7 +282,6 @@ fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
             let _ = old.sync_data();
         }
     }
-    w.name = name.to_string();
     *aof.progress[local.id]
         .file
         .lock()
@@ -401,6 +293,9 @@ fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
 /// Writes what this shard's effects log holds (and what a failed write left) to its file;
 /// with `always`, to disk. Releases the waiters of other shards.
 pub fn write_pending(local: &Local, aof: &Aof) {
+    if local.aof.borrow().file.is_none() {
+        return; // Not writing yet: the log stays where it is.
+    }
     let (buf, end) = {
         let mut shard = local.shard();
         let log = shard.effects.take_log();
@@ -453,7 +348,6 @@ pub fn write_pending(local: &Local, aof: &Aof) {
         Err(e) => {
             aof.record_error(&e);
             w.unwritten = data.split_off(done);
-            w.unwritten_end = end;
             if policy != AppendFsync::Always {
                 // As Redis: the replies go out, the data waits in memory for the retry.
                 progress.written.store(end, Ordering::Release);
@@ -589,6 +483,7 @@ pub async fn load_and_start(local: &Rc<Local>) -> Result<(), String> {
     let files: Vec<AofFile> = aof.manifest().replay_order().into_iter().cloned().collect();
     let t0 = std::time::Instant::now();
     let mut commands = 0;
+    local.call_all(|l| l.shard().set_loading(true)).await;
     for f in &files {
         if f.name.ends_with(".rdb") {
             return Err(format!(
@@ -616,6 +511,7 @@ pub async fn load_and_start(local: &Rc<Local>) -> Result<(), String> {
             let aof = l.shared.aof.as_ref().expect("the AOF is on");
             {
                 let mut shard = l.shard();
+                shard.set_loading(false);
                 shard.set_effects(true);
                 shard.effects.publish_to(aof.produced_counter(l.id));
             }

@@ -300,7 +300,10 @@ pub fn signal(l: &Local, shard: &mut Shard, db: usize, key: &[u8]) {
                 continue;
             }
             let mut reply = Reply::new(w.resp3);
+            let dirty = shard.dirty;
             (w.handler)(&mut shard.ctx(w.db, unix_ms(), &mut reply), &w.cmd);
+            let wrote = shard.dirty != dirty;
+            shard.finish_effects(w.db, wrote, w.cmd.args());
             if reply.buf.is_empty() {
                 // The write left nothing this waiter can take: it keeps its place.
                 w.unclaim();
@@ -389,7 +392,10 @@ fn run_or_register(
         return Attempt::Claimed;
     }
     let mut reply = Reply::new(w.resp3);
+    let dirty = shard.dirty;
     (w.handler)(&mut shard.ctx(db, unix_ms(), &mut reply), &w.cmd);
+    let wrote = shard.dirty != dirty;
+    shard.finish_effects(db, wrote, w.cmd.args());
     if reply.buf.is_empty() {
         register(l);
         w.state.store(WAITING, Ordering::Release);

@@ -929,7 +929,7 @@ fn parse_daemonize(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     }
 }
 
-const NO_PERSISTENCE: &str = "persistence is not available in this version of Shardis";
+const NO_PERSISTENCE: &str = "RDB snapshots are not available in this version of Shardis";
 
 fn parse_save(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     match args {
@@ -1305,7 +1305,7 @@ fn trim_line(mut s: &[u8]) -> &[u8] {
 /// sdssplitargs: words separated by spaces; "double quotes" with \n \r \t \b \a \xHH and
 /// \<any> escapes; 'single quotes' with only \' ; a quote may start mid-word (a"b c" is one
 /// word) but a closing quote must be followed by a space or the end. None if unbalanced.
-pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C strings end at the first NUL.
     let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let (mut out, mut spans) = (Vec::new(), smallvec::SmallVec::new());
@@ -1520,7 +1520,7 @@ mod tests {
             ("hz abc\n", "hz abc", "argument couldn't be parsed into an integer"),
             ("protected-mode maybe\n", "protected-mode maybe", "argument must be 'yes' or 'no'"),
             ("maxmemory 1gb\n", "maxmemory 1gb", "Bad directive or wrong number of arguments"),
-            ("save 3600 1\n", "save 3600 1", "persistence is not available in this version of Shardis"),
+            ("save 3600 1\n", "save 3600 1", "RDB snapshots are not available in this version of Shardis"),
             ("port 7000 # comment\n", "port 7000 # comment", "wrong number of arguments"),
             (
                 "loglevel loud\n",
@@ -1615,7 +1615,7 @@ mod tests {
         assert_eq!(cli(&["--save", "--port", "1"]).unwrap().port, 1);
         assert!(cli(&["--save", "3600 1"])
             .unwrap_err()
-            .contains("persistence is not available"));
+            .contains("RDB snapshots are not available"));
     }
 
     #[test]

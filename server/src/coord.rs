@@ -290,7 +290,9 @@ fn run_part(
         shard.remember_reads(args.iter().map(|&i| &cmd[i]), reader);
     }
     handler(&mut shard.ctx(db, unix_ms(), &mut reply), &sub);
-    if shard.dirty != dirty {
+    let wrote = shard.dirty != dirty;
+    shard.finish_effects(db, wrote, sub.args());
+    if wrote {
         for &i in args {
             shard.dbs[db].touch(&cmd[i]);
         }
@@ -523,10 +525,12 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
     let entry = tx
         .on(local, src_shard, move |l| {
             // The destination shard counts the change (RENAME is one change, as in Redis).
-            let d = &mut l.shard().dbs[db];
+            let mut shard = l.shard();
+            let d = &mut shard.dbs[db];
             let entry = keys::take_entry(d, &s, unix_ms());
             d.touch(&s);
             d.notify(notify::GENERIC, "rename_from", &s);
+            shard.record_key_state(db, &s);
             entry
         })
         .await;
@@ -537,6 +541,7 @@ async fn rename(local: &Rc<Local>, tx: Tx, cmd: &Cmd, db: usize, nx: bool, out: 
             keys::put_entry(&mut shard.dbs[db], &dst, entry, true, unix_ms());
             shard.dbs[db].touch(&dst);
             shard.dbs[db].notify(notify::GENERIC, "rename_to", &dst);
+            shard.record_key_state(db, &dst);
             blocking::signal(l, &mut shard, db, &dst);
         })
         .await;
@@ -588,6 +593,7 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
                 shard.dirty += 1;
                 let put = keys::put_entry(&mut shard.dbs[dst_db], &dst, entry, true, unix_ms());
                 shard.dbs[dst_db].touch(&dst);
+                shard.record_key_state(dst_db, &dst);
                 shard.dbs[dst_db].notify(notify::GENERIC, "copy_to", &dst);
                 blocking::signal(l, &mut shard, dst_db, &dst);
                 put
@@ -665,8 +671,12 @@ async fn bitop(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
         .on(local, local.shard_of(&dest), move |l| {
             let mut r = Reply::new(resp3);
             let mut shard = l.shard();
+            let dirty = shard.dirty;
             bitops::bitop_store(&mut shard.ctx(db, unix_ms(), &mut r), &dest, result);
             shard.dbs[db].touch(&dest);
+            if shard.dirty != dirty {
+                shard.record_key_state(db, &dest);
+            }
             r.buf
         })
         .await;
@@ -954,6 +964,7 @@ pub async fn gather_held(
                         }
                     }
                     d.touch(&key);
+                    shard.record_key_state(db, &key);
                     if signal {
                         blocking::signal(l, &mut shard, db, &key);
                     }

@@ -305,16 +305,41 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
             ("rdb_last_bgsave_status", "ok"),
             ("rdb_last_bgsave_time_sec", "-1"),
             ("rdb_current_bgsave_time_sec", "-1"),
-            ("aof_enabled", "0"),
+        ],
+    );
+    let aof = local.shared.aof.as_deref();
+    field!(out, "aof_enabled", "{}", aof.is_some() as u8);
+    fixed(
+        out,
+        &[
             ("aof_rewrite_in_progress", "0"),
             ("aof_rewrite_scheduled", "0"),
             ("aof_last_rewrite_time_sec", "-1"),
             ("aof_current_rewrite_time_sec", "-1"),
             ("aof_last_bgrewrite_status", "ok"),
-            ("aof_last_write_status", "ok"),
-            ("module_fork_in_progress", "0"),
         ],
     );
+    let ok = aof.is_none_or(|a| a.write_ok());
+    field!(
+        out,
+        "aof_last_write_status",
+        "{}",
+        if ok { "ok" } else { "err" }
+    );
+    field!(out, "module_fork_in_progress", "0");
+    if let Some(aof) = aof {
+        field!(out, "aof_current_size", "{}", aof.current_size());
+        fixed(
+            out,
+            &[
+                ("aof_base_size", "0"),
+                ("aof_pending_rewrite", "0"),
+                ("aof_buffer_length", "0"),
+                ("aof_pending_bio_fsync", "0"),
+                ("aof_delayed_fsync", "0"),
+            ],
+        );
+    }
 }
 
 fn stats(

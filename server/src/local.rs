@@ -115,6 +115,8 @@ pub struct Local {
     pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
     /// This shard's AOF file writer.
     pub aof: RefCell<crate::aof::Writer>,
+    /// The last effects group id this executor opened.
+    next_fx_group: std::cell::Cell<u64>,
 }
 
 impl Local {
@@ -148,11 +150,27 @@ impl Local {
             slowlog: RefCell::new(slowlog),
             monitors: RefCell::default(),
             aof: RefCell::default(),
+            next_fx_group: std::cell::Cell::new(0),
         }
     }
 
     pub fn shards(&self) -> usize {
         self.mesh.shards()
+    }
+
+    /// Opens an effects group on this shard for a transaction or script that runs here in
+    /// one go (see `shard::effects`); [`fx_group_end`](Local::fx_group_end) commits it.
+    pub fn fx_group_begin(&self) -> u64 {
+        let id = self.next_fx_group.get() + 1;
+        self.next_fx_group.set(id);
+        self.shard().effects.enter(id);
+        id
+    }
+
+    pub fn fx_group_end(&self, id: u64) {
+        let mut shard = self.shard();
+        shard.effects.leave();
+        shard.effects.commit(id);
     }
 
     /// Borrows this executor's shard. When the borrow ends, the keyspace events and

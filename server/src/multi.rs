@@ -460,7 +460,10 @@ async fn exec_on_one_shard(local: &Rc<Local>, shard: usize, tx: Planned, out: &m
                 }
                 let mut reply = Reply::new(resp3);
                 reply.array(jobs.len());
+                // One message runs it all: its effects enter the AOF as one MULTI ... EXEC.
+                let group = l.fx_group_begin();
                 let written = run_here(l, &jobs, now, &mut reply, &mut Vec::new(), false);
+                l.fx_group_end(group);
                 serve_blocked(l, &written);
                 Ok(Some(reply))
             })

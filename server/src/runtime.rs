@@ -72,7 +72,6 @@ pub fn start(config: Config) -> Result<(), Fatal> {
             .map_err(|e| Fatal(format!("could not start shard {id}: {e}")))?;
         handles.push(h);
     }
-    log::notice("Ready to accept connections tcp");
     for h in handles {
         if let Err(e) = h.join() {
             return Err(Fatal(format!("a shard stopped: {e}")));
@@ -92,7 +91,9 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
             log::warning(&e);
             std::process::exit(1);
         }
-        shared.loaded.store(true, std::sync::atomic::Ordering::Release);
+        shared
+            .loaded
+            .store(true, std::sync::atomic::Ordering::Release);
     } else {
         while !shared.loaded.load(std::sync::atomic::Ordering::Acquire) {
             glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
@@ -105,6 +106,9 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
             }
             Err(e) => log::warning(&format!("shard {id}: could not listen on {addr}: {e}")),
         }
+    }
+    if id == 0 {
+        log::notice("Ready to accept connections tcp");
     }
     glommio::spawn_local(cron::run(local)).detach();
     std::future::pending::<()>().await;

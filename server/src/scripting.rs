@@ -382,7 +382,10 @@ fn run_on_shard(l: &Rc<Local>, inv: Invocation) -> OnShard {
         escalate: false,
         written: Vec::new(),
     };
+    // One message runs it all: its effects enter the AOF as one MULTI ... EXEC.
+    let group = l.fx_group_begin();
     let reply = with_engine(l, |engine| engine_run(engine, &inv, &mut host));
+    l.fx_group_end(group);
     let (escalate, written) = (host.escalate, std::mem::take(&mut host.written));
     if escalate {
         return OnShard::Escalate;
@@ -1040,7 +1043,8 @@ pub fn script_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
 }
 
 /// FUNCTION subcommands.
-pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+/// FUNCTION ...; returns whether it changed the libraries (the AOF logs it then).
+pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) -> bool {
     let scripts = &local.shared.scripts;
     let store = &scripts.store;
     let sub = cmd[1].to_ascii_lowercase();
@@ -1072,7 +1076,7 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
                         "ERR Unknown option given: {}",
                         String::from_utf8_lossy(opt)
                     ));
-                    return;
+                    return false;
                 }
                 replace = true;
             }
@@ -1094,7 +1098,10 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
                 2 => {}
                 3 if cmd[2].eq_ignore_ascii_case(b"async")
                     || cmd[2].eq_ignore_ascii_case(b"sync") => {}
-                _ => return out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+                _ => {
+                    out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+                    return false;
+                }
             }
             store.function_flush();
             out.ok();
@@ -1114,11 +1121,12 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
                 3 => Ok(RestorePolicy::Append),
                 4 => RestorePolicy::parse(&cmd[3]),
                 _ => {
-                    return out.error(&format!(
+                    out.error(&format!(
                         "ERR unknown subcommand or wrong number of arguments for '{}'. Try \
                          FUNCTION HELP.",
                         String::from_utf8_lossy(&cmd[1])
-                    ))
+                    ));
+                    return false;
                 }
             };
             match policy.and_then(|p| with_engine(local, |e| e.function_restore(&cmd[2], p))) {
@@ -1143,6 +1151,7 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
         // New or removed code: forget what the old code touched.
         scripts.forget(true);
     }
+    changed
 }
 
 const FUNCTION_HELP: &[&str] = &[

@@ -54,6 +54,9 @@ pub struct Db {
     /// Keys removed because they expired, kept only while the shard records effects: each
     /// becomes a DEL in the effects log (see [`crate::effects`]).
     pub expired_log: ChangeLog,
+    /// Replaying the AOF: keys whose time has passed stay until the replay ends, as in
+    /// Redis (a later PERSIST in the file may still save them).
+    pub loading: bool,
 }
 
 /// The keys [`Db::touch`] saw, while someone wants to know.
@@ -101,7 +104,7 @@ impl Db {
     /// removed on the way (with its "expired" event), as Redis' lookups do.
     fn locate_live(&mut self, key: &[u8], now_ms: u64) -> Option<Found> {
         let f = self.table.locate(key)?;
-        if !self.table.found(f).is_expired(now_ms) {
+        if !self.table.found(f).is_expired(now_ms) || self.loading {
             return Some(f);
         }
         self.table.remove_found(f);
@@ -273,7 +276,7 @@ impl Db {
     /// stopped until `budget` entries were examined or the walk wrapped, removing expired
     /// keys. Returns how many keys it removed.
     pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> usize {
-        if self.volatile == 0 {
+        if self.volatile == 0 || self.loading {
             return 0;
         }
         let mut examined = 0;

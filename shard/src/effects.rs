@@ -200,8 +200,20 @@ impl Effects {
             return;
         }
         let mut batch = std::mem::take(&mut self.pending.batch);
+        // Several effects of one command replay all or nothing, as Redis 7 wraps them (in a
+        // group, the group's MULTI covers them).
+        let wrap = batch.len() > 1 && self.current.is_none();
+        if wrap {
+            let multi: [&[u8]; 1] = [b"MULTI"];
+            encode_command(&mut self.log, multi.iter());
+        }
         for (db, c) in batch.commands() {
             self.route(db, c);
+        }
+        if wrap {
+            let exec: [&[u8]; 1] = [b"EXEC"];
+            encode_command(&mut self.log, exec.iter());
+            self.publish();
         }
         batch.clear();
         self.pending.batch = batch;
@@ -428,6 +440,24 @@ pub mod testing {
         let wrote = shard.dirty != dirty;
         shard.finish_effects(db, wrote, cmd.args());
         decode(&shard.effects.take_log())
+    }
+
+    /// The effects of one command without the MULTI ... EXEC that wraps several (checking
+    /// it is there exactly when there are several).
+    pub fn unwrapped(fx: Vec<String>) -> Vec<String> {
+        let commands = fx.iter().filter(|c| !c.starts_with("SELECT ")).count();
+        let wrapped = fx.first().is_some_and(|c| c == "MULTI");
+        let inner = commands - if wrapped { 2 } else { 0 };
+        assert_eq!(
+            wrapped,
+            inner > 1,
+            "MULTI/EXEC wraps several effects: {fx:?}"
+        );
+        if wrapped {
+            assert_eq!(fx.last().map(String::as_str), Some("EXEC"), "{fx:?}");
+            return fx[1..fx.len() - 1].to_vec();
+        }
+        fx
     }
 
     /// The commands of a RESP log, arguments joined by spaces.

@@ -57,6 +57,11 @@ impl Shard {
         });
     }
 
+    /// Replaying the AOF: no key expires meanwhile (see [`Db::loading`]).
+    pub fn set_loading(&mut self, on: bool) {
+        self.dbs.iter_mut().for_each(|d| d.loading = on);
+    }
+
     /// After a command ran in `db`: the keys it found expired become DELs, then its own
     /// effects (the request `args` itself if its handler recorded none and it `wrote`).
     pub fn finish_effects<A: AsRef<[u8]>>(
@@ -69,6 +74,29 @@ impl Shard {
             self.record_expired();
             self.effects.finish(db, wrote, args);
         }
+    }
+
+    /// Records `key`'s whole state in `db` as its effect: `DEL key`, then the commands that
+    /// rebuild its value and TTL (see [`crate::rebuild`]), replayed all or nothing. For
+    /// writes a coordinator made from several shards (a key renamed or copied in from
+    /// another shard, a cross-shard command's result written back).
+    pub fn record_key_state(&mut self, db: usize, key: &[u8]) {
+        if !self.effects.is_on() {
+            return;
+        }
+        self.record_expired();
+        self.effects.begin();
+        let del: [&[u8]; 2] = [b"DEL", key];
+        self.effects.pending.push(db, del.iter());
+        let (dbs, effects) = (&mut self.dbs, &mut self.effects);
+        // Time 0: the entry as it is, even if its TTL passed a moment ago (its PEXPIREAT
+        // then removes it on replay).
+        if let Some(entry) = dbs[db].peek(key, 0) {
+            crate::rebuild::rebuild(key, entry, &mut |args| {
+                effects.pending.push(db, args.iter())
+            });
+        }
+        self.effects.finish(db, false, std::iter::empty::<&[u8]>());
     }
 
     /// The keys found expired since the last call become DELs in the effects log.

@@ -107,6 +107,11 @@ pub fn shutdown(local: &Local, cmd: &Cmd, out: &mut Reply) {
         return out.error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     log::notice("User requested shutdown...");
+    if let Some(aof) = &local.shared.aof {
+        // Every reply already waited for its writes; what is left is the flush to disk.
+        log::notice("Calling fsync() on the AOF file.");
+        aof.sync_files();
+    }
     let pidfile = local.shared.config().pidfile.clone();
     if !pidfile.is_empty() {
         log::notice("Removing the pid file.");

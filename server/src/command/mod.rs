@@ -162,7 +162,16 @@ pub async fn run_server(
         Spublish => crate::pubsub::publish(local, cmd, true, out).await,
         Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
         Script => crate::scripting::script_command(local, cmd, out),
-        Function => crate::scripting::function_command(local, cmd, out),
+        Function => {
+            let errors = out.errors;
+            if crate::scripting::function_command(local, cmd, out) && out.errors == errors {
+                // The libraries are server-wide: logged at a point every shard's file
+                // agrees on, like FLUSHALL.
+                crate::aof::rotate_all(local).await;
+                let args = cmd.args().map(<[u8]>::to_vec).collect();
+                crate::aof::log_global(local, sess.db, args).await;
+            }
+        }
     }
 }
 

@@ -1248,7 +1248,7 @@ mod tests {
         }
 
         fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-            effects_of(shard, 0, 1000, handler(args[0]), args)
+            crate::effects::testing::unwrapped(effects_of(shard, 0, 1000, handler(args[0]), args))
         }
 
         /// Replays `effects` on a fresh shard, later and with another RNG.

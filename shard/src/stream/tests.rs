@@ -461,7 +461,8 @@ impl Recorded {
 
     /// Runs `args` at `now`; returns its effects (database 0's SELECT left out).
     fn fx(&mut self, now: u64, args: &[&str]) -> Vec<String> {
-        let fx: Vec<String> = effects_of(&mut self.sh, 0, now, handler(args[0]), args)
+        let fx = effects_of(&mut self.sh, 0, now, handler(args[0]), args);
+        let fx: Vec<String> = crate::effects::testing::unwrapped(fx)
             .into_iter()
             .filter(|c| c != "SELECT 0")
             .collect();

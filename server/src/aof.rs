@@ -622,6 +622,7 @@ fn loader_session() -> Session {
         mailbox: None,
         tracking: None,
         holds_db_locks: false,
+        fx_group: None,
     }
 }
 

@@ -158,6 +158,9 @@ pub struct Session {
     /// Set while EXEC runs holding every database's lock on every shard: FLUSHDB and
     /// friends inside it must not wait for locks their own transaction holds.
     pub holds_db_locks: bool,
+    /// Set while a transaction or script runs as several messages with the AOF on: the
+    /// effects group its commands record into on every shard (see `shard::effects`).
+    pub fx_group: Option<u64>,
 }
 
 impl Session {

@@ -38,6 +38,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
         mailbox: None,
         tracking: None,
         holds_db_locks: false,
+        fx_group: None,
     };
     let _ = serve_session(&local, &mut stream, &mut sess).await;
     crate::multi::forget_watches(&local, &mut sess);

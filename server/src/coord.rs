@@ -852,7 +852,7 @@ async fn gather_run(
     tx.lock(local).await;
     let keys: Vec<(usize, Bytes, bool)> = keys.into_iter().map(|(k, w)| (db, k, w)).collect();
     let mut waiter = None;
-    let (reply, _) = gather_held(local, &keys, resp3, true, |scratch, reply| {
+    let (reply, _) = gather_held(local, &keys, resp3, true, None, |scratch, reply| {
         waiter = body(scratch, reply);
     })
     .await;
@@ -878,6 +878,7 @@ pub async fn gather_held(
     keys: &[(usize, Bytes, bool)],
     resp3: bool,
     signal: bool,
+    group: Option<u64>,
     body: impl FnOnce(&mut shard::Shard, &mut Reply),
 ) -> (Reply, Vec<(usize, Bytes)>) {
     let mut scratch = {
@@ -964,7 +965,11 @@ pub async fn gather_held(
                         }
                     }
                     d.touch(&key);
+                    if let Some(g) = group {
+                        shard.effects.enter(g);
+                    }
                     shard.record_key_state(db, &key);
+                    shard.effects.leave();
                     if signal {
                         blocking::signal(l, &mut shard, db, &key);
                     }

@@ -50,6 +50,8 @@ pub struct Shared {
     pub aof: Option<Arc<crate::aof::Aof>>,
     /// The data set is loaded: the listeners may open.
     pub loaded: AtomicBool,
+    /// The last effects group id handed out (see `Local::fx_group_begin`).
+    pub next_fx_group: AtomicU64,
 }
 
 impl Shared {
@@ -77,6 +79,7 @@ impl Shared {
             scripts: crate::scripting::Scripts::default(),
             aof,
             loaded: AtomicBool::new(false),
+            next_fx_group: AtomicU64::new(0),
         }
     }
 
@@ -115,8 +118,6 @@ pub struct Local {
     pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
     /// This shard's AOF file writer.
     pub aof: RefCell<crate::aof::Writer>,
-    /// The last effects group id this executor opened.
-    next_fx_group: std::cell::Cell<u64>,
 }
 
 impl Local {
@@ -150,7 +151,6 @@ impl Local {
             slowlog: RefCell::new(slowlog),
             monitors: RefCell::default(),
             aof: RefCell::default(),
-            next_fx_group: std::cell::Cell::new(0),
         }
     }
 
@@ -161,10 +161,26 @@ impl Local {
     /// Opens an effects group on this shard for a transaction or script that runs here in
     /// one go (see `shard::effects`); [`fx_group_end`](Local::fx_group_end) commits it.
     pub fn fx_group_begin(&self) -> u64 {
-        let id = self.next_fx_group.get() + 1;
-        self.next_fx_group.set(id);
+        let id = self.shared.next_fx_group.fetch_add(1, Ordering::Relaxed) + 1;
         self.shard().effects.enter(id);
         id
+    }
+
+    /// A group id for a transaction or script that runs as several messages over shards,
+    /// when the AOF records effects (None otherwise: nothing to group).
+    pub fn fx_group_open(&self) -> Option<u64> {
+        let aof = self.shared.aof.as_ref()?;
+        aof.active
+            .load(Ordering::Relaxed)
+            .then(|| self.shared.next_fx_group.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Commits the group on every shard (a no-op where it recorded nothing). Call while the
+    /// transaction still holds its locks.
+    pub async fn fx_group_commit(self: &Rc<Self>, group: Option<u64>) {
+        if let Some(g) = group {
+            self.call_all(move |l| l.shard().effects.commit(g)).await;
+        }
     }
 
     pub fn fx_group_end(&self, id: u64) {

@@ -325,6 +325,7 @@ pub(crate) async fn run_step(
 ) -> Reply {
     match step {
         Step::On(shard) => {
+            let group = sess.fx_group;
             let (reply, w) = local
                 .call(shard, move |l| {
                     let mut reply = Reply::new(resp3);
@@ -335,6 +336,7 @@ pub(crate) async fn run_step(
                         &mut reply,
                         &mut Vec::new(),
                         from_script,
+                        group,
                     );
                     (reply, w)
                 })
@@ -342,10 +344,10 @@ pub(crate) async fn run_step(
             written.extend(w);
             reply
         }
-        Step::Gather(keys) => gathered(local, &job, &keys, resp3, written, from_script).await,
+        Step::Gather(keys) => gathered(local, sess, &job, &keys, resp3, written, from_script).await,
         Step::Sort => {
             let keys = sort_keys(local, &job).await;
-            gathered(local, &job, &keys, resp3, written, from_script).await
+            gathered(local, sess, &job, &keys, resp3, written, from_script).await
         }
         Step::Server(which) => {
             let (t0, mut reply) = (Instant::now(), Reply::new(resp3));
@@ -462,7 +464,7 @@ async fn exec_on_one_shard(local: &Rc<Local>, shard: usize, tx: Planned, out: &m
                 reply.array(jobs.len());
                 // One message runs it all: its effects enter the AOF as one MULTI ... EXEC.
                 let group = l.fx_group_begin();
-                let written = run_here(l, &jobs, now, &mut reply, &mut Vec::new(), false);
+                let written = run_here(l, &jobs, now, &mut reply, &mut Vec::new(), false, None);
                 l.fx_group_end(group);
                 serve_blocked(l, &written);
                 Ok(Some(reply))
@@ -504,8 +506,12 @@ fn run_here(
     reply: &mut Reply,
     ends: &mut Vec<usize>,
     from_script: bool,
+    group: Option<u64>,
 ) -> Vec<(usize, Bytes)> {
     let mut shard = l.shard();
+    if let Some(g) = group {
+        shard.effects.enter(g);
+    }
     let mut stats = l.stats.borrow_mut();
     let mut written = Vec::new();
     let mut laps = Laps::start();
@@ -517,6 +523,9 @@ fn run_here(
         if job.spec.flags & flag::WRITE != 0 {
             written.extend(job.key_positions().map(|i| (job.db, job.cmd.arg_bytes(i))));
         }
+    }
+    if group.is_some() {
+        shard.effects.leave();
     }
     written
 }
@@ -579,6 +588,7 @@ async fn exec_coordinated(local: &Rc<Local>, sess: &mut Session, tx: Planned, ou
     } else {
         out.array(jobs.len());
         sess.holds_db_locks = plan.global;
+        sess.fx_group = local.fx_group_open();
         // Consecutive commands that each run on one shard go out as one message per shard,
         // all shards at once: with every key locked, commands on different shards cannot
         // see each other, and each shard runs its own in order. A command that gathers or
@@ -589,14 +599,16 @@ async fn exec_coordinated(local: &Rc<Local>, sess: &mut Session, tx: Planned, ou
                 segment.push((shard, job));
                 continue;
             }
-            run_segment(local, &mut segment, resp3, out, &mut written).await;
+            run_segment(local, &mut segment, resp3, out, &mut written, sess.fx_group).await;
             let reply =
                 Box::pin(run_step(local, sess, job, step, resp3, &mut written, false)).await;
             out.errors += reply.errors;
             out.raw(&reply.buf);
         }
-        run_segment(local, &mut segment, resp3, out, &mut written).await;
+        run_segment(local, &mut segment, resp3, out, &mut written, sess.fx_group).await;
         sess.holds_db_locks = false;
+        // Before the locks go: nobody else's write to these keys can be logged first.
+        local.fx_group_commit(sess.fx_group.take()).await;
     }
 
     if plan.global {
@@ -617,6 +629,7 @@ async fn run_segment(
     resp3: bool,
     out: &mut Reply,
     written: &mut Vec<(usize, Bytes)>,
+    group: Option<u64>,
 ) {
     if segment.is_empty() {
         return;
@@ -631,7 +644,7 @@ async fn run_segment(
     }
     let run = move |l: &Rc<Local>, jobs: Vec<Job>| {
         let (mut reply, mut ends) = (Reply::new(resp3), Vec::with_capacity(jobs.len()));
-        let w = run_here(l, &jobs, unix_ms(), &mut reply, &mut ends, false);
+        let w = run_here(l, &jobs, unix_ms(), &mut reply, &mut ends, false, group);
         (reply.buf, ends, reply.errors, w)
     };
     let mut pending = Vec::with_capacity(groups.len());
@@ -669,6 +682,7 @@ async fn run_segment(
 /// Runs `job` on copies of `keys` gathered here (its keys span shards).
 async fn gathered(
     local: &Rc<Local>,
+    sess: &Session,
     job: &Job,
     keys: &[TxKey],
     resp3: bool,
@@ -676,9 +690,16 @@ async fn gathered(
     from_script: bool,
 ) -> Reply {
     let t0 = Instant::now();
-    let (reply, w) = coord::gather_held(local, keys, resp3, false, |scratch, reply| {
-        dispatch::execute(scratch, job, unix_ms(), reply);
-    })
+    let (reply, w) = coord::gather_held(
+        local,
+        keys,
+        resp3,
+        false,
+        sess.fx_group,
+        |scratch, reply| {
+            dispatch::execute(scratch, job, unix_ms(), reply);
+        },
+    )
     .await;
     written.extend(w);
     let usec = t0.elapsed().as_micros() as u64;

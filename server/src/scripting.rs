@@ -707,6 +707,11 @@ async fn script_thread_run(
         mailbox: None,
         tracking: None,
         holds_db_locks: locking != Locking::Declared,
+        // Inside EXEC, the transaction's group; otherwise the script's own.
+        fx_group: match locking {
+            Locking::Held => sess.fx_group,
+            _ => local.fx_group_open(),
+        },
     };
     let databases = all.len();
     let mut written: Vec<(usize, Bytes)> = Vec::new();
@@ -818,6 +823,10 @@ async fn script_thread_run(
             }
         }
     };
+    if locking != Locking::Held {
+        // Before the locks go: nobody else's write to these keys can be logged first.
+        local.fx_group_commit(script_sess.fx_group).await;
+    }
     match locking {
         Locking::Held => {}
         Locking::All => coord::unlock_dbs(local, &all).await,

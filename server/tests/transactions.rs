@@ -535,21 +535,7 @@ fn set_nx_locks_with_watched_release_exclude_each_other() {
 #[test]
 fn bank_transfers_keep_every_snapshot_consistent() {
     let s = Server::start(2, &[]);
-    common::bank_stress(
-        &s,
-        |c, from, to, amount| {
-            let mut pipe = redis::pipe();
-            pipe.atomic()
-                .cmd("DECRBY")
-                .arg(from)
-                .arg(amount)
-                .cmd("INCRBY")
-                .arg(to)
-                .arg(amount);
-            let _: (i64, i64) = pipe.query(c).unwrap();
-        },
-        false,
-    );
+    common::bank_stress(&s, common::multi_transfer, false);
 }
 
 #[test]

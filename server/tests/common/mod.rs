@@ -286,6 +286,19 @@ pub fn pttl(c: &mut redis::Connection, k: &str) -> i64 {
     q(c, &["PTTL", k])
 }
 
+/// A transfer for [`bank_stress`]: DECRBY and INCRBY in one MULTI/EXEC.
+pub fn multi_transfer(c: &mut redis::Connection, from: &str, to: &str, amount: i64) {
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .cmd("DECRBY")
+        .arg(from)
+        .arg(amount)
+        .cmd("INCRBY")
+        .arg(to)
+        .arg(amount);
+    let _: (i64, i64) = pipe.query(c).unwrap();
+}
+
 /// The bank-transfer stress test (issue #4): `ACCOUNTS` accounts of 100 each spread over the
 /// server's shards, 50 writer threads each making 20 transfers with `transfer(conn, from, to,
 /// amount)`, and readers taking MGET snapshots of every account meanwhile (the first one

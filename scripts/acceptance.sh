@@ -46,7 +46,7 @@ fi
 [ "$(echo "$OUT" | grep -c 'requests per second')" -ge 11 ] || { echo "redis-benchmark did not finish every data-type test"; exit 1; }
 
 echo "-- Python acceptance tests (redis-py)"
-SHARDIS_PORT=$PORT python3 -m pytest -q tests/python
+SHARDIS_PORT=$PORT SHARDIS_BIN="$BIN" python3 -m pytest -q tests/python
 
 echo "-- A real job queue: BullMQ (Node), Lua scripts over undeclared keys, streams, blocking pops"
 SHARDIS_PORT=$PORT node tests/node/bullmq_queue.mjs

@@ -434,7 +434,7 @@ impl Host for ShardHost<'_> {
         if self.escalate {
             return ERR_RESTART.to_vec();
         }
-        let job = match check_call(args, self.db, self.read_only, self.caller) {
+        let job = match check_call(self.l, args, self.db, self.read_only, self.caller) {
             Ok(job) => job,
             Err(e) => return e,
         };
@@ -558,7 +558,13 @@ fn script_log(level: LogLevel, msg: &[u8]) {
 
 /// Checks a command called from a script (Redis' scriptCall): it exists, its arity, it is
 /// allowed from scripts, and a read-only script does not write. Errors come as RESP.
-fn check_call(args: &[&[u8]], db: usize, read_only: bool, caller: Caller) -> Result<Job, Vec<u8>> {
+fn check_call(
+    local: &Local,
+    args: &[&[u8]],
+    db: usize,
+    read_only: bool,
+    caller: Caller,
+) -> Result<Job, Vec<u8>> {
     let Some(name) = args.first() else {
         return Err(
             b"-ERR Please specify at least one argument for this redis lib call\r\n".to_vec(),
@@ -581,6 +587,12 @@ fn check_call(args: &[&[u8]], db: usize, read_only: bool, caller: Caller) -> Res
     }
     if read_only && spec.flags & flag::WRITE != 0 {
         return Err(b"-ERR Write commands are not allowed from read-only scripts.\r\n".to_vec());
+    }
+    if spec.flags & flag::WRITE != 0 {
+        // After a failed AOF write, as for clients (Redis' scriptVerifyWriteCommandAllow).
+        if let Some(e) = local.shared.aof.as_ref().and_then(|a| a.refusal()) {
+            return Err(format!("-{e}\r\n").into_bytes());
+        }
     }
     let cmd = Cmd::from_args(args);
     if matches!(spec.name, "xread" | "xreadgroup") {
@@ -745,7 +757,8 @@ async fn script_thread_run(
         match next {
             Some(worker::Request::Call { args, resp3, reply }) => {
                 let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-                let job = match check_call(&refs, script_sess.db, inv.read_only, inv.caller) {
+                let job = match check_call(local, &refs, script_sess.db, inv.read_only, inv.caller)
+                {
                     Err(e) => {
                         let _ = reply.send(e);
                         continue;

@@ -564,6 +564,14 @@ fn a_full_disk_refuses_writes_and_loses_nothing() {
                 "{e}"
             );
             assert!(qerr(&mut c, &["PING"]).starts_with("MISCONF"));
+            let script = qerr(&mut c, &["EVAL", "return redis.call('SET', 'x', '1')", "0"]);
+            assert!(
+                script.contains("MISCONF Errors writing to the AOF file"),
+                "{script}"
+            );
+            let read: Option<String> =
+                q(&mut c, &["EVAL", "return redis.call('GET', 'before')", "0"]);
+            assert_eq!(read.as_deref(), Some("1"), "scripts still read");
             assert_eq!(
                 common::get(&mut c, "before").as_deref(),
                 Some("1"),

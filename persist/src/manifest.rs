@@ -100,6 +100,17 @@ impl Manifest {
         base.chain(incr).collect()
     }
 
+    /// The sequence number the next base file gets (bases and history count, as Redis').
+    pub fn next_base_seq(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|f| f.kind != FileKind::Incr)
+            .map(|f| f.seq)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
     /// The sequence number the next incremental file gets.
     pub fn next_incr_seq(&self) -> u64 {
         self.files

@@ -60,8 +60,8 @@ struct Progress {
 /// Server-wide AOF state (in `Shared`).
 pub struct Aof {
     /// The AOF directory (`dir` / `appenddirname`).
-    dir: PathBuf,
-    prefix: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) prefix: String,
     manifest: Mutex<Manifest>,
     progress: Box<[Progress]>,
     policy: AtomicU8,
@@ -70,6 +70,8 @@ pub struct Aof {
     failing: AtomicBool,
     /// Loaded and writing (false while the files are replayed at start-up).
     pub active: AtomicBool,
+    /// The rewrite in progress and the last ones' outcome (see `aof_rewrite`).
+    pub rewrite: crate::aof_rewrite::Rewrites,
 }
 
 /// One executor's writer.
@@ -119,6 +121,7 @@ impl Aof {
             error: Mutex::new(None),
             failing: AtomicBool::new(false),
             active: AtomicBool::new(false),
+            rewrite: Default::default(),
         })
     }
 
@@ -135,12 +138,12 @@ impl Aof {
         self.policy.store(p as u8, Ordering::Relaxed);
     }
 
-    fn manifest(&self) -> std::sync::MutexGuard<'_, Manifest> {
+    pub(crate) fn manifest(&self) -> std::sync::MutexGuard<'_, Manifest> {
         self.manifest.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Writes the manifest through a temporary file renamed over the old one.
-    fn persist_manifest(&self, m: &Manifest) -> std::io::Result<()> {
+    pub(crate) fn persist_manifest(&self, m: &Manifest) -> std::io::Result<()> {
         let tmp = self.dir.join(format!("temp-{}.manifest", self.prefix));
         {
             let mut f = File::create(&tmp)?;
@@ -152,7 +155,7 @@ impl Aof {
     }
 
     /// Adds `n` new incremental files to the manifest, in order, and returns their names.
-    fn add_incr_files(&self, n: usize) -> std::io::Result<Vec<String>> {
+    pub(crate) fn add_incr_files(&self, n: usize) -> std::io::Result<Vec<String>> {
         let mut m = self.manifest();
         let first = m.next_incr_seq();
         let names: Vec<String> = (0..n as u64)
@@ -235,7 +238,7 @@ impl Aof {
         }
     }
 
-    fn record_error(&self, e: &std::io::Error) {
+    pub(crate) fn record_error(&self, e: &std::io::Error) {
         if !self.failing.swap(true, Ordering::Relaxed) {
             log::warning(&format!("Error writing to the AOF file: {e}"));
         }
@@ -269,7 +272,7 @@ pub fn start_flusher(aof: Arc<Aof>) {
 }
 
 /// This executor's shard starts writing to file `name` (written to the old one first).
-fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
+pub(crate) fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
     write_pending(local, aof);
     let file = OpenOptions::new()
         .append(true)
@@ -432,6 +435,8 @@ pub async fn rotate_all(local: &Rc<Local>) {
     if !aof.active.load(Ordering::Relaxed) {
         return;
     }
+    // A rewrite's snapshot cannot survive what comes (FLUSHDB, SWAPDB): start over later.
+    crate::aof_rewrite::abort(&aof);
     let names = match aof.add_incr_files(local.shards()) {
         Ok(n) => n,
         Err(e) => {
@@ -519,6 +524,9 @@ pub async fn load_and_start(local: &Rc<Local>) -> Result<(), String> {
         })
         .await;
     r.into_iter().collect::<Result<(), String>>()?;
+    aof.rewrite
+        .base_size
+        .store(aof.current_size(), Ordering::Relaxed);
     aof.active.store(true, Ordering::Release);
     Ok(())
 }

@@ -153,6 +153,11 @@ pub struct Config {
     pub appenddirname: String,
     /// `aof-load-truncated`: load an AOF whose last command was cut short (and cut it off).
     pub aof_load_truncated: bool,
+    /// `auto-aof-rewrite-percentage`: rewrite when the AOF grew this much since the last
+    /// rewrite (0: never by itself).
+    pub auto_aof_rewrite_percentage: u64,
+    /// `auto-aof-rewrite-min-size`: not below this size.
+    pub auto_aof_rewrite_min_size: u64,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
 }
@@ -223,6 +228,8 @@ impl Default for Config {
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),
             aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
             started: false,
         }
     }
@@ -754,6 +761,28 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "auto-aof-rewrite-percentage",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            get: |c| c.auto_aof_rewrite_percentage as i64,
+            set: |c, v| c.auto_aof_rewrite_percentage = v as u64,
+        },
+    },
+    Param {
+        name: "auto-aof-rewrite-min-size",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: i64::MAX as u64,
+            get: |c| c.auto_aof_rewrite_min_size,
+            set: |c, v| c.auto_aof_rewrite_min_size = v,
+        },
+    },
+    Param {
         name: "aof-load-truncated",
         aliases: &[],
         flags: 0,
@@ -938,15 +967,14 @@ fn parse_save(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     }
 }
 
-/// `appendonly`: read at start-up; at run time it can stay as it is or be switched off
-/// (switching it on needs a rewrite into a base file, not built yet).
+/// `appendonly`: read at start-up; at run time it can only stay as it is.
 fn parse_appendonly(c: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     let on = parse_yes_no(args.first().copied().unwrap_or_default())
         .ok_or("argument must be 'yes' or 'no'")?;
-    if on && !c.appendonly && c.started {
+    if c.started && on != c.appendonly {
         return Err(
-            "switching the AOF on at run time needs an AOF rewrite, not available in this \
-             version of Shardis: set appendonly yes in the configuration and restart"
+            "switching the AOF on or off at run time is not available in this version of \
+             Shardis: set appendonly in the configuration and restart"
                 .into(),
         );
     }

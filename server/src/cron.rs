@@ -45,6 +45,9 @@ pub async fn run(local: Rc<Local>) {
         }
         if now >= last_collect + 1000 {
             last_collect = now;
+            if local.id == 0 {
+                crate::aof_rewrite::maybe_start(&local).await;
+            }
             if quiet.went_quiet(activity(&local)) {
                 crate::memory::release_free_pages();
             }

@@ -309,15 +309,20 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     );
     let aof = local.shared.aof.as_deref();
     field!(out, "aof_enabled", "{}", aof.is_some() as u8);
-    fixed(
+    let running = aof.and_then(|a| a.rewrite.running_secs());
+    field!(out, "aof_rewrite_in_progress", "{}", running.is_some() as u8);
+    field!(out, "aof_rewrite_scheduled", "0");
+    let last = aof.map_or(-1, |a| a.rewrite.last_secs.load(Ordering::Relaxed));
+    field!(out, "aof_last_rewrite_time_sec", "{last}");
+    let current = running.map_or(-1, |s| s as i64);
+    field!(out, "aof_current_rewrite_time_sec", "{current}");
+    let ok = aof.is_none_or(|a| a.rewrite.last_ok.load(Ordering::Relaxed));
+    field!(out, "aof_last_bgrewrite_status", "{}", if ok { "ok" } else { "err" });
+    field!(
         out,
-        &[
-            ("aof_rewrite_in_progress", "0"),
-            ("aof_rewrite_scheduled", "0"),
-            ("aof_last_rewrite_time_sec", "-1"),
-            ("aof_current_rewrite_time_sec", "-1"),
-            ("aof_last_bgrewrite_status", "ok"),
-        ],
+        "aof_rewrites",
+        "{}",
+        aof.map_or(0, |a| a.rewrite.count.load(Ordering::Relaxed))
     );
     let ok = aof.is_none_or(|a| a.write_ok());
     field!(
@@ -329,10 +334,11 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     field!(out, "module_fork_in_progress", "0");
     if let Some(aof) = aof {
         field!(out, "aof_current_size", "{}", aof.current_size());
+        let base = aof.rewrite.base_size.load(Ordering::Relaxed);
+        field!(out, "aof_base_size", "{base}");
         fixed(
             out,
             &[
-                ("aof_base_size", "0"),
                 ("aof_pending_rewrite", "0"),
                 ("aof_buffer_length", "0"),
                 ("aof_pending_bio_fsync", "0"),

@@ -1,6 +1,7 @@
 //! The Shardis server: runtime, protocol, routing and coordination. See ARCHITECTURE.md.
 
 pub mod aof;
+pub mod aof_rewrite;
 pub mod blocking;
 pub mod client;
 pub mod command;

@@ -499,11 +499,12 @@ fn configuration_and_info() {
     assert!(size > 0);
     drop(server);
 
-    // Without the AOF, it cannot be switched on at run time (that needs a rewrite).
+    // Switching the AOF on or off needs a restart; BGREWRITEAOF needs it on.
     let off = Server::start(1, &[]);
     let mut c = off.client();
     assert_eq!(get(&mut c, "appendonly"), ["appendonly", "no"]);
-    assert!(qerr(&mut c, &["CONFIG", "SET", "appendonly", "yes"]).contains("AOF rewrite"));
+    assert!(qerr(&mut c, &["CONFIG", "SET", "appendonly", "yes"]).contains("restart"));
+    assert!(qerr(&mut c, &["BGREWRITEAOF"]).contains("appendonly yes"));
     let info: String = q(&mut c, &["INFO", "persistence"]);
     assert!(info.contains("aof_enabled:0"), "{info}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -651,5 +652,171 @@ fn bank_transfers_survive_a_kill() {
     let server = start(&dir, 2, &[]);
     let after: Vec<i64> = q(&mut server.client(), &mget);
     assert_eq!(after, before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A field of INFO persistence.
+fn info_field(c: &mut redis::Connection, name: &str) -> String {
+    let info: String = q(c, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+        .trim()
+        .to_string()
+}
+
+/// Waits until no rewrite runs; returns how many finished so far.
+fn rewrites_done(c: &mut redis::Connection) -> u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while info_field(c, "aof_rewrite_in_progress") != "0" {
+        assert!(std::time::Instant::now() < deadline, "the rewrite never ends");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    info_field(c, "aof_rewrites").parse().unwrap()
+}
+
+fn manifest_files(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+/// Enough keys that a rewrite takes many steps, written while it walks.
+fn many_keys(c: &mut redis::Connection, n: usize) {
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let mut args = vec!["MSET".to_string()];
+        for i in chunk {
+            args.push(format!("{{k{}}}:{i}", i % 64));
+            args.push(format!("value-{i}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        q::<()>(c, &args);
+    }
+}
+
+#[test]
+fn a_rewrite_keeps_everything_while_clients_write() {
+    let dir = data_dir("rewrite");
+    let server = start(&dir, 2, &[]);
+    write_everything(&server, 2);
+    let mut c = server.client();
+    many_keys(&mut c, 20_000);
+    let files_before = manifest_files(&dir).len();
+    // Writers keep changing keys the snapshot has and has not reached yet.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, stop) = (server.url(), stop.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut i = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let k = format!("{{k{}}}:{}", (i * 7 + w) % 64, (i * 7919 + w) % 20_000);
+                    match i % 4 {
+                        0 => q::<()>(&mut c, &["SET", &k, &format!("new-{i}")]),
+                        1 => q::<()>(&mut c, &["DEL", &k]),
+                        2 => q::<()>(&mut c, &["APPEND", &k, "+"]),
+                        _ => q::<()>(&mut c, &["SET", &format!("fresh:{w}:{i}"), "1"]),
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let started: String = q(&mut c, &["BGREWRITEAOF"]);
+    assert_eq!(started, "Background append only file rewriting started");
+    assert_eq!(rewrites_done(&mut c), 1);
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writers.into_iter().for_each(|w| w.join().unwrap());
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+
+    // The manifest is the base and the files written since the rewrite started.
+    let files = manifest_files(&dir);
+    assert!(files[0].ends_with("type b") && files[0].contains(".base.aof"), "{files:?}");
+    assert!(files[1..].iter().all(|f| f.ends_with("type i")), "{files:?}");
+    assert!(files.len() <= files_before + 1, "{files:?}");
+    let on_disk = std::fs::read_dir(dir.join("appendonlydir")).unwrap().count();
+    assert_eq!(on_disk, files.len() + 1, "old files are deleted");
+
+    let before = snapshot(&mut c);
+    kill(server);
+    let server = start(&dir, 2, &[]);
+    let mut c = server.client();
+    assert_eq!(snapshot(&mut c), before);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]), 10, "functions kept");
+    // A second rewrite of what the first one left; then a real redis-server loads it.
+    q::<String>(&mut c, &["BGREWRITEAOF"]);
+    rewrites_done(&mut c);
+    let before = snapshot(&mut c);
+    kill(server);
+    let server = start(&dir, 1, &[]);
+    assert_eq!(snapshot(&mut server.client()), before);
+    kill(server);
+    if let Some(redis) = common::redis_server_binary() {
+        let d = dir.to_str().unwrap();
+        let reference = Server::start_program(
+            &redis,
+            &["--save", "", "--appendonly", "yes", "--dir", d, "--daemonize", "no"],
+        );
+        let keys: i64 = q(&mut reference.client(), &["DBSIZE"]);
+        let ours = before.iter().filter(|l| l.starts_with("0 ")).count() as i64;
+        assert_eq!(keys, ours);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn whole_database_commands_during_a_rewrite_keep_the_files_right() {
+    let dir = data_dir("rewrite-flush");
+    let server = start(&dir, 2, &[]);
+    let mut c = server.client();
+    many_keys(&mut c, 20_000);
+    q::<()>(&mut c, &["SELECT", "1"]);
+    q::<()>(&mut c, &["SET", "one", "1"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    q::<String>(&mut c, &["BGREWRITEAOF"]);
+    q::<()>(&mut c, &["SWAPDB", "0", "1"]);
+    q::<()>(&mut c, &["SET", "after", "swap"]);
+    rewrites_done(&mut c);
+    let before = snapshot(&mut c);
+    kill(server);
+    let server = start(&dir, 2, &[]);
+    assert_eq!(snapshot(&mut server.client()), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_aof_rewrites_itself_as_it_grows() {
+    let dir = data_dir("auto-rewrite");
+    let server = start(
+        &dir,
+        2,
+        &["--auto-aof-rewrite-min-size", "1mb", "--auto-aof-rewrite-percentage", "100"],
+    );
+    let mut c = server.client();
+    let value = "x".repeat(1000);
+    // The same 100 keys over and over: the files grow, the data does not.
+    for round in 0..40 {
+        let mut args = vec!["MSET".to_string()];
+        for k in 0..100 {
+            args.push(format!("{{k}}:{k}"));
+            args.push(format!("{round}{value}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        q::<()>(&mut c, &args);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while info_field(&mut c, "aof_rewrites") == "0" {
+        assert!(std::time::Instant::now() < deadline, "no automatic rewrite");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    rewrites_done(&mut c);
+    let size: u64 = info_field(&mut c, "aof_current_size").parse().unwrap();
+    assert!(size < 1 << 20, "{size} bytes after the rewrite");
+    let before = snapshot(&mut c);
+    kill(server);
+    let server = start(&dir, 2, &[]);
+    assert_eq!(snapshot(&mut server.client()), before);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -72,6 +72,7 @@ pub enum Server {
     Config,
     Slowlog,
     Monitor,
+    BgRewriteAof,
     Command,
     Keys,
     Scan,
@@ -135,6 +136,10 @@ pub async fn run_server(
         Config => admin::config(local, cmd, out).await,
         Slowlog => crate::slowlog::command(local, sess, cmd, out).await,
         Monitor => crate::monitor::start(local, sess, out),
+        BgRewriteAof => match crate::aof_rewrite::start(local).await {
+            Ok(()) => out.simple("Background append only file rewriting started"),
+            Err(e) => out.error(&e),
+        },
         Command => admin::command(cmd, out),
         Keys => keyspace::keys(local, sess, cmd, out).await,
         Scan => keyspace::scan(local, sess, cmd, out).await,
@@ -326,6 +331,7 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("config", Server(S::Config)),
         ("slowlog", Server(S::Slowlog)),
         ("monitor", Server(S::Monitor)),
+        ("bgrewriteaof", Server(S::BgRewriteAof)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

@@ -120,6 +120,8 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                     pattern("pattern").token("PATTERN"),
                 ]).token("FILTERBY").opt()]),
         ]),
+    cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),
     cmd("monitor", 1, ADMIN_FLAGS, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "",
             "Listens for all requests received by the server in real-time."),

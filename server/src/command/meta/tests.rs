@@ -229,6 +229,7 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("config|resetstat", 2, 0, 0, 0),
     ("config|set", -4, 0, 0, 0),
     ("monitor", 1, 0, 0, 0),
+    ("bgrewriteaof", 1, 0, 0, 0),
     ("slowlog", -2, 0, 0, 0),
     ("slowlog|get", -2, 0, 0, 0),
     ("slowlog|help", 2, 0, 0, 0),

@@ -3,9 +3,14 @@
 //! Expiry times are absolute Unix milliseconds, stored in the entry (0 = no TTL). An expired
 //! key is never visible: every lookup checks it and removes it lazily, and the active expiry
 //! cycle walks the table incrementally to reclaim keys nobody reads.
+//!
+//! While a snapshot runs (see [`crate::snapshot`]), every change to the table, every `&mut
+//! Entry` handed out and every lazy expiry first lets the snapshot serialize the key's
+//! segment (`Db::guard`); the active expiry cycle pauses.
 
 use crate::dash::{DashTable, Found};
 use crate::notify::{self, Events};
+use crate::snapshot::DbSnapshot;
 use crate::value::Value;
 use crate::watch::Watches;
 
@@ -57,6 +62,9 @@ pub struct Db {
     /// Replaying the AOF: keys whose time has passed stay until the replay ends, as in
     /// Redis (a later PERSIST in the file may still save them).
     pub loading: bool,
+    /// The snapshot in progress (see [`crate::snapshot`]): every change to the table first
+    /// [`guard`](Db::guard)s the key's segment.
+    snap: Option<Box<DbSnapshot>>,
 }
 
 /// The keys [`Db::touch`] saw, while someone wants to know.
@@ -107,6 +115,8 @@ impl Db {
         if !self.table.found(f).is_expired(now_ms) || self.loading {
             return Some(f);
         }
+        // A snapshot serializes the segment first (a pure read: `f` stays valid).
+        self.guard(key);
         self.table.remove_found(f);
         self.volatile -= 1;
         self.expired += 1;
@@ -131,6 +141,7 @@ impl Db {
         match self.locate_live(key, now_ms) {
             Some(f) => {
                 self.hits += 1;
+                self.guard(key);
                 let e = self.table.found_mut(f);
                 e.access = access_clock(now_ms);
                 Some(e)
@@ -146,6 +157,7 @@ impl Db {
     /// A lookup on behalf of a writing command (no hit/miss accounting).
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let f = self.locate_live(key, now_ms)?;
+        self.guard(key);
         let e = self.table.found_mut(f);
         e.access = access_clock(now_ms);
         Some(e)
@@ -196,6 +208,7 @@ impl Db {
 
     /// Inserts or replaces; returns the replaced entry.
     fn insert(&mut self, key: &[u8], e: Entry) -> Option<Entry> {
+        self.guard(key);
         if e.expire_at != 0 {
             self.volatile += 1;
         }
@@ -208,6 +221,7 @@ impl Db {
 
     /// Removes a key (expired or not) and returns its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.guard(key);
         let e = self.table.remove(key)?;
         if e.expire_at != 0 {
             self.volatile -= 1;
@@ -220,6 +234,7 @@ impl Db {
         let Some(f) = self.locate_live(key, now_ms) else {
             return false;
         };
+        self.guard(key);
         let e = self.table.found_mut(f);
         match (e.expire_at != 0, expire_at != 0) {
             (false, true) => self.volatile += 1,
@@ -246,6 +261,8 @@ impl Db {
     /// SWAPDB: exchanges the data of two databases. Watches belong to the database number,
     /// so they stay; watchers of a key present on either side are told (as Redis).
     pub fn swap_data(a: &mut Db, b: &mut Db) {
+        a.snapshot_abort();
+        b.snapshot_abort();
         std::mem::swap(a, b);
         std::mem::swap(&mut a.watches, &mut b.watches);
         std::mem::swap(&mut a.events, &mut b.events);
@@ -261,8 +278,10 @@ impl Db {
         }
     }
 
-    /// Empties the database (FLUSHDB); watchers of keys that existed are told.
+    /// Empties the database (FLUSHDB); watchers of keys that existed are told. Aborts a
+    /// snapshot in progress (its segment numbers are gone).
     pub fn clear(&mut self) {
+        self.snapshot_abort();
         if !self.watches.is_empty() {
             let table = &self.table;
             self.watches.touch_where(|k| table.get(k).is_some());
@@ -276,7 +295,8 @@ impl Db {
     /// stopped until `budget` entries were examined or the walk wrapped, removing expired
     /// keys. Returns how many keys it removed.
     pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> usize {
-        if self.volatile == 0 || self.loading {
+        // Not while a snapshot runs: lazy expiry still reclaims what is read.
+        if self.volatile == 0 || self.loading || self.snap.is_some() {
             return 0;
         }
         let mut examined = 0;
@@ -344,5 +364,75 @@ impl Db {
                 f(k, e)
             }
         }
+    }
+
+    /// Before any change to `key` (or a `&mut` to its entry): while a snapshot runs, its
+    /// segment is serialized first unless that was done or it changed since the epoch.
+    #[inline]
+    fn guard(&mut self, key: &[u8]) {
+        if self.snap.is_some() {
+            self.guard_segment(key);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn guard_segment(&mut self, key: &[u8]) {
+        if let (Some(snap), Some(seg)) = (self.snap.as_deref_mut(), self.table.segment_of(key)) {
+            snap.visit(&mut self.table, seg);
+        }
+    }
+
+    /// Starts a snapshot of the keys as they are now (restarting one in progress).
+    pub fn snapshot_start(&mut self) {
+        self.snap = Some(Box::new(DbSnapshot::start(&self.table)));
+    }
+
+    /// Drops the snapshot in progress and what it serialized.
+    pub fn snapshot_abort(&mut self) {
+        self.snap = None;
+    }
+
+    /// Whether a snapshot runs or its last output was not taken yet.
+    pub fn snapshot_active(&self) -> bool {
+        self.snap.is_some()
+    }
+
+    /// Serializes whole segments until at least `budget` entries were visited or the walk
+    /// ended. Returns whether the walk ended (true when no snapshot runs).
+    pub fn snapshot_step(&mut self, budget: usize) -> bool {
+        self.snapshot_walk(budget).0
+    }
+
+    /// [`snapshot_step`](Db::snapshot_step), also returning the entries visited.
+    pub(crate) fn snapshot_walk(&mut self, budget: usize) -> (bool, usize) {
+        match self.snap.as_deref_mut() {
+            Some(snap) => snap.step(&mut self.table, budget),
+            None => (true, 0),
+        }
+    }
+
+    /// Whether no walk is left to do (none runs, or it ended).
+    pub(crate) fn snapshot_walked(&self) -> bool {
+        self.snap.as_ref().is_none_or(|s| s.walked())
+    }
+
+    /// The RESP (no SELECT) serialized since the last call, by the walk and by writes that
+    /// came first. Once the walk ended this ends the snapshot.
+    pub fn snapshot_take(&mut self) -> Vec<u8> {
+        let Some(snap) = self.snap.as_deref_mut() else {
+            return Vec::new();
+        };
+        let out = snap.take();
+        if snap.walked() {
+            self.snap = None;
+        }
+        out
+    }
+
+    /// Segments of the key table (tests: that a snapshot saw splits).
+    #[cfg(test)]
+    pub(crate) fn segment_count(&self) -> usize {
+        self.table.segment_count()
     }
 }

@@ -29,6 +29,7 @@ pub mod scan;
 pub mod set;
 pub mod shard;
 pub mod slot;
+pub mod snapshot;
 pub mod sort;
 pub mod stream;
 pub mod string;

@@ -198,6 +198,60 @@ impl Shard {
     pub fn keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
     }
+
+    /// Starts a snapshot of every database as it is now, for the AOF rewrite (see
+    /// [`crate::snapshot`]); one in progress starts over.
+    pub fn snapshot_start(&mut self) {
+        self.dbs.iter_mut().for_each(Db::snapshot_start);
+    }
+
+    /// Drops the snapshot in progress and everything it serialized.
+    pub fn snapshot_abort(&mut self) {
+        self.dbs.iter_mut().for_each(Db::snapshot_abort);
+    }
+
+    /// Whether a snapshot runs or its last output was not taken yet.
+    pub fn snapshot_active(&self) -> bool {
+        self.dbs.iter().any(Db::snapshot_active)
+    }
+
+    /// Walks the databases in order, serializing whole segments until at least `budget`
+    /// entries were visited or every walk ended. Returns whether every walk ended (then
+    /// [`snapshot_take`](Shard::snapshot_take) returns the rest and ends the snapshot).
+    pub fn snapshot_step(&mut self, budget: usize) -> bool {
+        let mut left = budget.max(1);
+        for d in self.dbs.iter_mut() {
+            if d.snapshot_walked() {
+                continue;
+            }
+            if left == 0 {
+                return false;
+            }
+            let (done, visited) = d.snapshot_walk(left);
+            if !done {
+                return false;
+            }
+            left = left.saturating_sub(visited);
+        }
+        true
+    }
+
+    /// What was serialized since the last call, by the walk and by writes that came first:
+    /// RESP where each database's part starts with its `SELECT`, so every output stands on
+    /// its own (outputs of several shards interleave in one file).
+    pub fn snapshot_take(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            let part = d.snapshot_take();
+            if !part.is_empty() {
+                let mut digits = itoa::Buffer::new();
+                let select: [&[u8]; 2] = [b"SELECT", digits.format(i).as_bytes()];
+                crate::effects::encode_command(&mut out, select.iter());
+                out.extend_from_slice(&part);
+            }
+        }
+        out
+    }
 }
 
 /// What a command handler works with: the selected database of this shard, the reply buffer

@@ -72,6 +72,17 @@ pub struct Aof {
     pub active: AtomicBool,
     /// The rewrite in progress and the last ones' outcome (see `aof_rewrite`).
     pub rewrite: crate::aof_rewrite::Rewrites,
+    /// Held while shards move to new files (see [`Aof::rotation`]).
+    rotating: AtomicBool,
+}
+
+/// Held while every shard moves to its new file; dropping it lets the next rotation go.
+pub(crate) struct Rotation<'a>(&'a AtomicBool);
+
+impl Drop for Rotation<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// One executor's writer.
@@ -122,7 +133,19 @@ impl Aof {
             failing: AtomicBool::new(false),
             active: AtomicBool::new(false),
             rewrite: Default::default(),
+            rotating: AtomicBool::new(false),
         })
+    }
+
+    /// Waits for any other rotation to end. Two rotations (two FLUSHDBs on different
+    /// databases from two executors, a rewrite starting) must not interleave: a shard could
+    /// switch to the newer file, then back to the older one, and its later writes would
+    /// replay too early.
+    pub(crate) async fn rotation(&self) -> Rotation<'_> {
+        while self.rotating.swap(true, Ordering::AcqRel) {
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        Rotation(&self.rotating)
     }
 
     fn policy(&self) -> AppendFsync {
@@ -435,7 +458,9 @@ pub async fn rotate_all(local: &Rc<Local>) {
     if !aof.active.load(Ordering::Relaxed) {
         return;
     }
+    let _rotation = aof.rotation().await;
     // A rewrite's snapshot cannot survive what comes (FLUSHDB, SWAPDB): start over later.
+    // (After the rotation lock: a rewrite starting meanwhile is aborted too.)
     crate::aof_rewrite::abort(&aof);
     let names = match aof.add_incr_files(local.shards()) {
         Ok(n) => n,

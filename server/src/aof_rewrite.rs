@@ -79,7 +79,9 @@ impl Rewrites {
 
     /// Seconds the rewrite in progress has run, if one does.
     pub fn running_secs(&self) -> Option<u64> {
-        self.current().as_ref().map(|r| r.started.elapsed().as_secs())
+        self.current()
+            .as_ref()
+            .map(|r| r.started.elapsed().as_secs())
     }
 }
 
@@ -88,13 +90,16 @@ pub const IN_PROGRESS: &str = "ERR Background append only file rewriting already
 /// Starts a rewrite. Err: Redis' error text.
 pub async fn start(local: &Rc<Local>) -> Result<(), String> {
     let Some(aof) = local.shared.aof.clone() else {
-        return Err("ERR Background append only file rewriting needs appendonly yes at \
+        return Err(
+            "ERR Background append only file rewriting needs appendonly yes at \
                     start-up in this version of Shardis"
-            .into());
+                .into(),
+        );
     };
     if !aof.active.load(Ordering::Acquire) {
         return Err("ERR the AOF is not active".into());
     }
+    let _rotation = aof.rotation().await;
     let (rw, names) = {
         let mut current = aof.rewrite.current();
         if current.is_some() {
@@ -111,7 +116,9 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
                 .map_or(0, |f| f.seq);
             (m.next_base_seq(), first)
         };
-        let tmp = aof.dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+        let tmp = aof
+            .dir
+            .join(format!("temp-rewriteaof-{}.aof", std::process::id()));
         let mut file = File::create(&tmp).map_err(io)?;
         file.write_all(&functions(local)).map_err(io)?;
         let rw = Arc::new(Rewrite {
@@ -224,7 +231,8 @@ fn install(aof: &Aof, rw: &Rewrite) -> std::io::Result<()> {
     let old: Vec<String> = {
         let mut m = aof.manifest();
         let mut next = m.clone();
-        next.files.retain(|f| f.kind == FileKind::Incr && f.seq >= rw.first_incr_seq);
+        next.files
+            .retain(|f| f.kind == FileKind::Incr && f.seq >= rw.first_incr_seq);
         next.files.insert(
             0,
             AofFile {
@@ -269,10 +277,7 @@ pub async fn maybe_start(local: &Rc<Local>) {
         let c = local.shared.config();
         (c.auto_aof_rewrite_percentage, c.auto_aof_rewrite_min_size)
     };
-    if percentage == 0
-        || !aof.active.load(Ordering::Acquire)
-        || aof.rewrite.current().is_some()
-    {
+    if percentage == 0 || !aof.active.load(Ordering::Acquire) || aof.rewrite.current().is_some() {
         return;
     }
     let size = aof.current_size();

@@ -310,14 +310,24 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     let aof = local.shared.aof.as_deref();
     field!(out, "aof_enabled", "{}", aof.is_some() as u8);
     let running = aof.and_then(|a| a.rewrite.running_secs());
-    field!(out, "aof_rewrite_in_progress", "{}", running.is_some() as u8);
+    field!(
+        out,
+        "aof_rewrite_in_progress",
+        "{}",
+        running.is_some() as u8
+    );
     field!(out, "aof_rewrite_scheduled", "0");
     let last = aof.map_or(-1, |a| a.rewrite.last_secs.load(Ordering::Relaxed));
     field!(out, "aof_last_rewrite_time_sec", "{last}");
     let current = running.map_or(-1, |s| s as i64);
     field!(out, "aof_current_rewrite_time_sec", "{current}");
     let ok = aof.is_none_or(|a| a.rewrite.last_ok.load(Ordering::Relaxed));
-    field!(out, "aof_last_bgrewrite_status", "{}", if ok { "ok" } else { "err" });
+    field!(
+        out,
+        "aof_last_bgrewrite_status",
+        "{}",
+        if ok { "ok" } else { "err" }
+    );
     field!(
         out,
         "aof_rewrites",

@@ -50,21 +50,38 @@ fn snapshot(c: &mut redis::Connection) -> Vec<String> {
         q::<String>(c, &["SELECT", &db.to_string()]);
         let mut keys: Vec<String> = q(c, &["KEYS", "*"]);
         keys.sort();
-        for k in keys {
-            let t: String = q(c, &["TYPE", &k]);
-            let pttl: i64 = q(c, &["PEXPIRETIME", &k]);
-            let digest: Vec<String> = q(c, &["DEBUG", "DIGEST-VALUE", &k]);
+        // One round trip for every key's type, expiry and digest.
+        let mut pipe = redis::pipe();
+        for k in &keys {
+            pipe.cmd("TYPE").arg(k).cmd("PEXPIRETIME").arg(k);
+            pipe.cmd("DEBUG").arg("DIGEST-VALUE").arg(k);
+        }
+        let facts: Vec<(String, i64, Vec<String>)> = if keys.is_empty() {
+            Vec::new()
+        } else {
+            let flat: Vec<redis::Value> = pipe.query(c).unwrap();
+            flat.chunks(3)
+                .map(|f| {
+                    (
+                        redis::from_redis_value(&f[0]).unwrap(),
+                        redis::from_redis_value(&f[1]).unwrap(),
+                        redis::from_redis_value(&f[2]).unwrap(),
+                    )
+                })
+                .collect()
+        };
+        for (k, (t, pttl, digest)) in keys.iter().zip(facts) {
             let mut line = format!("{db} {k} {t} {pttl}");
             if t == "stream" {
                 // Idle times move on; who owns what and how often it was delivered does not.
                 let pending: Vec<(String, String, i64, i64)> =
-                    q(c, &["XPENDING", &k, "g", "-", "+", "100"]);
+                    q(c, &["XPENDING", k, "g", "-", "+", "100"]);
                 let pending: Vec<(String, String, i64)> = pending
                     .into_iter()
                     .map(|(id, c, _, n)| (id, c, n))
                     .collect();
-                let info: redis::Value = q(c, &["XINFO", "GROUPS", &k]);
-                let len: i64 = q(c, &["XLEN", &k]);
+                let info: redis::Value = q(c, &["XINFO", "GROUPS", k]);
+                let len: i64 = q(c, &["XLEN", k]);
                 line.push_str(&format!(" len={len} groups={info:?} pending={pending:?}"));
             } else {
                 line.push(' ');
@@ -75,6 +92,19 @@ fn snapshot(c: &mut redis::Connection) -> Vec<String> {
     }
     q::<String>(c, &["SELECT", "0"]);
     out
+}
+
+/// Debian's redis-server with the AOF on, in `dir` (the directory Shardis wrote).
+fn reference_redis_on(redis: &Path, dir: &Path) -> Server {
+    let d = dir.to_str().unwrap();
+    let args =
+        "--bind 127.0.0.1 --save '' --appendonly yes --daemonize no --enable-debug-command yes";
+    let mut args: Vec<&str> = args
+        .split(' ')
+        .map(|a| if a == "''" { "" } else { a })
+        .collect();
+    args.extend(["--dir", d]);
+    Server::start_program(redis, &args)
 }
 
 /// Runs a command written as one line of space-separated words.
@@ -432,24 +462,7 @@ fn a_real_redis_loads_the_directory() {
     write_everything(&server, 2);
     let ours = snapshot(&mut server.client());
     kill(server);
-    let d = dir.to_str().unwrap();
-    let reference = Server::start_program(
-        &redis,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--dir",
-            d,
-            "--daemonize",
-            "no",
-            "--enable-debug-command",
-            "yes",
-        ],
-    );
+    let reference = reference_redis_on(&redis, &dir);
     let mut c = reference.client();
     // Value digests are Shardis' own (DEBUG DIGEST-VALUE differs between the two for
     // some types): compare what both report the same way.
@@ -669,7 +682,10 @@ fn info_field(c: &mut redis::Connection, name: &str) -> String {
 fn rewrites_done(c: &mut redis::Connection) -> u64 {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while info_field(c, "aof_rewrite_in_progress") != "0" {
-        assert!(std::time::Instant::now() < deadline, "the rewrite never ends");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rewrite never ends"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     info_field(c, "aof_rewrites").parse().unwrap()
@@ -733,10 +749,18 @@ fn a_rewrite_keeps_everything_while_clients_write() {
 
     // The manifest is the base and the files written since the rewrite started.
     let files = manifest_files(&dir);
-    assert!(files[0].ends_with("type b") && files[0].contains(".base.aof"), "{files:?}");
-    assert!(files[1..].iter().all(|f| f.ends_with("type i")), "{files:?}");
+    assert!(
+        files[0].ends_with("type b") && files[0].contains(".base.aof"),
+        "{files:?}"
+    );
+    assert!(
+        files[1..].iter().all(|f| f.ends_with("type i")),
+        "{files:?}"
+    );
     assert!(files.len() <= files_before + 1, "{files:?}");
-    let on_disk = std::fs::read_dir(dir.join("appendonlydir")).unwrap().count();
+    let on_disk = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .count();
     assert_eq!(on_disk, files.len() + 1, "old files are deleted");
 
     let before = snapshot(&mut c);
@@ -744,7 +768,11 @@ fn a_rewrite_keeps_everything_while_clients_write() {
     let server = start(&dir, 2, &[]);
     let mut c = server.client();
     assert_eq!(snapshot(&mut c), before);
-    assert_eq!(q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]), 10, "functions kept");
+    assert_eq!(
+        q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]),
+        10,
+        "functions kept"
+    );
     // A second rewrite of what the first one left; then a real redis-server loads it.
     q::<String>(&mut c, &["BGREWRITEAOF"]);
     rewrites_done(&mut c);
@@ -754,11 +782,7 @@ fn a_rewrite_keeps_everything_while_clients_write() {
     assert_eq!(snapshot(&mut server.client()), before);
     kill(server);
     if let Some(redis) = common::redis_server_binary() {
-        let d = dir.to_str().unwrap();
-        let reference = Server::start_program(
-            &redis,
-            &["--save", "", "--appendonly", "yes", "--dir", d, "--daemonize", "no"],
-        );
+        let reference = reference_redis_on(&redis, &dir);
         let keys: i64 = q(&mut reference.client(), &["DBSIZE"]);
         let ours = before.iter().filter(|l| l.starts_with("0 ")).count() as i64;
         assert_eq!(keys, ours);
@@ -792,7 +816,12 @@ fn the_aof_rewrites_itself_as_it_grows() {
     let server = start(
         &dir,
         2,
-        &["--auto-aof-rewrite-min-size", "1mb", "--auto-aof-rewrite-percentage", "100"],
+        &[
+            "--auto-aof-rewrite-min-size",
+            "1mb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
     );
     let mut c = server.client();
     let value = "x".repeat(1000);
@@ -806,14 +835,20 @@ fn the_aof_rewrites_itself_as_it_grows() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         q::<()>(&mut c, &args);
     }
+    // 4 MB of writes for 100 KB of data: rewritten (once or more) back to about the data.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while info_field(&mut c, "aof_rewrites") == "0" {
-        assert!(std::time::Instant::now() < deadline, "no automatic rewrite");
+    loop {
+        let size: u64 = info_field(&mut c, "aof_current_size").parse().unwrap();
+        if size < 1 << 20 && info_field(&mut c, "aof_rewrite_in_progress") == "0" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{size} bytes, not rewritten"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    rewrites_done(&mut c);
-    let size: u64 = info_field(&mut c, "aof_current_size").parse().unwrap();
-    assert!(size < 1 << 20, "{size} bytes after the rewrite");
+    assert!(rewrites_done(&mut c) >= 1);
     let before = snapshot(&mut c);
     kill(server);
     let server = start(&dir, 2, &[]);

@@ -74,6 +74,8 @@ pub struct Aof {
     pub rewrite: crate::aof_rewrite::Rewrites,
     /// Held while shards move to new files (see [`Aof::rotation`]).
     rotating: AtomicBool,
+    /// Files shards moved away from, to flush once more (`everysec`).
+    retired: Mutex<Vec<Arc<File>>>,
 }
 
 /// Held while every shard moves to its new file; dropping it lets the next rotation go.
@@ -134,6 +136,7 @@ impl Aof {
             active: AtomicBool::new(false),
             rewrite: Default::default(),
             rotating: AtomicBool::new(false),
+            retired: Mutex::new(Vec::new()),
         })
     }
 
@@ -253,11 +256,20 @@ impl Aof {
 
     /// Flushes every shard's open file to disk (`everysec`'s thread, SHUTDOWN).
     pub fn sync_files(&self) {
+        self.sync_retired();
         for p in self.progress.iter() {
             let f = p.file.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(f) = f {
                 let _ = f.sync_data();
             }
+        }
+    }
+
+    /// Flushes (and closes) the files shards moved away from.
+    fn sync_retired(&self) {
+        let retired = std::mem::take(&mut *self.retired.lock().unwrap_or_else(|e| e.into_inner()));
+        for f in retired {
+            let _ = f.sync_data();
         }
     }
 
@@ -289,9 +301,33 @@ pub fn start_flusher(aof: Arc<Aof>) {
             std::thread::sleep(std::time::Duration::from_secs(1));
             if aof.policy() == AppendFsync::Everysec && aof.active.load(Ordering::Relaxed) {
                 aof.sync_files();
+            } else {
+                aof.sync_retired();
             }
         })
         .expect("could not start the AOF flush thread");
+}
+
+/// [`Aof::add_incr_files`] on a thread of its own: its fsyncs (the new files, the manifest,
+/// the directory) can wait for a journal commit of everything written before, long enough
+/// to stall a shard's connections.
+pub(crate) async fn add_incr_files_off_thread(
+    aof: &Arc<Aof>,
+    n: usize,
+) -> std::io::Result<Vec<String>> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let a = aof.clone();
+    let spawned = std::thread::Builder::new()
+        .name("aof-manifest".into())
+        .spawn(move || {
+            let _ = tx.send(a.add_incr_files(n));
+        });
+    match spawned {
+        Ok(_) => rx
+            .await
+            .unwrap_or_else(|_| Err(std::io::ErrorKind::Other.into())),
+        Err(_) => aof.add_incr_files(n),
+    }
 }
 
 /// This executor's shard starts writing to file `name` (written to the old one first).
@@ -304,8 +340,14 @@ pub(crate) fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Resu
     let file = Arc::new(file);
     let mut w = local.aof.borrow_mut();
     if let Some(old) = w.file.replace(file.clone()) {
-        if aof.policy() != AppendFsync::No {
-            let _ = old.sync_data();
+        if aof.policy() == AppendFsync::Everysec {
+            // Its last second of writes goes to disk on the flush thread's next tick (an
+            // fsync here could stall the shard for a long time; with `always` every write
+            // was flushed already).
+            aof.retired
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(old);
         }
     }
     *aof.progress[local.id]
@@ -462,7 +504,7 @@ pub async fn rotate_all(local: &Rc<Local>) {
     // A rewrite's snapshot cannot survive what comes (FLUSHDB, SWAPDB): start over later.
     // (After the rotation lock: a rewrite starting meanwhile is aborted too.)
     crate::aof_rewrite::abort(&aof);
-    let names = match aof.add_incr_files(local.shards()) {
+    let names = match add_incr_files_off_thread(&aof, local.shards()).await {
         Ok(n) => n,
         Err(e) => {
             // The old files stay in use: order is kept, only this command's place is not

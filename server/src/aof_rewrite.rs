@@ -100,13 +100,16 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
         return Err("ERR the AOF is not active".into());
     }
     let _rotation = aof.rotation().await;
+    if aof.rewrite.current().is_some() {
+        return Err(IN_PROGRESS.into());
+    }
+    let io = |e: std::io::Error| format!("ERR Can't rewrite the append only file: {e}");
+    // Only this task starts rewrites now (it holds the rotation): nobody sets `current`.
+    let names = aof::add_incr_files_off_thread(&aof, local.shards())
+        .await
+        .map_err(io)?;
     let (rw, names) = {
         let mut current = aof.rewrite.current();
-        if current.is_some() {
-            return Err(IN_PROGRESS.into());
-        }
-        let io = |e: std::io::Error| format!("ERR Can't rewrite the append only file: {e}");
-        let names = aof.add_incr_files(local.shards()).map_err(io)?;
         let (base_seq, first_incr_seq) = {
             let m = aof.manifest();
             let first = m
@@ -182,11 +185,22 @@ async fn walk(l: Rc<Local>, rw: Arc<Rewrite>) {
         if done {
             break;
         }
-        futures_lite::future::yield_now().await;
+        // A timer, not a yield: glommio looks at the sockets only when no task is ready
+        // (or its preemption timer, 100 ms, fires), and a walk that only yields would stay
+        // ready until it ends.
+        glommio::timer::sleep(std::time::Duration::from_micros(1)).await;
     }
     if rw.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // Flushing the base to disk and deleting the old files take a while (hundreds of
+        // milliseconds for a large data set): not on a shard's thread.
         let aof = l.shared.aof.clone().expect("the AOF is on");
-        finish(&aof, &rw);
+        let (aof2, rw2) = (aof.clone(), rw.clone());
+        let spawned = std::thread::Builder::new()
+            .name("aof-rewrite".into())
+            .spawn(move || finish(&aof2, &rw2));
+        if spawned.is_err() {
+            finish(&aof, &rw); // No thread to spare: here, then.
+        }
     }
 }
 

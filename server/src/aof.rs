@@ -24,6 +24,7 @@
 //!   command path, by a client of the server's own (one per file, as Redis), before the
 //!   listeners open. A last command cut short (a crash during a write) is cut off when
 //!   `aof-load-truncated` is yes. Then every shard starts a new file.
+//! - **Rewrite.** BGREWRITEAOF and the automatic rewrite: `aof_rewrite`.
 
 use crate::client::{ClientInfo, Session};
 use crate::config::{AppendFsync, Config};
@@ -31,7 +32,6 @@ use crate::local::Local;
 use crate::log;
 use persist::manifest::{AofFile, FileKind, Manifest};
 use shard::Cmd;
-use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -700,6 +700,3 @@ fn loader_session() -> Session {
         fx_group: None,
     }
 }
-
-/// Per-executor writer state (in `Local`).
-pub type LocalWriter = RefCell<Writer>;

@@ -684,19 +684,5 @@ async fn error_replies(local: &Rc<Local>) -> u64 {
 /// The client that replays a file: authenticated, database 0, its replies dropped.
 fn loader_session() -> Session {
     let any: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
-    let info = Rc::new(ClientInfo::new(0, any, any, -1));
-    Session {
-        info,
-        db: 0,
-        resp3: false,
-        authenticated: true,
-        closing: false,
-        multi: None,
-        watching: None,
-        pubsub: Default::default(),
-        mailbox: None,
-        tracking: None,
-        holds_db_locks: false,
-        fx_group: None,
-    }
+    Session::new(Rc::new(ClientInfo::new(0, any, any, -1)), true)
 }

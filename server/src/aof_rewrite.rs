@@ -53,7 +53,8 @@ pub struct Rewrite {
 pub struct Rewrites {
     current: Mutex<Option<Arc<Rewrite>>>,
     pub count: AtomicU64,
-    pub last_ok: AtomicBool,
+    /// Rewrites that failed since the last one that worked (aborted ones do not count).
+    pub failures: AtomicU64,
     pub last_secs: AtomicI64,
     /// The AOF's size when the last rewrite ended (or at start-up): the auto-rewrite grows
     /// from it.
@@ -65,7 +66,7 @@ impl Default for Rewrites {
         Rewrites {
             current: Mutex::new(None),
             count: AtomicU64::new(0),
-            last_ok: AtomicBool::new(true),
+            failures: AtomicU64::new(0),
             last_secs: AtomicI64::new(-1),
             base_size: AtomicU64::new(0),
         }
@@ -103,7 +104,14 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
     if aof.rewrite.current().is_some() {
         return Err(IN_PROGRESS.into());
     }
-    let io = |e: std::io::Error| format!("ERR Can't rewrite the append only file: {e}");
+    let io = |e: std::io::Error| {
+        // Redis' reply; the reason goes to the log.
+        log::warning(&format!("Can't rewrite the append only file: {e}"));
+        String::from(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for \
+             more information.",
+        )
+    };
     // Only this task starts rewrites now (it holds the rotation): nobody sets `current`.
     let names = aof::add_incr_files_off_thread(&aof, local.shards())
         .await
@@ -209,27 +217,19 @@ fn finish(aof: &Aof, rw: &Rewrite) {
     let mut current = aof.rewrite.current();
     let secs = rw.started.elapsed().as_secs() as i64;
     aof.rewrite.last_secs.store(secs, Ordering::Relaxed);
-    let installed = if rw.aborted.load(Ordering::Acquire) {
-        Err("aborted".to_string())
+    if rw.aborted.load(Ordering::Acquire) {
+        let _ = std::fs::remove_file(&rw.tmp);
+    } else if let Err(e) = install(aof, rw) {
+        let _ = std::fs::remove_file(&rw.tmp);
+        aof.rewrite.failures.fetch_add(1, Ordering::Relaxed);
+        log::warning(&format!("Background AOF rewrite failed: {e}"));
     } else {
-        install(aof, rw).map_err(|e| e.to_string())
-    };
-    match installed {
-        Ok(()) => {
-            aof.rewrite.count.fetch_add(1, Ordering::Relaxed);
-            aof.rewrite.last_ok.store(true, Ordering::Relaxed);
-            aof.rewrite
-                .base_size
-                .store(aof.current_size(), Ordering::Relaxed);
-            log::notice("Background AOF rewrite finished successfully");
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&rw.tmp);
-            if e != "aborted" {
-                aof.rewrite.last_ok.store(false, Ordering::Relaxed);
-                log::warning(&format!("Background AOF rewrite failed: {e}"));
-            }
-        }
+        aof.rewrite.count.fetch_add(1, Ordering::Relaxed);
+        aof.rewrite.failures.store(0, Ordering::Relaxed);
+        aof.rewrite
+            .base_size
+            .store(aof.current_size(), Ordering::Relaxed);
+        log::notice("Background AOF rewrite finished successfully");
     }
     *current = None;
 }

@@ -164,6 +164,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session on database 0 in RESP2, outside any transaction or subscription.
+    pub fn new(info: std::rc::Rc<ClientInfo>, authenticated: bool) -> Session {
+        Session {
+            info,
+            db: 0,
+            resp3: false,
+            authenticated,
+            closing: false,
+            multi: None,
+            watching: None,
+            pubsub: Default::default(),
+            mailbox: None,
+            tracking: None,
+            holds_db_locks: false,
+            fx_group: None,
+        }
+    }
+
     pub fn set_db(&mut self, db: usize) {
         self.db = db;
         self.info.db.set(db);

@@ -26,20 +26,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     local.clients.borrow_mut().insert(id, info.clone());
     crate::client::publish_meta(&local, &info);
     let authenticated = local.shared.config().requirepass.is_none();
-    let mut sess = Session {
-        info: info.clone(),
-        db: 0,
-        resp3: false,
-        authenticated,
-        closing: false,
-        multi: None,
-        watching: None,
-        pubsub: Default::default(),
-        mailbox: None,
-        tracking: None,
-        holds_db_locks: false,
-        fx_group: None,
-    };
+    let mut sess = Session::new(info.clone(), authenticated);
     let _ = serve_session(&local, &mut stream, &mut sess).await;
     crate::multi::forget_watches(&local, &mut sess);
     crate::pubsub::unsubscribe_all(&local, &mut sess);

@@ -965,11 +965,14 @@ pub async fn gather_held(
                         }
                     }
                     d.touch(&key);
-                    if let Some(g) = group {
-                        shard.effects.enter(g);
+                    match group {
+                        Some(g) => {
+                            shard.effects.enter(g);
+                            shard.record_key_state(db, &key);
+                            shard.effects.leave();
+                        }
+                        None => shard.record_key_state(db, &key),
                     }
-                    shard.record_key_state(db, &key);
-                    shard.effects.leave();
                     if signal {
                         blocking::signal(l, &mut shard, db, &key);
                     }

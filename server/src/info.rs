@@ -289,6 +289,11 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
             ("loading", "0"),
             ("async_loading", "0"),
             ("current_cow_peak", "0"),
+            ("current_cow_size", "0"),
+            ("current_cow_size_age", "0"),
+            ("current_fork_perc", "0.00"),
+            ("current_save_keys_processed", "0"),
+            ("current_save_keys_total", "0"),
         ],
     );
     field!(
@@ -305,6 +310,10 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
             ("rdb_last_bgsave_status", "ok"),
             ("rdb_last_bgsave_time_sec", "-1"),
             ("rdb_current_bgsave_time_sec", "-1"),
+            ("rdb_saves", "0"),
+            ("rdb_last_cow_size", "0"),
+            ("rdb_last_load_keys_expired", "0"),
+            ("rdb_last_load_keys_loaded", "0"),
         ],
     );
     let aof = local.shared.aof.as_deref();
@@ -321,7 +330,8 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     field!(out, "aof_last_rewrite_time_sec", "{last}");
     let current = running.map_or(-1, |s| s as i64);
     field!(out, "aof_current_rewrite_time_sec", "{current}");
-    let ok = aof.is_none_or(|a| a.rewrite.last_ok.load(Ordering::Relaxed));
+    let failures = aof.map_or(0, |a| a.rewrite.failures.load(Ordering::Relaxed));
+    let ok = failures == 0;
     field!(
         out,
         "aof_last_bgrewrite_status",
@@ -334,6 +344,7 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
         "{}",
         aof.map_or(0, |a| a.rewrite.count.load(Ordering::Relaxed))
     );
+    field!(out, "aof_rewrites_consecutive_failures", "{failures}");
     let ok = aof.is_none_or(|a| a.write_ok());
     field!(
         out,
@@ -341,7 +352,10 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
         "{}",
         if ok { "ok" } else { "err" }
     );
+    // No fork, so no copy-on-write.
+    field!(out, "aof_last_cow_size", "0");
     field!(out, "module_fork_in_progress", "0");
+    field!(out, "module_fork_last_cow_size", "0");
     if let Some(aof) = aof {
         field!(out, "aof_current_size", "{}", aof.current_size());
         let base = aof.rewrite.base_size.load(Ordering::Relaxed);

@@ -708,22 +708,15 @@ async fn script_thread_run(
     worker::submit(local, inv.clone(), requests_tx);
     // The script's own session: its database follows SELECT inside the script only.
     let mut script_sess = Session {
-        info: sess.info.clone(),
         db: inv.db,
         resp3: inv.resp3,
-        authenticated: true,
-        closing: false,
-        multi: None,
-        watching: None,
-        pubsub: Default::default(),
-        mailbox: None,
-        tracking: None,
         holds_db_locks: locking != Locking::Declared,
         // Inside EXEC, the transaction's group; otherwise the script's own.
         fx_group: match locking {
             Locking::Held => sess.fx_group,
             _ => local.fx_group_open(),
         },
+        ..Session::new(sess.info.clone(), true)
     };
     let databases = all.len();
     let mut written: Vec<(usize, Bytes)> = Vec::new();

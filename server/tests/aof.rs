@@ -133,6 +133,20 @@ fn decode(text: &str) -> Vec<String> {
     out
 }
 
+/// Kills `server`, starts one with `shards` shards on `dir` and asserts it holds what the
+/// killed one held; returns it and that snapshot.
+fn kill_and_reload(server: Server, dir: &Path, shards: usize) -> (Server, Vec<String>) {
+    let before = snapshot(&mut server.client());
+    kill(server);
+    let server = start(dir, shards, &[]);
+    assert_eq!(
+        snapshot(&mut server.client()),
+        before,
+        "reloaded with {shards} shard(s)"
+    );
+    (server, before)
+}
+
 /// All the AOF files' bytes, in manifest order.
 fn aof_text(dir: &Path) -> String {
     let d = dir.join("appendonlydir");
@@ -252,21 +266,13 @@ fn every_write_survives_a_kill() {
         let dir = data_dir(&format!("kill-{policy}"));
         let server = start(&dir, 2, &["--appendfsync", policy]);
         write_everything(&server, 2);
+        let (server, before) = kill_and_reload(server, &dir, 2);
+        assert!(before.len() > 25, "appendfsync {policy}: {before:?}");
         let mut c = server.client();
-        let before = snapshot(&mut c);
-        assert!(before.len() > 25, "{before:?}");
-        kill(server);
-
-        let server = start(&dir, 2, &[]);
-        let mut c = server.client();
-        assert_eq!(snapshot(&mut c), before, "appendfsync {policy}");
         assert_eq!(q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]), 10);
         // And again: the second start replays the first start's files plus its own.
         q::<()>(&mut c, &["SET", "second-life", "1"]);
-        let before = snapshot(&mut c);
-        kill(server);
-        let server = start(&dir, 2, &[]);
-        assert_eq!(snapshot(&mut server.client()), before);
+        kill_and_reload(server, &dir, 2);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
@@ -502,6 +508,14 @@ fn configuration_and_info() {
     let info: String = q(&mut c, &["INFO", "persistence"]);
     assert!(info.contains("aof_enabled:1"), "{info}");
     assert!(info.contains("aof_last_write_status:ok"), "{info}");
+    // Redis 7's field list (no fork here: no copy-on-write to report).
+    for field in [
+        "aof_rewrites_consecutive_failures:0",
+        "aof_last_cow_size:0",
+        "rdb_saves:0",
+    ] {
+        assert!(info.contains(field), "{field} in {info}");
+    }
     let size: u64 = info
         .lines()
         .find_map(|l| l.strip_prefix("aof_current_size:"))
@@ -763,11 +777,8 @@ fn a_rewrite_keeps_everything_while_clients_write() {
         .count();
     assert_eq!(on_disk, files.len() + 1, "old files are deleted");
 
-    let before = snapshot(&mut c);
-    kill(server);
-    let server = start(&dir, 2, &[]);
+    let (server, _) = kill_and_reload(server, &dir, 2);
     let mut c = server.client();
-    assert_eq!(snapshot(&mut c), before);
     assert_eq!(
         q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]),
         10,
@@ -776,10 +787,7 @@ fn a_rewrite_keeps_everything_while_clients_write() {
     // A second rewrite of what the first one left; then a real redis-server loads it.
     q::<String>(&mut c, &["BGREWRITEAOF"]);
     rewrites_done(&mut c);
-    let before = snapshot(&mut c);
-    kill(server);
-    let server = start(&dir, 1, &[]);
-    assert_eq!(snapshot(&mut server.client()), before);
+    let (server, before) = kill_and_reload(server, &dir, 1);
     kill(server);
     if let Some(redis) = common::redis_server_binary() {
         let reference = reference_redis_on(&redis, &dir);
@@ -803,10 +811,7 @@ fn whole_database_commands_during_a_rewrite_keep_the_files_right() {
     q::<()>(&mut c, &["SWAPDB", "0", "1"]);
     q::<()>(&mut c, &["SET", "after", "swap"]);
     rewrites_done(&mut c);
-    let before = snapshot(&mut c);
-    kill(server);
-    let server = start(&dir, 2, &[]);
-    assert_eq!(snapshot(&mut server.client()), before);
+    kill_and_reload(server, &dir, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -849,9 +854,6 @@ fn the_aof_rewrites_itself_as_it_grows() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(rewrites_done(&mut c) >= 1);
-    let before = snapshot(&mut c);
-    kill(server);
-    let server = start(&dir, 2, &[]);
-    assert_eq!(snapshot(&mut server.client()), before);
+    kill_and_reload(server, &dir, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -117,6 +117,8 @@ pub struct Effects {
     /// Open groups; `current` is the one commands record into now.
     groups: Vec<Group>,
     current: Option<u64>,
+    /// Reused to encode an expired key's DEL.
+    scratch: Vec<u8>,
     /// Where `produced` is published for other threads (the AOF's progress).
     published: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -243,9 +245,11 @@ impl Effects {
     pub fn expired(&mut self, db: usize, key: &[u8]) {
         if self.pending.on {
             let args: [&[u8]; 2] = [b"DEL", key];
-            let mut c = Vec::with_capacity(key.len() + 24);
+            let mut c = std::mem::take(&mut self.scratch);
+            c.clear();
             encode_command(&mut c, args.iter());
             self.route(db, &c);
+            self.scratch = c;
         }
     }
 
@@ -415,6 +419,102 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::{Cmd, Handler, Reply, Shard};
+
+    /// The handler of `name` (any case), for the tests that run, record and replay
+    /// commands: the commands they build data with and every form an effect or a rebuild
+    /// is written in. One table, so a family's tests and the replays agree.
+    pub fn handler(name: &str) -> Handler {
+        use crate::{geo, hash, hll, keys, list, set, stream, zset};
+        match name.to_ascii_uppercase().as_str() {
+            "DEL" => keys::del,
+            "UNLINK" => keys::unlink,
+            "TOUCH" => keys::touch,
+            "EXPIRE" => keys::expire,
+            "PEXPIRE" => keys::pexpire,
+            "EXPIREAT" => keys::expireat,
+            "PEXPIREAT" => keys::pexpireat,
+            "PERSIST" => keys::persist,
+            "TTL" => keys::ttl,
+            "RENAME" => keys::rename,
+            "RENAMENX" => keys::renamenx,
+            "COPY" => keys::copy,
+            "PFADD" => hll::pfadd,
+            "PFCOUNT" => hll::pfcount,
+            "PFMERGE" => hll::pfmerge,
+            "RPUSH" => list::rpush,
+            "LPUSH" => list::lpush,
+            "LREM" => list::lrem,
+            "LPOP" => list::lpop,
+            "RPOP" => list::rpop,
+            "LMOVE" => list::lmove,
+            "RPOPLPUSH" => list::rpoplpush,
+            "LMPOP" => list::lmpop,
+            "BLPOP" => list::blpop,
+            "BRPOP" => list::brpop,
+            "BLMOVE" => list::blmove,
+            "BRPOPLPUSH" => list::brpoplpush,
+            "BLMPOP" => list::blmpop,
+            "SADD" => set::sadd,
+            "SREM" => set::srem,
+            "SPOP" => set::spop,
+            "HSET" | "HMSET" => hash::hset,
+            "HDEL" => hash::hdel,
+            "HINCRBY" => hash::hincrby,
+            "HINCRBYFLOAT" => hash::hincrbyfloat,
+            "ZADD" => zset::zadd,
+            "ZREM" => zset::zrem,
+            "ZINCRBY" => zset::zincrby,
+            "ZPOPMIN" => zset::zpopmin,
+            "ZPOPMAX" => zset::zpopmax,
+            "ZMPOP" => zset::zmpop,
+            "BZPOPMIN" => zset::bzpopmin,
+            "BZPOPMAX" => zset::bzpopmax,
+            "BZMPOP" => zset::bzmpop,
+            "GEOADD" => geo::geoadd,
+            "GEORADIUS" => geo::georadius,
+            "GEOSEARCHSTORE" => geo::geosearchstore,
+            "XADD" => stream::xadd,
+            "XDEL" => stream::xdel,
+            "XSETID" => stream::xsetid,
+            "XGROUP" => stream::xgroup,
+            "XREADGROUP" => stream::xreadgroup,
+            "XCLAIM" => stream::xclaim,
+            "XACK" => stream::xack,
+            "XINFO" => stream::xinfo,
+            "XTRIM" => stream::xtrim,
+            "XAUTOCLAIM" => stream::xautoclaim,
+            "XRANGE" => stream::xrange,
+            "XPENDING" => stream::xpending,
+            // Strings and bits.
+            _ => crate::string::testkit::handler(name),
+        }
+    }
+
+    /// Runs `args` in database 0 at time 1000 (the families' effect tests) and returns
+    /// its effects.
+    pub fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
+        effects_of(shard, 0, 1000, handler(args[0]), args)
+    }
+
+    /// Replays logged effects (arguments joined by spaces, none holding one) on a fresh
+    /// shard at `now`, with an RNG of its own, as loading the AOF would: SELECT switches
+    /// the database; MULTI and EXEC only group (one command at a time here).
+    pub fn replay(now: u64, effects: &[String]) -> Shard {
+        let mut s = recording_shard();
+        s.rng = crate::rng::Rng::new(0xdec0de);
+        let mut db = 0;
+        for c in effects {
+            let args: Vec<&str> = c.split(' ').collect();
+            match args[0] {
+                "SELECT" => db = args[1].parse().expect("a database index"),
+                "MULTI" | "EXEC" => {}
+                name => {
+                    effects_of(&mut s, db, now, handler(name), &args);
+                }
+            }
+        }
+        s
+    }
 
     /// A shard that records effects.
     pub fn recording_shard() -> Shard {

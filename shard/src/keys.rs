@@ -1790,7 +1790,7 @@ mod tests {
 
     mod effects {
         use super::NOW;
-        use crate::string::testkit::{assert_replays, effects_each, record};
+        use crate::string::testkit::{assert_own_effects, assert_replays, effects_each, record};
 
         fn one(c: &str) -> Vec<String> {
             vec![c.to_string()]
@@ -1892,17 +1892,7 @@ mod tests {
                 &["DEL", "missing"],
             ];
             // Each is its own effect, except the ones that changed nothing (not logged).
-            let unchanged = [3, 4, 7, 8, 10];
-            let expected: Vec<Vec<String>> = script
-                .iter()
-                .enumerate()
-                .map(|(i, c)| match unchanged.contains(&i) {
-                    true => vec![],
-                    false => vec![c.join(" ")],
-                })
-                .collect();
-            assert_eq!(effects_each(script), expected);
-            assert_replays(script);
+            assert_own_effects(script, &[3, 4, 7, 8, 10]);
         }
     }
 }

@@ -314,38 +314,10 @@ impl std::fmt::Write for StackText {
 mod tests {
     use super::*;
     use crate::digest::{db_digest, hex};
-    use crate::effects::testing::{effects_of, recording_shard};
-    use crate::{Cmd, Handler, Reply, Shard};
+    use crate::effects::testing::{effects_of, handler, recording_shard};
+    use crate::{Cmd, Reply, Shard};
 
     const NOW: u64 = 1_700_000_000_000;
-
-    /// The handler of each command the rebuild writes, and of those the tests build with.
-    fn handler(name: &str) -> Handler {
-        match name.to_ascii_uppercase().as_str() {
-            "SET" => crate::string::set,
-            "APPEND" => crate::string::append,
-            "PFADD" => crate::hll::pfadd,
-            "PEXPIREAT" => crate::keys::pexpireat,
-            "RPUSH" => crate::list::rpush,
-            "LPUSH" => crate::list::lpush,
-            "LREM" => crate::list::lrem,
-            "SADD" => crate::set::sadd,
-            "SREM" => crate::set::srem,
-            "ZADD" => crate::zset::zadd,
-            "ZREM" => crate::zset::zrem,
-            "HSET" | "HMSET" => crate::hash::hset,
-            "HDEL" => crate::hash::hdel,
-            "XADD" => crate::stream::xadd,
-            "XDEL" => crate::stream::xdel,
-            "XSETID" => crate::stream::xsetid,
-            "XGROUP" => crate::stream::xgroup,
-            "XREADGROUP" => crate::stream::xreadgroup,
-            "XCLAIM" => crate::stream::xclaim,
-            "XACK" => crate::stream::xack,
-            "XINFO" => crate::stream::xinfo,
-            other => panic!("no handler for {other}"),
-        }
-    }
 
     /// Runs one command in database 0 at `now` and returns its reply, which must not be an
     /// error.

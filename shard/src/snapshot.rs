@@ -94,38 +94,10 @@ impl DbSnapshot {
 #[cfg(test)]
 mod tests {
     use crate::digest::{db_digest, hex, Digest};
-    use crate::effects::testing::{effects_of, recording_shard};
-    use crate::{Handler, Shard};
+    use crate::effects::testing::{effects_of, handler, recording_shard};
+    use crate::Shard;
 
     const NOW: u64 = 1_700_000_000_000;
-
-    fn handler(name: &str) -> Handler {
-        match name.to_ascii_uppercase().as_str() {
-            "SET" => crate::string::set,
-            "INCR" => crate::string::incr,
-            "APPEND" => crate::string::append,
-            "DEL" => crate::keys::del,
-            "GET" => crate::string::get,
-            "PEXPIREAT" => crate::keys::pexpireat,
-            "PEXPIRE" => crate::keys::pexpire,
-            "PERSIST" => crate::keys::persist,
-            "TTL" => crate::keys::ttl,
-            "RPUSH" => crate::list::rpush,
-            "LPUSH" => crate::list::lpush,
-            "LPOP" => crate::list::lpop,
-            "SADD" => crate::set::sadd,
-            "SREM" => crate::set::srem,
-            "ZADD" => crate::zset::zadd,
-            "HSET" | "HMSET" => crate::hash::hset,
-            "HDEL" => crate::hash::hdel,
-            "XADD" => crate::stream::xadd,
-            "XSETID" => crate::stream::xsetid,
-            "XGROUP" => crate::stream::xgroup,
-            "XREADGROUP" => crate::stream::xreadgroup,
-            "XCLAIM" => crate::stream::xclaim,
-            other => panic!("no handler for {other}"),
-        }
-    }
 
     /// Runs a command (arguments split on spaces) in `db` at `now`, as the server does.
     fn run(shard: &mut Shard, db: usize, now: u64, command: &str) {

@@ -1841,7 +1841,7 @@ pub(crate) mod testkit {
 
     pub const NOW: u64 = 1_700_000_000_000;
 
-    fn handler(name: &str) -> Handler {
+    pub(crate) fn handler(name: &str) -> Handler {
         use super::*;
         use crate::bitops;
         match name.to_ascii_lowercase().as_str() {
@@ -1948,33 +1948,11 @@ pub(crate) mod testkit {
         shard.dbs[0].peek(key.as_bytes(), NOW).map(|e| e.expire_at)
     }
 
-    /// The handler of a command of the string, bit, key or HLL families (the commands
-    /// their effects use included).
-    fn any_handler(name: &str) -> Handler {
-        use crate::{hll, keys};
-        match name.to_ascii_lowercase().as_str() {
-            "del" => keys::del,
-            "unlink" => keys::unlink,
-            "touch" => keys::touch,
-            "expire" => keys::expire,
-            "pexpire" => keys::pexpire,
-            "expireat" => keys::expireat,
-            "pexpireat" => keys::pexpireat,
-            "persist" => keys::persist,
-            "rename" => keys::rename,
-            "renamenx" => keys::renamenx,
-            "copy" => keys::copy,
-            "pfadd" => hll::pfadd,
-            "pfcount" => hll::pfcount,
-            "pfmerge" => hll::pfmerge,
-            other => handler(other),
-        }
-    }
-
     /// Runs `args` in database 0 of a recording shard at `now` and returns its effects,
     /// without the SELECT that precedes the first one.
     pub fn effects(shard: &mut Shard, now: u64, args: &[&str]) -> Vec<String> {
-        let fx = crate::effects::testing::effects_of(shard, 0, now, any_handler(args[0]), args);
+        let h = crate::effects::testing::handler(args[0]);
+        let fx = crate::effects::testing::effects_of(shard, 0, now, h, args);
         fx.into_iter().filter(|c| c != "SELECT 0").collect()
     }
 
@@ -1989,24 +1967,7 @@ pub(crate) mod testkit {
         (s, fx)
     }
 
-    /// Replays effects (arguments joined by spaces, none holding one) on a fresh shard at
-    /// time `now`, as loading the AOF would.
-    pub fn replay(now: u64, effects: &[String]) -> Shard {
-        let mut s = crate::effects::testing::recording_shard();
-        s.rng = crate::rng::Rng::new(0xdec0de);
-        let mut db = 0;
-        for c in effects {
-            let args: Vec<&str> = c.split(' ').collect();
-            match args[0] {
-                "SELECT" => db = args[1].parse().expect("a database index"),
-                name => {
-                    let h = any_handler(name);
-                    crate::effects::testing::effects_of(&mut s, db, now, h, &args);
-                }
-            }
-        }
-        s
-    }
+    pub use crate::effects::testing::replay;
 
     /// The effects of each command of `script`, run in order at `NOW`.
     pub fn effects_each(script: &[&[&str]]) -> Vec<Vec<String>> {
@@ -2023,6 +1984,21 @@ pub(crate) mod testkit {
         let (original, fx) = record(NOW, script);
         let replayed = replay(later, &fx);
         assert!(same_data(&original, &replayed, later), "{fx:?}");
+    }
+
+    /// Asserts that each command of `script` is its own effect, except those at the
+    /// indices `unchanged` (they changed nothing: not logged), and that the effects replay.
+    pub fn assert_own_effects(script: &[&[&str]], unchanged: &[usize]) {
+        let expected: Vec<Vec<String>> = script
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match unchanged.contains(&i) {
+                true => vec![],
+                false => vec![c.join(" ")],
+            })
+            .collect();
+        assert_eq!(effects_each(script), expected);
+        assert_replays(script);
     }
 
     /// Whether the two shards hold the same keys, values and TTLs at time `at`.
@@ -2963,17 +2939,7 @@ mod tests {
             &["MSETNX", "m3", "3", "m4", "4"],
         ];
         // Each is its own effect, except the ones that changed nothing (not logged).
-        let unchanged = [3, 7];
-        let expected: Vec<Vec<String>> = script
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match unchanged.contains(&i) {
-                true => vec![],
-                false => vec![c.join(" ")],
-            })
-            .collect();
-        assert_eq!(effects_each(script), expected);
-        assert_replays(script);
+        assert_own_effects(script, &[3, 7]);
     }
 
     #[test]

@@ -835,22 +835,8 @@ mod tests {
     }
 
     mod effects {
-        use crate::effects::testing::{effects_of, recording_shard};
-        use crate::{Handler, Shard};
-
-        fn handler(name: &str) -> Handler {
-            match name {
-                "GEOADD" => super::geoadd,
-                "GEOSEARCHSTORE" => super::geosearchstore,
-                "GEORADIUS" => super::georadius,
-                "ZADD" => crate::zset::zadd,
-                _ => panic!("no handler for {name}"),
-            }
-        }
-
-        fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-            effects_of(shard, 0, 1000, handler(args[0]), args)
-        }
+        use crate::effects::testing::{recording_shard, replay, run};
+        use crate::Shard;
 
         #[test]
         fn geoadd_propagates_as_zadd_and_stores_verbatim() {
@@ -931,11 +917,7 @@ mod tests {
                 assert_eq!(fx, [args.join(" ")]);
                 all.extend(fx);
             }
-            let mut r = recording_shard();
-            for c in all.iter().filter(|c| !c.starts_with("SELECT ")) {
-                let args: Vec<&str> = c.split(' ').collect();
-                effects_of(&mut r, 0, 5000, handler(args[0]), &args);
-            }
+            let r = replay(5000, &all);
             let d = |s: &Shard| crate::digest::db_digest(&s.dbs[0], 1000);
             assert_eq!(d(&r), d(&s));
         }

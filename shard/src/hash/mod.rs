@@ -777,21 +777,8 @@ mod tests {
     }
 
     mod effects {
-        use crate::effects::testing::{effects_of, recording_shard};
-        use crate::{Handler, Shard};
-
-        fn handler(name: &str) -> Handler {
-            match name {
-                "HSET" => super::hset,
-                "HINCRBY" => super::hincrby,
-                "HINCRBYFLOAT" => super::hincrbyfloat,
-                _ => panic!("no handler for {name}"),
-            }
-        }
-
-        fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-            effects_of(shard, 0, 1000, handler(args[0]), args)
-        }
+        use crate::effects::testing::{recording_shard, replay, run};
+        use crate::Shard;
 
         #[test]
         fn hincrbyfloat_propagates_the_value_it_stored() {
@@ -810,11 +797,7 @@ mod tests {
             }
             // Errors change nothing and record nothing.
             assert!(run(&mut s, &["HINCRBYFLOAT", "h", "f", "inf"]).is_empty());
-            let mut r = recording_shard();
-            for c in all.iter().filter(|c| !c.starts_with("SELECT ")) {
-                let args: Vec<&str> = c.split(' ').collect();
-                effects_of(&mut r, 0, 5000, handler(args[0]), &args);
-            }
+            let r = replay(5000, &all);
             let d = |s: &Shard| crate::digest::db_digest(&s.dbs[0], 1000);
             assert_eq!(d(&r), d(&s));
         }

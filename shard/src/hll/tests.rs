@@ -320,7 +320,7 @@ fn writes_are_counted_as_redis_counts_them() {
 
 #[test]
 fn pf_writes_are_their_own_effect() {
-    use crate::string::testkit::{assert_replays, effects_each};
+    use crate::string::testkit::assert_own_effects;
     let script: &[&[&str]] = &[
         &["PFADD", "h", "a", "b", "c"],
         &["PFADD", "h", "a"],
@@ -334,15 +334,5 @@ fn pf_writes_are_their_own_effect() {
         &["PFCOUNT", "m"],
     ];
     // The PFADD that changed no register, the cached count, the union count.
-    let unchanged = [1, 3, 5];
-    let expected: Vec<Vec<String>> = script
-        .iter()
-        .enumerate()
-        .map(|(i, c)| match unchanged.contains(&i) {
-            true => vec![],
-            false => vec![c.join(" ")],
-        })
-        .collect();
-    assert_eq!(effects_each(script), expected);
-    assert_replays(script);
+    assert_own_effects(script, &[1, 3, 5]);
 }

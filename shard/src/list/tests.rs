@@ -279,41 +279,8 @@ fn random_operations_agree_with_a_deque() {
 // Effects
 
 mod effects {
-    use crate::effects::testing::{effects_of, recording_shard};
-    use crate::{Handler, Shard};
-
-    fn handler(name: &str) -> Handler {
-        match name {
-            "RPUSH" => crate::list::rpush,
-            "LPOP" => crate::list::lpop,
-            "RPOP" => crate::list::rpop,
-            "LMOVE" => crate::list::lmove,
-            "RPOPLPUSH" => crate::list::rpoplpush,
-            "BLPOP" => crate::list::blpop,
-            "BRPOP" => crate::list::brpop,
-            "BLMOVE" => crate::list::blmove,
-            "BRPOPLPUSH" => crate::list::brpoplpush,
-            "LMPOP" => crate::list::lmpop,
-            "BLMPOP" => crate::list::blmpop,
-            _ => panic!("no handler for {name}"),
-        }
-    }
-
-    /// Runs `args` at time 1000 and returns its effects.
-    fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-        effects_of(shard, 0, 1000, handler(args[0]), args)
-    }
-
-    /// Replays `effects` on a fresh shard, later and with another RNG.
-    fn replay(effects: &[String]) -> Shard {
-        let mut s = recording_shard();
-        s.rng = crate::rng::Rng::new(99);
-        for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
-            let args: Vec<&str> = c.split(' ').collect();
-            effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
-        }
-        s
-    }
+    use crate::effects::testing::{recording_shard, replay, run};
+    use crate::Shard;
 
     fn digest(s: &Shard) -> crate::digest::Digest {
         crate::digest::db_digest(&s.dbs[0], 1000)
@@ -356,7 +323,7 @@ mod effects {
         assert_eq!(run(&mut s, &["BRPOP", "c", "0"]), ["RPOP c"]);
         all.push("RPOP c".into());
         assert_eq!(s.keys(), 0);
-        assert_eq!(digest(&replay(&all)), digest(&s));
+        assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
     }
 
     #[test]
@@ -372,6 +339,6 @@ mod effects {
             all.extend(run(&mut s, args));
         }
         assert_eq!(s.keys(), 2);
-        assert_eq!(digest(&replay(&all)), digest(&s));
+        assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
     }
 }

@@ -1234,32 +1234,11 @@ mod tests {
     }
 
     mod effects {
-        use crate::effects::testing::{effects_of, recording_shard};
-        use crate::{Handler, Shard};
-
-        fn handler(name: &str) -> Handler {
-            match name {
-                "SADD" => super::sadd,
-                "SREM" => super::srem,
-                "SPOP" => super::spop,
-                "DEL" => crate::keys::del,
-                _ => panic!("no handler for {name}"),
-            }
-        }
+        use crate::effects::testing::{recording_shard, replay};
+        use crate::Shard;
 
         fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-            crate::effects::testing::unwrapped(effects_of(shard, 0, 1000, handler(args[0]), args))
-        }
-
-        /// Replays `effects` on a fresh shard, later and with another RNG.
-        fn replay(effects: &[String]) -> Shard {
-            let mut s = recording_shard();
-            s.rng = crate::rng::Rng::new(99);
-            for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
-                let args: Vec<&str> = c.split(' ').collect();
-                effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
-            }
-            s
+            crate::effects::testing::unwrapped(crate::effects::testing::run(shard, args))
         }
 
         fn digest(s: &Shard) -> crate::digest::Digest {
@@ -1308,7 +1287,7 @@ mod tests {
             all.push("DEL i".into());
             assert!(run(&mut s, &["SPOP", "i", "2"]).is_empty());
             assert!(run(&mut s, &["SPOP", "l", "0"]).is_empty());
-            assert_eq!(digest(&replay(&all)), digest(&s));
+            assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
         }
 
         #[test]
@@ -1327,7 +1306,7 @@ mod tests {
                 assert_eq!(sizes, want);
                 all.extend(fx);
             }
-            assert_eq!(digest(&replay(&all)), digest(&s));
+            assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
         }
     }
 }

@@ -419,29 +419,10 @@ fn block_helpers_for_the_server() {
 // ---------------------------------------------------------------------------------------------
 // Effects: what the AOF records, and replaying it
 
-use crate::effects::testing::{effects_of, recording_shard};
-use crate::shard::Handler;
+use crate::effects::testing::{effects_of, handler, recording_shard};
 
 /// A day after the commands ran: replay must not depend on the time.
 const LATER: u64 = NOW + 86_400_000;
-
-fn handler(name: &str) -> Handler {
-    match name {
-        "XADD" => xadd,
-        "XTRIM" => xtrim,
-        "XDEL" => xdel,
-        "XSETID" => xsetid,
-        "XGROUP" => xgroup,
-        "XACK" => xack,
-        "XCLAIM" => xclaim,
-        "XAUTOCLAIM" => xautoclaim,
-        "XREADGROUP" => xreadgroup,
-        "XRANGE" => xrange,
-        "XINFO" => xinfo,
-        "XPENDING" => xpending,
-        other => panic!("no handler for {other}"),
-    }
-}
 
 /// A recording shard and every effect it logged.
 struct Recorded {

@@ -1775,36 +1775,8 @@ mod handler_tests {
 
 #[cfg(test)]
 mod effect_tests {
-    use crate::effects::testing::{effects_of, recording_shard};
-    use crate::{Handler, Shard};
-
-    fn handler(name: &str) -> Handler {
-        match name {
-            "ZADD" => super::zadd,
-            "ZINCRBY" => super::zincrby,
-            "ZPOPMIN" => super::zpopmin,
-            "ZPOPMAX" => super::zpopmax,
-            "BZPOPMIN" => super::bzpopmin,
-            "BZPOPMAX" => super::bzpopmax,
-            "ZMPOP" => super::zmpop,
-            "BZMPOP" => super::bzmpop,
-            _ => panic!("no handler for {name}"),
-        }
-    }
-
-    fn run(shard: &mut Shard, args: &[&str]) -> Vec<String> {
-        effects_of(shard, 0, 1000, handler(args[0]), args)
-    }
-
-    /// Replays `effects` on a fresh shard, later.
-    fn replay(effects: &[String]) -> Shard {
-        let mut s = recording_shard();
-        for c in effects.iter().filter(|c| !c.starts_with("SELECT ")) {
-            let args: Vec<&str> = c.split(' ').collect();
-            effects_of(&mut s, 0, 9_000_000, handler(args[0]), &args);
-        }
-        s
-    }
+    use crate::effects::testing::{recording_shard, replay, run};
+    use crate::Shard;
 
     fn digest(s: &Shard) -> crate::digest::Digest {
         crate::digest::db_digest(&s.dbs[0], 1000)
@@ -1838,7 +1810,7 @@ mod effect_tests {
         }
         assert_eq!(s.keys(), 0);
         assert_eq!(all.len(), 8);
-        assert_eq!(digest(&replay(&all)), digest(&s));
+        assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
     }
 
     #[test]
@@ -1871,6 +1843,6 @@ mod effect_tests {
                 "ZADD z INCR 0.7 a"
             ]
         );
-        assert_eq!(digest(&replay(&all)), digest(&s));
+        assert_eq!(digest(&replay(9_000_000, &all)), digest(&s));
     }
 }

@@ -7,4 +7,5 @@
 
 pub mod crc64;
 pub mod manifest;
+pub mod rdb;
 pub mod rdb_string;

@@ -19,10 +19,12 @@ pub struct RdbError(pub String);
 
 /// Reads a whole RDB file from `input`, calling `sink` with each item; stops at the first
 /// error (its own, or one `sink` returns). Verifies the checksum when the file has one.
+/// Values get the encodings `limits` choose (as if built by commands on a shard with them).
 pub fn read_rdb<R: std::io::Read>(
     input: R,
+    limits: &shard::limits::Limits,
     sink: &mut dyn FnMut(Item) -> Result<(), String>,
 ) -> Result<(), RdbError> {
-    let _ = (input, sink);
+    let _ = (input, limits, sink);
     unimplemented!()
 }

@@ -1,3 +1,6 @@
-//! Replication: the leader's replication shard (PSYNC, backlog, streaming) and the follower
-//! side (REPLICAOF). Not built yet (see the replication issue); the crate holds its place in
-//! the dependency graph of ARCHITECTURE.md.
+//! Replication: the pure parts of the Redis replication protocol. The leader's stream
+//! ([`stream`]: every shard's effects in one ordered stream with offsets, and its backlog)
+//! lives here; the tasks that accept replicas and stream to them, and the follower's link,
+//! need the executors and live in `server/` (`leader.rs`, `follower.rs`), as the AOF does.
+
+pub mod stream;

@@ -12,10 +12,11 @@
 //!   before it replays before it and everything after it replays after.
 //! - **Durability.** No reply leaves a connection before every effect produced so far, on
 //!   any shard, has been written to its file (and, with `appendfsync always`, flushed to
-//!   disk): [`settle`] runs before each socket write. Each shard writes what its log holds
-//!   when one of its connections is about to answer, after a batch of jobs from other
-//!   shards, and on every cron tick; one write covers every connection that ran meanwhile
-//!   (group commit). With `everysec`, a thread flushes the files once a second.
+//!   disk): `propagate::settle` runs before each socket write, and a shard's log is
+//!   written when it is drained (`propagate`: when one of its connections is about to
+//!   answer, after a batch of jobs from other shards, on every cron tick; one write covers
+//!   every connection that ran meanwhile). With `everysec`, a thread flushes the files
+//!   once a second.
 //! - **Errors.** A failed write (a full disk) keeps the unwritten bytes and retries them on
 //!   every cron tick; meanwhile write commands are refused with Redis' -MISCONF error. With
 //!   `always`, replies wait until their writes are on disk; with `everysec` and `no`, they
@@ -36,26 +37,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 
 /// Redis' text for writes refused after a failed AOF write (the OS error follows).
 const MISCONF: &str = "MISCONF Errors writing to the AOF file: ";
-
-/// One shard's progress, seen by every thread.
-#[derive(Default)]
-struct Progress {
-    /// Effects the shard produced (bytes, `shard::effects::Effects::produced`), published by
-    /// the shard as it records them.
-    produced: Arc<AtomicU64>,
-    /// Of those, how many are written (and, with `always`, on disk).
-    written: AtomicU64,
-    /// Connections of other shards waiting for `written` to move.
-    waiters: Mutex<Vec<Waker>>,
-    /// The shard's open file, for the once-a-second flush.
-    file: Mutex<Option<Arc<File>>>,
-}
 
 /// Server-wide AOF state (in `Shared`).
 pub struct Aof {
@@ -63,7 +49,8 @@ pub struct Aof {
     pub(crate) dir: PathBuf,
     pub(crate) prefix: String,
     manifest: Mutex<Manifest>,
-    progress: Box<[Progress]>,
+    /// Each shard's open file, for the once-a-second flush.
+    files: Box<[Mutex<Option<Arc<File>>>]>,
     policy: AtomicU8,
     /// The last write failed (INFO aof_last_write_status, -MISCONF): the OS error.
     error: Mutex<Option<String>>,
@@ -129,7 +116,7 @@ impl Aof {
             dir,
             prefix,
             manifest: Mutex::new(manifest),
-            progress: (0..shards).map(|_| Progress::default()).collect(),
+            files: (0..shards).map(|_| Mutex::new(None)).collect(),
             policy: AtomicU8::new(config.appendfsync as u8),
             error: Mutex::new(None),
             failing: AtomicBool::new(false),
@@ -222,11 +209,6 @@ impl Aof {
         Ok(())
     }
 
-    /// The shard's counter of produced effects, for its effects log to publish into.
-    pub fn produced_counter(&self, shard: usize) -> Arc<AtomicU64> {
-        self.progress[shard].produced.clone()
-    }
-
     /// The error to refuse write commands with, while the last write failed.
     pub fn refusal(&self) -> Option<String> {
         if !self.failing.load(Ordering::Relaxed) {
@@ -257,8 +239,8 @@ impl Aof {
     /// Flushes every shard's open file to disk (`everysec`'s thread, SHUTDOWN).
     pub fn sync_files(&self) {
         self.sync_retired();
-        for p in self.progress.iter() {
-            let f = p.file.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for f in self.files.iter() {
+            let f = f.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(f) = f {
                 let _ = f.sync_data();
             }
@@ -332,7 +314,7 @@ pub(crate) async fn add_incr_files_off_thread(
 
 /// This executor's shard starts writing to file `name` (written to the old one first).
 pub(crate) fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Result<()> {
-    write_pending(local, aof);
+    crate::propagate::drain(local);
     let file = OpenOptions::new()
         .append(true)
         .create(true)
@@ -350,32 +332,32 @@ pub(crate) fn switch_file(local: &Local, aof: &Aof, name: &str) -> std::io::Resu
                 .push(old);
         }
     }
-    *aof.progress[local.id]
-        .file
+    *aof.files[local.id]
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(file);
     local.shard().effects.restart_file();
     Ok(())
 }
 
-/// Writes what this shard's effects log holds (and what a failed write left) to its file;
-/// with `always`, to disk. Releases the waiters of other shards.
-pub fn write_pending(local: &Local, aof: &Aof) {
-    if local.aof.borrow().file.is_none() {
-        return; // Not writing yet: the log stays where it is.
+impl Writer {
+    /// Bytes a failed write left, to write again first.
+    pub fn has_unwritten(&self) -> bool {
+        !self.unwritten.is_empty()
     }
-    let (buf, end) = {
-        let mut shard = local.shard();
-        let log = shard.effects.take_log();
-        (log, shard.effects.produced())
-    };
+}
+
+/// Writes `buf` (a piece of this shard's effects log) and what a failed write left to the
+/// shard's file; with `always`, to disk. Returns whether the effects count as written:
+/// false only when the write failed under `always` (replies then wait for the retry).
+pub(crate) fn write(local: &Local, aof: &Aof, buf: Vec<u8>) -> bool {
     let mut w = local.aof.borrow_mut();
-    if buf.is_empty() && w.unwritten.is_empty() {
-        return;
-    }
     let Some(file) = w.file.clone() else {
-        return;
+        // Not writing yet (loading): nothing is recorded meanwhile.
+        return true;
     };
+    if buf.is_empty() && w.unwritten.is_empty() {
+        return true;
+    }
     let mut data = std::mem::take(&mut w.unwritten);
     let recycled = if data.is_empty() {
         data = buf;
@@ -402,90 +384,30 @@ pub fn write_pending(local: &Local, aof: &Aof) {
             Err(e) => break Err(e),
         }
     };
-    let progress = &aof.progress[local.id];
     match result {
         Ok(()) => {
             aof.record_success();
-            progress.written.store(end, Ordering::Release);
             let mut shard = local.shard();
             shard.effects.recycle(data);
             if let Some(b) = recycled {
                 shard.effects.recycle(b);
             }
+            true
         }
         Err(e) => {
             aof.record_error(&e);
             w.unwritten = data.split_off(done);
-            if policy != AppendFsync::Always {
-                // As Redis: the replies go out, the data waits in memory for the retry.
-                progress.written.store(end, Ordering::Release);
-            }
+            // As Redis: with `everysec` and `no` the replies go out, the data waits in
+            // memory for the retry.
+            policy != AppendFsync::Always
         }
     }
-    let waiters = std::mem::take(&mut *progress.waiters.lock().unwrap_or_else(|e| e.into_inner()));
-    waiters.into_iter().for_each(Waker::wake);
 }
 
-/// Whether this shard has effects its file has not got yet.
-pub fn behind(local: &Local) -> bool {
-    let Some(aof) = local.shared.aof.as_ref() else {
-        return false;
-    };
-    let p = &aof.progress[local.id];
-    p.written.load(Ordering::Acquire) < p.produced.load(Ordering::Acquire)
-        || !local.aof.borrow().unwritten.is_empty()
-}
-
-/// Before a reply leaves: waits until every effect produced so far, on every shard, is
-/// written (on disk with `always`). Free when the AOF is off.
-pub async fn settle(local: &Local) {
-    let Some(aof) = local.shared.aof.as_ref() else {
-        return;
-    };
-    if !aof.active.load(Ordering::Relaxed) {
-        return;
-    }
-    let targets: smallvec::SmallVec<[u64; 8]> = aof
-        .progress
-        .iter()
-        .map(|p| p.produced.load(Ordering::Acquire))
-        .collect();
-    let done = |s: usize| aof.progress[s].written.load(Ordering::Acquire) >= targets[s];
-    if (0..targets.len()).all(done) {
-        return;
-    }
-    if !done(local.id) {
-        // Let the other connections that are ready run first: one write covers them all.
-        futures_lite::future::yield_now().await;
-        if !done(local.id) {
-            write_pending(local, aof);
-        }
-    }
-    std::future::poll_fn(|cx| {
-        for s in 0..targets.len() {
-            if done(s) {
-                continue;
-            }
-            let p = &aof.progress[s];
-            p.waiters
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(cx.waker().clone());
-            if !done(s) {
-                return Poll::Pending;
-            }
-        }
-        Poll::Ready(())
-    })
-    .await;
-}
-
-/// After jobs of other shards ran here, and on cron ticks: write what they produced.
-pub fn write_if_behind(local: &Local) {
-    if let Some(aof) = local.shared.aof.as_ref() {
-        if aof.active.load(Ordering::Relaxed) && behind(local) {
-            write_pending(local, aof);
-        }
+/// On cron ticks: writes again what a failed write left.
+pub fn retry(local: &Local) {
+    if local.aof.borrow().has_unwritten() {
+        crate::propagate::drain(local);
     }
 }
 
@@ -494,12 +416,20 @@ pub fn write_if_behind(local: &Local) {
 /// and moves to a new file, in shard order, so the command (logged next, in shard 0's new
 /// file) replays after everything before it and before everything after it.
 pub async fn rotate_all(local: &Rc<Local>) {
-    let Some(aof) = local.shared.aof.clone() else {
+    crate::leader::abort_snapshot(local);
+    let aof = local.shared.aof.clone();
+    let Some(aof) = aof.filter(|a| a.active.load(Ordering::Relaxed)) else {
+        if local.shared.leader.is_on() {
+            // No files, but the replication stream must have everything before it too.
+            local
+                .call_all(|l| {
+                    l.shard().effects.commit_all();
+                    crate::propagate::drain(l);
+                })
+                .await;
+        }
         return;
     };
-    if !aof.active.load(Ordering::Relaxed) {
-        return;
-    }
     let _rotation = aof.rotation().await;
     // A rewrite's snapshot cannot survive what comes (FLUSHDB, SWAPDB): start over later.
     // (After the rotation lock: a rewrite starting meanwhile is aborted too.)
@@ -526,17 +456,16 @@ pub async fn rotate_all(local: &Rc<Local>) {
 }
 
 /// Logs a command that has no shard of its own (FLUSHALL, FUNCTION LOAD...) in shard 0's
-/// file, right after [`rotate_all`]; in database `db`.
+/// file, right after [`rotate_all`]; in database `db`. It enters the replication stream at
+/// once: a shard's write after the command's locks go must come after it there too.
 pub async fn log_global(local: &Rc<Local>, db: usize, args: Vec<Vec<u8>>) {
-    let Some(aof) = local.shared.aof.as_ref() else {
-        return;
-    };
-    if !aof.active.load(Ordering::Relaxed) {
+    if !crate::propagate::on(local) {
         return;
     }
     local
         .call(0, move |l| {
             l.shard().effects.record(db, args.iter());
+            crate::propagate::drain(l);
         })
         .await;
 }
@@ -585,7 +514,9 @@ pub async fn load_and_start(local: &Rc<Local>) -> Result<(), String> {
                 let mut shard = l.shard();
                 shard.set_loading(false);
                 shard.set_effects(true);
-                shard.effects.publish_to(aof.produced_counter(l.id));
+                shard
+                    .effects
+                    .publish_to(l.shared.propagation.produced_counter(l.id));
             }
             switch_file(l, aof, &names[l.id]).map_err(|e| format!("Can't open the AOF file: {e}"))
         })

@@ -101,7 +101,8 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
         return Err("ERR the AOF is not active".into());
     }
     let _rotation = aof.rotation().await;
-    if aof.rewrite.current().is_some() {
+    if aof.rewrite.current().is_some() || local.shared.leader.snapshotting() {
+        // (A replica's synchronization walks the shards' snapshots now.)
         return Err(IN_PROGRESS.into());
     }
     let io = |e: std::io::Error| {
@@ -154,7 +155,7 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
                 aof.record_error(&e);
                 rw.aborted.store(true, Ordering::Release);
             }
-            l.shard().snapshot_start();
+            l.shard().snapshot_start(shard::snapshot::rebuild_commands);
             glommio::spawn_local(walk(l.clone(), rw.clone())).detach();
         })
         .await;
@@ -291,7 +292,11 @@ pub async fn maybe_start(local: &Rc<Local>) {
         let c = local.shared.config();
         (c.auto_aof_rewrite_percentage, c.auto_aof_rewrite_min_size)
     };
-    if percentage == 0 || !aof.active.load(Ordering::Acquire) || aof.rewrite.current().is_some() {
+    if percentage == 0
+        || !aof.active.load(Ordering::Acquire)
+        || aof.rewrite.current().is_some()
+        || local.shared.leader.snapshotting()
+    {
         return;
     }
     let size = aof.current_size();

@@ -161,6 +161,10 @@ pub struct Session {
     /// Set while a transaction or script runs as several messages with the AOF on: the
     /// effects group its commands record into on every shard (see `shard::effects`).
     pub fx_group: Option<u64>,
+    /// What REPLCONF told about a replica on this connection.
+    pub replconf: crate::leader::ReplConf,
+    /// SYNC / PSYNC asked: the connection becomes the replica's once its replies are out.
+    pub sync_request: Option<crate::leader::SyncRequest>,
 }
 
 impl Session {
@@ -179,6 +183,8 @@ impl Session {
             tracking: None,
             holds_db_locks: false,
             fx_group: None,
+            replconf: Default::default(),
+            sync_request: None,
         }
     }
 

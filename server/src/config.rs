@@ -158,6 +158,16 @@ pub struct Config {
     pub auto_aof_rewrite_percentage: u64,
     /// `auto-aof-rewrite-min-size`: not below this size.
     pub auto_aof_rewrite_min_size: u64,
+    /// `repl-backlog-size`: stream bytes kept for replicas that reconnect (PSYNC).
+    pub repl_backlog_size: u64,
+    /// `repl-ping-replica-period`: seconds between the leader's PINGs in the stream.
+    pub repl_ping_replica_period: u64,
+    /// `repl-timeout`: seconds without a word from the other side before a replication
+    /// link counts as dead.
+    pub repl_timeout: u64,
+    /// `repl-diskless-sync`: the RDB goes to replicas that can read it that way straight
+    /// from the snapshot, not through a file.
+    pub repl_diskless_sync: bool,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
 }
@@ -230,6 +240,10 @@ impl Default for Config {
             aof_load_truncated: true,
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 << 20,
+            repl_backlog_size: 1 << 20,
+            repl_ping_replica_period: 10,
+            repl_timeout: 60,
+            repl_diskless_sync: true,
             started: false,
         }
     }
@@ -780,6 +794,48 @@ static PARAMS: &[Param] = &[
             max: i64::MAX as u64,
             get: |c| c.auto_aof_rewrite_min_size,
             set: |c, v| c.auto_aof_rewrite_min_size = v,
+        },
+    },
+    Param {
+        name: "repl-backlog-size",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 1,
+            max: i64::MAX as u64,
+            get: |c| c.repl_backlog_size,
+            set: |c, v| c.repl_backlog_size = v,
+        },
+    },
+    Param {
+        name: "repl-ping-replica-period",
+        aliases: &["repl-ping-slave-period"],
+        flags: 0,
+        kind: Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+            get: |c| c.repl_ping_replica_period as i64,
+            set: |c, v| c.repl_ping_replica_period = v as u64,
+        },
+    },
+    Param {
+        name: "repl-timeout",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+            get: |c| c.repl_timeout as i64,
+            set: |c, v| c.repl_timeout = v as u64,
+        },
+    },
+    Param {
+        name: "repl-diskless-sync",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.repl_diskless_sync,
+            set: |c, v| c.repl_diskless_sync = v,
         },
     },
     Param {

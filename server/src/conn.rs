@@ -159,6 +159,10 @@ async fn serve_session(
         if sess.closing || sess.info.is_killed() {
             return Ok(());
         }
+        if let Some(req) = sess.sync_request.take() {
+            // SYNC / PSYNC: from now on this is a replica's link.
+            return crate::leader::serve_replica(local, stream, sess, req).await;
+        }
     }
 }
 
@@ -176,8 +180,8 @@ async fn send_out(
     if wbuf.is_empty() {
         return Ok(true);
     }
-    // Nothing is answered before the writes it follows are in the AOF.
-    crate::aof::settle(local).await;
+    // Nothing is answered before the writes it follows are in the AOF and the stream.
+    crate::propagate::settle(local).await;
     if !write_unless_killed(stream, wbuf, &sess.info).await? {
         return Ok(false);
     }

@@ -37,7 +37,8 @@ pub async fn run(local: Rc<Local>) {
             }
         }
         // Expired keys' DELs, and a retry after a failed write.
-        crate::aof::write_if_behind(&local);
+        crate::aof::retry(&local);
+        crate::propagate::drain_if_behind(&local);
         // Redis samples every 100 ms and averages the last 16 samples.
         if now >= last_sample + 100 {
             last_sample = now;
@@ -47,6 +48,7 @@ pub async fn run(local: Rc<Local>) {
             last_collect = now;
             if local.id == 0 {
                 crate::aof_rewrite::maybe_start(&local).await;
+                crate::leader::cron(&local, now / 1000);
             }
             if quiet.went_quiet(activity(&local)) {
                 crate::memory::release_free_pages();

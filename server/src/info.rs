@@ -93,7 +93,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
             "clients" => clients(local, &reports, &mut out),
             "memory" => memory_section(&mut out),
             "persistence" => persistence(local, &reports, &mut out),
-            "stats" => stats(&total, rates, &reports, &mut out),
+            "stats" => stats(local, &total, rates, &reports, &mut out),
             "replication" => replication(local, &mut out),
             "cpu" => cpu(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
@@ -373,6 +373,7 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
 }
 
 fn stats(
+    local: &Local,
     total: &ShardStats,
     (ops, input, output): (f64, f64, f64),
     reports: &[ShardReport],
@@ -405,14 +406,14 @@ fn stats(
         "{}",
         total.rejected_connections
     );
-    fixed(
-        out,
-        &[
-            ("sync_full", "0"),
-            ("sync_partial_ok", "0"),
-            ("sync_partial_err", "0"),
-        ],
-    );
+    let syncs = &local.shared.leader.syncs;
+    for (name, n) in [
+        ("sync_full", &syncs.full),
+        ("sync_partial_ok", &syncs.partial_ok),
+        ("sync_partial_err", &syncs.partial_err),
+    ] {
+        field!(out, name, "{}", n.load(std::sync::atomic::Ordering::Relaxed));
+    }
     field!(out, "expired_keys", "{}", sum(|r| r.expired));
     fixed(
         out,
@@ -469,28 +470,8 @@ fn stats(
 }
 
 fn replication(local: &Local, out: &mut String) {
-    out.push_str("# Replication\r\n");
-    fixed(
-        out,
-        &[
-            ("role", "master"),
-            ("connected_slaves", "0"),
-            ("master_failover_state", "no-failover"),
-        ],
-    );
-    field!(out, "master_replid", "{}", local.shared.run_id);
-    field!(out, "master_replid2", "{}", "0".repeat(40));
-    fixed(
-        out,
-        &[
-            ("master_repl_offset", "0"),
-            ("second_repl_offset", "-1"),
-            ("repl_backlog_active", "0"),
-            ("repl_backlog_size", "1048576"),
-            ("repl_backlog_first_byte_offset", "0"),
-            ("repl_backlog_histlen", "0"),
-        ],
-    );
+    out.push_str("# Replication\r\nrole:master\r\n");
+    crate::leader::info(local, out);
 }
 
 fn cpu(out: &mut String) {

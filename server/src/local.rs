@@ -52,15 +52,28 @@ pub struct Shared {
     pub loaded: AtomicBool,
     /// The last effects group id handed out (see `Local::fx_group_begin`).
     pub next_fx_group: AtomicU64,
+    /// Every shard's effects: how far they are drained (see `propagate`).
+    pub propagation: crate::propagate::Propagation,
+    /// The replication stream and the replicas (see `leader`).
+    pub leader: crate::leader::Leader,
 }
 
 impl Shared {
-    pub fn new(config: Config, port: u16, aof: Option<Arc<crate::aof::Aof>>) -> Shared {
+    pub fn new(
+        config: Config,
+        port: u16,
+        shards: usize,
+        aof: Option<Arc<crate::aof::Aof>>,
+    ) -> Shared {
         let seed = unix_ms() ^ std::process::id() as u64;
         let mut rng = shard::rng::Rng::new(seed);
         let run_id = (0..40)
             .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
             .collect();
+        let replid = (0..40)
+            .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
+            .collect();
+        let backlog = config.repl_backlog_size;
         Shared {
             config: RwLock::new(config),
             monitors: AtomicUsize::new(0),
@@ -80,6 +93,8 @@ impl Shared {
             aof,
             loaded: AtomicBool::new(false),
             next_fx_group: AtomicU64::new(0),
+            propagation: crate::propagate::Propagation::new(shards),
+            leader: crate::leader::Leader::new(replid, backlog),
         }
     }
 
@@ -167,11 +182,9 @@ impl Local {
     }
 
     /// A group id for a transaction or script that runs as several messages over shards,
-    /// when the AOF records effects (None otherwise: nothing to group).
+    /// when effects are recorded (None otherwise: nothing to group).
     pub fn fx_group_open(&self) -> Option<u64> {
-        let aof = self.shared.aof.as_ref()?;
-        aof.active
-            .load(Ordering::Relaxed)
+        crate::propagate::on(self)
             .then(|| self.shared.next_fx_group.fetch_add(1, Ordering::Relaxed) + 1)
     }
 

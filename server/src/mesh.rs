@@ -89,7 +89,7 @@ pub async fn serve_mailbox(local: Rc<Local>) {
             job(&local);
         }
         spare = jobs;
-        crate::aof::write_if_behind(&local);
+        crate::propagate::drain_if_behind(&local);
         // Let this shard's own connections run between bursts of remote work.
         glommio::yield_if_needed().await;
     }

@@ -56,7 +56,7 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     } else {
         None
     };
-    let shared = Arc::new(Shared::new(config, port, aof));
+    let shared = Arc::new(Shared::new(config, port, shards, aof));
     let mut handles = Vec::with_capacity(shards);
     for id in 0..shards {
         let placement = match cpus.get(id) {

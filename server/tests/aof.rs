@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{key_on, q, qerr, Server};
+use common::{key_on, q, qerr, write_everything, Server};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -107,11 +107,6 @@ fn reference_redis_on(redis: &Path, dir: &Path) -> Server {
     Server::start_program(redis, &args)
 }
 
-/// Runs a command written as one line of space-separated words.
-fn words(c: &mut redis::Connection, line: &str) -> redis::Value {
-    q(c, &line.split(' ').collect::<Vec<_>>())
-}
-
 /// The commands of an AOF text, arguments joined by spaces, SELECTs left out.
 fn decode(text: &str) -> Vec<String> {
     let mut lines = text.split("\r\n");
@@ -159,105 +154,6 @@ fn aof_text(dir: &Path) -> String {
         ));
     }
     text
-}
-
-/// Writes of every type, through every path that records effects: plain commands,
-/// rewritten ones (relative TTLs, random pops, generated IDs, floats), blocking commands
-/// served later, scripts, functions, transactions, cross-shard commands, other databases.
-fn write_everything(server: &Server, shards: usize) {
-    let mut c = server.client();
-    let (a, b) = (key_on(0, shards, "a"), key_on(shards - 1, shards, "b"));
-    q::<()>(&mut c, &["SET", "str", "v", "EX", "1000"]);
-    q::<()>(&mut c, &["SETEX", "str2", "500", "w"]);
-    q::<f64>(&mut c, &["INCRBYFLOAT", "float", "1.1"]);
-    q::<f64>(&mut c, &["INCRBYFLOAT", "float", "2.25"]);
-    q::<i64>(&mut c, &["EXPIRE", "float", "300"]);
-    q::<i64>(&mut c, &["RPUSH", "list", "1", "2", "3", "4"]);
-    q::<i64>(&mut c, &["SADD", "set", "a", "b", "c", "d", "e", "f"]);
-    q::<Vec<String>>(&mut c, &["SPOP", "set", "2"]);
-    q::<String>(&mut c, &["SPOP", "set"]);
-    q::<i64>(&mut c, &["HSET", "hash", "f", "1", "g", "x"]);
-    q::<f64>(&mut c, &["HINCRBYFLOAT", "hash", "f", "0.5"]);
-    q::<i64>(&mut c, &["ZADD", "zset", "1.5", "a", "-inf", "b", "3", "c"]);
-    q::<redis::Value>(&mut c, &["ZPOPMIN", "zset"]);
-    q::<String>(&mut c, &["XADD", "stream", "*", "f", "1"]);
-    q::<String>(
-        &mut c,
-        &["XADD", "stream", "MAXLEN", "~", "100", "*", "f", "2"],
-    );
-    q::<String>(&mut c, &["XGROUP", "CREATE", "stream", "g", "0"]);
-    words(&mut c, "XREADGROUP GROUP g alice COUNT 1 STREAMS stream >");
-    q::<i64>(&mut c, &["PFADD", "hll", "a", "b", "c"]);
-    q::<i64>(&mut c, &["SETBIT", "bits", "100", "1"]);
-    // Across shards.
-    q::<()>(&mut c, &["MSET", &a, "1", &b, "2"]);
-    q::<()>(&mut c, &["RENAME", &a, &format!("{a}-renamed")]);
-    q::<i64>(&mut c, &["SADD", &format!("{a}-s"), "x", "y"]);
-    q::<i64>(&mut c, &["SADD", &format!("{b}-s"), "y", "z"]);
-    q::<i64>(
-        &mut c,
-        &[
-            "SUNIONSTORE",
-            &format!("{b}-u"),
-            &format!("{a}-s"),
-            &format!("{b}-s"),
-        ],
-    );
-    q::<i64>(&mut c, &["COPY", &b, &format!("{a}-copy")]);
-    // A blocked client, served by another client's push.
-    let url = server.url();
-    let waiter = std::thread::spawn(move || {
-        let mut w = redis::Client::open(url).unwrap().get_connection().unwrap();
-        let r: Vec<String> = q(&mut w, &["BLPOP", "queue", "10"]);
-        r
-    });
-    std::thread::sleep(Duration::from_millis(200));
-    q::<i64>(&mut c, &["RPUSH", "queue", "job1", "job2"]);
-    assert_eq!(waiter.join().unwrap(), ["queue", "job1"]);
-    // Scripts and functions.
-    q::<i64>(
-        &mut c,
-        &[
-            "EVAL",
-            "redis.call('SET', KEYS[1], 'x'); redis.call('SPOP', KEYS[2]); return redis.call('INCR', KEYS[3])",
-            "3",
-            "{t}a",
-            "{t}set",
-            "{t}n",
-        ],
-    );
-    q::<i64>(&mut c, &["SADD", "{t}set", "p", "q", "r"]);
-    q::<redis::Value>(
-        &mut c,
-        &["EVAL", "return redis.call('SPOP', KEYS[1])", "1", "{t}set"],
-    );
-    q::<String>(
-        &mut c,
-        &[
-            "FUNCTION",
-            "LOAD",
-            "#!lua name=lib\nredis.register_function('bump', function(k) return redis.call('INCRBY', k[1], 5) end)",
-        ],
-    );
-    q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]);
-    // A transaction on one shard, one across shards.
-    q::<()>(&mut c, &["MULTI"]);
-    q::<()>(&mut c, &["SET", "{t}m1", "1"]);
-    q::<()>(&mut c, &["INCR", "{t}m2"]);
-    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
-    q::<()>(&mut c, &["MULTI"]);
-    q::<()>(&mut c, &["SET", &format!("{{{a}}}-tx"), "1"]);
-    q::<()>(&mut c, &["SET", &format!("{{{b}}}-tx"), "2"]);
-    q::<()>(&mut c, &["SET", &format!("{{{a}}}-tx2"), "1"]);
-    q::<()>(&mut c, &["SET", &format!("{{{b}}}-tx2"), "2"]);
-    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
-    // Other databases, FLUSHDB and SWAPDB in between.
-    q::<()>(&mut c, &["SELECT", "3"]);
-    q::<()>(&mut c, &["SET", "gone", "1"]);
-    q::<()>(&mut c, &["FLUSHDB"]);
-    q::<()>(&mut c, &["SET", "kept", "1"]);
-    q::<()>(&mut c, &["SWAPDB", "3", "4"]);
-    q::<()>(&mut c, &["SELECT", "0"]);
 }
 
 #[test]

@@ -383,9 +383,10 @@ impl Db {
         }
     }
 
-    /// Starts a snapshot of the keys as they are now (restarting one in progress).
-    pub fn snapshot_start(&mut self) {
-        self.snap = Some(Box::new(DbSnapshot::start(&self.table)));
+    /// Starts a snapshot of the keys as they are now (restarting one in progress), each key
+    /// serialized by `serializer`.
+    pub fn snapshot_start(&mut self, serializer: crate::snapshot::Serializer) {
+        self.snap = Some(Box::new(DbSnapshot::start(&self.table, serializer)));
     }
 
     /// Drops the snapshot in progress and what it serialized.

@@ -97,6 +97,17 @@ impl Pending {
     }
 }
 
+/// A piece of the log, as [`Effects::take_chunk`] hands it out.
+pub struct Chunk {
+    /// The database its first commands run in, unless it starts by selecting one (None:
+    /// it does).
+    pub start_db: Option<usize>,
+    /// The database its reader is in after it (None: it holds no command).
+    pub end_db: Option<usize>,
+    /// The commands, RESP.
+    pub bytes: Vec<u8>,
+}
+
 /// A transaction's effects on this shard, waiting for its end.
 struct Group {
     id: u64,
@@ -112,6 +123,11 @@ pub struct Effects {
     /// The database the log's reader is in after what was taken so far (None: unknown, so
     /// the next command is preceded by a SELECT).
     log_db: Option<usize>,
+    /// The database the log's reader is in where the log now starts (what [`take_chunk`]
+    /// reports).
+    ///
+    /// [`take_chunk`]: Effects::take_chunk
+    chunk_db: Option<usize>,
     /// Bytes the writer took so far.
     taken: u64,
     /// Open groups; `current` is the one commands record into now.
@@ -137,6 +153,7 @@ impl Effects {
             self.current = None;
         }
         self.log_db = None;
+        self.chunk_db = None;
     }
 
     /// Publishes [`produced`](Effects::produced) to `counter` whenever the log grows.
@@ -158,8 +175,20 @@ impl Effects {
 
     /// Takes what the log holds, for the writer.
     pub fn take_log(&mut self) -> Vec<u8> {
+        self.take_chunk().bytes
+    }
+
+    /// Takes what the log holds, with the databases its reader is in before and after it:
+    /// a reader that interleaves several shards' logs (the replication stream) selects
+    /// `start_db` before the chunk when it is elsewhere.
+    pub fn take_chunk(&mut self) -> Chunk {
         self.taken += self.log.len() as u64;
-        std::mem::take(&mut self.log)
+        let start_db = std::mem::replace(&mut self.chunk_db, self.log_db);
+        Chunk {
+            start_db,
+            end_db: self.log_db,
+            bytes: std::mem::take(&mut self.log),
+        }
     }
 
     /// Gives back a buffer (emptied) so the log does not reallocate.
@@ -412,6 +441,30 @@ mod tests {
         e.leave();
         e.commit(8);
         assert_eq!(text(&e.take_log()), "*2 $6 SELECT $1 1 *2 $3 DEL $1 x ");
+    }
+
+    /// A chunk tells the database its reader must be in before and after it.
+    #[test]
+    fn chunks_carry_their_databases() {
+        let mut e = Effects::default();
+        e.set_on(true);
+        let empty = e.take_chunk();
+        assert_eq!((empty.start_db, empty.end_db), (None, None));
+        e.begin();
+        e.finish(3, true, [b"DEL".as_slice(), b"x"].iter());
+        let c = e.take_chunk();
+        assert_eq!((c.start_db, c.end_db), (None, Some(3)));
+        assert_eq!(text(&c.bytes), "*2 $6 SELECT $1 3 *2 $3 DEL $1 x ");
+        e.begin();
+        e.finish(3, true, [b"DEL".as_slice(), b"y"].iter());
+        e.begin();
+        e.finish(5, true, [b"DEL".as_slice(), b"z"].iter());
+        let c = e.take_chunk();
+        assert_eq!((c.start_db, c.end_db), (Some(3), Some(5)));
+        assert_eq!(
+            text(&c.bytes),
+            "*2 $3 DEL $1 y *2 $6 SELECT $1 5 *2 $3 DEL $1 z "
+        );
     }
 }
 

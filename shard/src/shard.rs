@@ -199,10 +199,10 @@ impl Shard {
         self.dbs.iter().map(Db::len).sum()
     }
 
-    /// Starts a snapshot of every database as it is now, for the AOF rewrite (see
-    /// [`crate::snapshot`]); one in progress starts over.
-    pub fn snapshot_start(&mut self) {
-        self.dbs.iter_mut().for_each(Db::snapshot_start);
+    /// Starts a snapshot of every database as it is now, each key serialized by
+    /// `serializer` (see [`crate::snapshot`]); one in progress starts over.
+    pub fn snapshot_start(&mut self, serializer: crate::snapshot::Serializer) {
+        self.dbs.iter_mut().for_each(|d| d.snapshot_start(serializer));
     }
 
     /// Drops the snapshot in progress and everything it serialized.
@@ -241,16 +241,26 @@ impl Shard {
     /// its own (outputs of several shards interleave in one file).
     pub fn snapshot_take(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
+        for (i, part) in self.snapshot_take_parts() {
+            let mut digits = itoa::Buffer::new();
+            let select: [&[u8]; 2] = [b"SELECT", digits.format(i).as_bytes()];
+            crate::effects::encode_command(&mut out, select.iter());
+            out.extend_from_slice(&part);
+        }
+        out
+    }
+
+    /// What was serialized since the last call, as (database, output) for each database
+    /// that has some.
+    pub fn snapshot_take_parts(&mut self) -> Vec<(usize, Vec<u8>)> {
+        let mut parts = Vec::new();
         for (i, d) in self.dbs.iter_mut().enumerate() {
             let part = d.snapshot_take();
             if !part.is_empty() {
-                let mut digits = itoa::Buffer::new();
-                let select: [&[u8]; 2] = [b"SELECT", digits.format(i).as_bytes()];
-                crate::effects::encode_command(&mut out, select.iter());
-                out.extend_from_slice(&part);
+                parts.push((i, part));
             }
         }
-        out
+        parts
     }
 }
 

@@ -1,6 +1,7 @@
-//! Forkless, incremental snapshots of a database, for the AOF rewrite: the commands that
-//! recreate every key (see [`crate::rebuild`]) as it was when the snapshot started, written
-//! while the shard keeps serving writes.
+//! Forkless, incremental snapshots of a database: every key as it was when the snapshot
+//! started, serialized while the shard keeps serving writes. The AOF rewrite serializes the
+//! commands that recreate each key ([`rebuild_commands`], see [`crate::rebuild`]); a full
+//! resynchronization or SAVE serializes RDB entries (a [`Serializer`] from `persist`).
 //!
 //! A snapshot started at epoch `E` (the key table's [`version`](DashTable::version)) walks
 //! the table's segments in order, serializing each one whose version is still `<= E`
@@ -16,8 +17,10 @@
 //! Entries whose TTL passed but that were not reclaimed yet are serialized too: their
 //! `PEXPIREAT` lies in the past, so replaying the file deletes them.
 //!
-//! The output is RESP without `SELECT`: [`Shard::snapshot_take`](crate::Shard::snapshot_take)
-//! puts one before each database's part. Serializing is a pure read: no effects, keyspace
+//! The output holds no database marker: [`Shard::snapshot_take`](crate::Shard::snapshot_take)
+//! puts a `SELECT` before each database's part, and
+//! [`Shard::snapshot_take_parts`](crate::Shard::snapshot_take_parts) hands the parts out by
+//! database for the caller to mark. Serializing is a pure read: no effects, keyspace
 //! events, WATCH touches or tracking invalidations.
 //!
 //! [`touch_segment`]: DashTable::touch_segment
@@ -26,8 +29,17 @@ use crate::dash::DashTable;
 use crate::db::Entry;
 use crate::effects::encode_command;
 
+/// Appends one key (its name, its entry) to a snapshot's output.
+pub type Serializer = fn(&[u8], &Entry, &mut Vec<u8>);
+
+/// The AOF rewrite's serializer: the RESP commands that recreate the key.
+pub fn rebuild_commands(key: &[u8], entry: &Entry, out: &mut Vec<u8>) {
+    crate::rebuild::rebuild(key, entry, &mut |args| encode_command(out, args.iter()));
+}
+
 /// The state of one database's snapshot.
 pub struct DbSnapshot {
+    serializer: Serializer,
     /// The table version when the snapshot started.
     epoch: u64,
     /// The next segment the walk looks at.
@@ -39,9 +51,10 @@ pub struct DbSnapshot {
 }
 
 impl DbSnapshot {
-    /// A snapshot of `table` as it is now.
-    pub fn start(table: &DashTable<Entry>) -> DbSnapshot {
+    /// A snapshot of `table` as it is now, each key serialized by `serializer`.
+    pub fn start(table: &DashTable<Entry>, serializer: Serializer) -> DbSnapshot {
         DbSnapshot {
+            serializer,
             epoch: table.version(),
             next: 0,
             end: table.segment_count(),
@@ -61,10 +74,10 @@ impl DbSnapshot {
             return 0;
         }
         let mut n = 0;
-        let out = &mut self.out;
+        let (out, serialize) = (&mut self.out, self.serializer);
         table.scan_segment(seg, |k, e| {
             n += 1;
-            crate::rebuild::rebuild(k, e, &mut |args| encode_command(out, args.iter()));
+            serialize(k, e, out);
         });
         table.touch_segment(seg);
         n
@@ -250,7 +263,7 @@ mod tests {
             populate(&mut shard, n);
             let at_epoch = digests(&shard, NOW);
             let segments = shard.dbs[0].segment_count();
-            shard.snapshot_start();
+            shard.snapshot_start(super::rebuild_commands);
             assert!(shard.snapshot_active());
             let mut w = 0;
             let out = finish(&mut shard, budget, |s, _| {
@@ -287,7 +300,7 @@ mod tests {
         let mut shard = recording_shard();
         populate(&mut shard, n);
         let at_epoch = digests(&shard, NOW);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         let mut out = Vec::new();
         for w in 0..6000 {
             write(&mut shard, w, n);
@@ -306,7 +319,7 @@ mod tests {
         let mut shard = recording_shard();
         populate(&mut shard, 500);
         let at_epoch = digests(&shard, NOW);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         let mut chunks = Vec::new();
         loop {
             let done = shard.snapshot_step(10);
@@ -351,7 +364,7 @@ mod tests {
                 let mut shard = recording_shard();
                 populate(&mut shard, n);
                 let at_epoch = digests(&shard, NOW);
-                shard.snapshot_start();
+                shard.snapshot_start(super::rebuild_commands);
                 run(&mut shard, 0, now, command);
                 let out = finish(&mut shard, 1, |_, _| {});
                 assert_eq!(digests(&replay(&out, NOW), NOW), at_epoch, "{command}");
@@ -361,7 +374,7 @@ mod tests {
         let mut shard = recording_shard();
         populate(&mut shard, 100);
         let at_epoch = digests(&shard, NOW);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         assert!(shard.dbs[0].set_expire(b"n1", NOW + 5000, NOW));
         let out = finish(&mut shard, 1, |_, _| {});
         assert_eq!(digests(&replay(&out, NOW), NOW), at_epoch);
@@ -377,7 +390,7 @@ mod tests {
         }
         run(&mut shard, 0, NOW, "SET stays 1");
         let at_epoch = digests(&shard, NOW);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         let mut rng = crate::rng::Rng::new(7);
         for _ in 0..20 {
             crate::keys::random_key(&mut shard.dbs[0], &mut rng, NOW + 1000);
@@ -391,13 +404,13 @@ mod tests {
     fn empty_shard() {
         let mut shard = recording_shard();
         let at_epoch = digests(&shard, NOW);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         assert!(shard.snapshot_active());
         assert!(shard.snapshot_step(1));
         assert!(shard.snapshot_take().is_empty());
         assert!(!shard.snapshot_active());
         // Keys written meanwhile are not the epoch's.
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         run(&mut shard, 0, NOW, "SET a 1");
         let out = finish(&mut shard, 1, |_, _| {});
         assert!(
@@ -413,7 +426,7 @@ mod tests {
         let n = 1500;
         let mut shard = recording_shard();
         populate(&mut shard, n);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         for w in 0..300 {
             shard.snapshot_step(3);
             write(&mut shard, w, n);
@@ -430,7 +443,7 @@ mod tests {
         // A new snapshot sees the data as it is now, twice in a row.
         for round in 0..2 {
             let at_epoch = digests(&shard, NOW + 600);
-            shard.snapshot_start();
+            shard.snapshot_start(super::rebuild_commands);
             let mut w = 600 + round * 1000;
             let out = finish(&mut shard, 50, |s, _| {
                 write(s, w, n);
@@ -447,7 +460,7 @@ mod tests {
     fn flush_and_swap_abort_their_databases() {
         let mut shard = recording_shard();
         populate(&mut shard, 300);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         shard.dbs[0].clear();
         assert!(!shard.dbs[0].snapshot_active());
         assert!(shard.dbs[3].snapshot_active());
@@ -464,7 +477,7 @@ mod tests {
     fn no_active_expiry_while_a_snapshot_runs() {
         let mut shard = recording_shard();
         populate(&mut shard, 300);
-        shard.snapshot_start();
+        shard.snapshot_start(super::rebuild_commands);
         let late = NOW + 1_000_000;
         assert_eq!(shard.dbs[0].active_expire(late, usize::MAX), 0);
         shard.snapshot_abort();

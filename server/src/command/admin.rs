@@ -457,6 +457,10 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
     if names.contains(&"loglevel") {
         log::set_level(local.shared.config().loglevel.into());
     }
+    if names.contains(&"repl-backlog-size") {
+        let size = local.shared.config().repl_backlog_size;
+        local.shared.leader.set_backlog_size(size);
+    }
     if names.contains(&"proto-max-bulk-len") {
         let max = local.shared.config().proto_max_bulk_len;
         local

@@ -95,6 +95,9 @@ pub enum Server {
     Publish,
     Spublish,
     Pubsub,
+    Sync,
+    Replconf,
+    Wait,
 }
 
 /// Runs a server command for `sess`.
@@ -166,6 +169,9 @@ pub async fn run_server(
         Publish => crate::pubsub::publish(local, cmd, false, out).await,
         Spublish => crate::pubsub::publish(local, cmd, true, out).await,
         Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
+        Sync => crate::leader::sync(sess, cmd, out),
+        Replconf => crate::leader::replconf(sess, cmd, out),
+        Wait => crate::leader::wait(local, sess, cmd, out).await,
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -332,6 +338,11 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("slowlog", Server(S::Slowlog)),
         ("monitor", Server(S::Monitor)),
         ("bgrewriteaof", Server(S::BgRewriteAof)),
+        // replication
+        ("sync", Server(S::Sync)),
+        ("psync", Server(S::Sync)),
+        ("replconf", Server(S::Replconf)),
+        ("wait", Server(S::Wait)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

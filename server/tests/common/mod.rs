@@ -416,3 +416,192 @@ pub fn start_reference_redis() -> Server {
         ],
     )
 }
+
+// -------------------------------------------------------------------------------------------
+// Data sets (persistence and replication tests)
+
+/// Runs a command written as one line of space-separated words.
+pub fn words(c: &mut redis::Connection, line: &str) -> redis::Value {
+    q(c, &line.split(' ').collect::<Vec<_>>())
+}
+
+/// Writes of every type, through every path that records effects: plain commands,
+/// rewritten ones (relative TTLs, random pops, generated IDs, floats), blocking commands
+/// served later, scripts, functions, transactions, cross-shard commands, other databases.
+pub fn write_everything(server: &Server, shards: usize) {
+    let mut c = server.client();
+    let (a, b) = (key_on(0, shards, "a"), key_on(shards - 1, shards, "b"));
+    q::<()>(&mut c, &["SET", "str", "v", "EX", "1000"]);
+    q::<()>(&mut c, &["SETEX", "str2", "500", "w"]);
+    q::<f64>(&mut c, &["INCRBYFLOAT", "float", "1.1"]);
+    q::<f64>(&mut c, &["INCRBYFLOAT", "float", "2.25"]);
+    q::<i64>(&mut c, &["EXPIRE", "float", "300"]);
+    q::<i64>(&mut c, &["RPUSH", "list", "1", "2", "3", "4"]);
+    q::<i64>(&mut c, &["SADD", "set", "a", "b", "c", "d", "e", "f"]);
+    q::<Vec<String>>(&mut c, &["SPOP", "set", "2"]);
+    q::<String>(&mut c, &["SPOP", "set"]);
+    q::<i64>(&mut c, &["HSET", "hash", "f", "1", "g", "x"]);
+    q::<f64>(&mut c, &["HINCRBYFLOAT", "hash", "f", "0.5"]);
+    q::<i64>(&mut c, &["ZADD", "zset", "1.5", "a", "-inf", "b", "3", "c"]);
+    q::<redis::Value>(&mut c, &["ZPOPMIN", "zset"]);
+    q::<String>(&mut c, &["XADD", "stream", "*", "f", "1"]);
+    q::<String>(
+        &mut c,
+        &["XADD", "stream", "MAXLEN", "~", "100", "*", "f", "2"],
+    );
+    q::<String>(&mut c, &["XGROUP", "CREATE", "stream", "g", "0"]);
+    words(&mut c, "XREADGROUP GROUP g alice COUNT 1 STREAMS stream >");
+    q::<i64>(&mut c, &["PFADD", "hll", "a", "b", "c"]);
+    q::<i64>(&mut c, &["SETBIT", "bits", "100", "1"]);
+    // Across shards.
+    q::<()>(&mut c, &["MSET", &a, "1", &b, "2"]);
+    q::<()>(&mut c, &["RENAME", &a, &format!("{a}-renamed")]);
+    q::<i64>(&mut c, &["SADD", &format!("{a}-s"), "x", "y"]);
+    q::<i64>(&mut c, &["SADD", &format!("{b}-s"), "y", "z"]);
+    q::<i64>(
+        &mut c,
+        &[
+            "SUNIONSTORE",
+            &format!("{b}-u"),
+            &format!("{a}-s"),
+            &format!("{b}-s"),
+        ],
+    );
+    q::<i64>(&mut c, &["COPY", &b, &format!("{a}-copy")]);
+    // A blocked client, served by another client's push.
+    let url = server.url();
+    let waiter = std::thread::spawn(move || {
+        let mut w = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let r: Vec<String> = q(&mut w, &["BLPOP", "queue", "10"]);
+        r
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    q::<i64>(&mut c, &["RPUSH", "queue", "job1", "job2"]);
+    assert_eq!(waiter.join().unwrap(), ["queue", "job1"]);
+    // Scripts and functions.
+    q::<i64>(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('SET', KEYS[1], 'x'); redis.call('SPOP', KEYS[2]); return redis.call('INCR', KEYS[3])",
+            "3",
+            "{t}a",
+            "{t}set",
+            "{t}n",
+        ],
+    );
+    q::<i64>(&mut c, &["SADD", "{t}set", "p", "q", "r"]);
+    q::<redis::Value>(
+        &mut c,
+        &["EVAL", "return redis.call('SPOP', KEYS[1])", "1", "{t}set"],
+    );
+    q::<String>(
+        &mut c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=lib\nredis.register_function('bump', function(k) return redis.call('INCRBY', k[1], 5) end)",
+        ],
+    );
+    q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]);
+    // A transaction on one shard, one across shards.
+    q::<()>(&mut c, &["MULTI"]);
+    q::<()>(&mut c, &["SET", "{t}m1", "1"]);
+    q::<()>(&mut c, &["INCR", "{t}m2"]);
+    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+    q::<()>(&mut c, &["MULTI"]);
+    q::<()>(&mut c, &["SET", &format!("{{{a}}}-tx"), "1"]);
+    q::<()>(&mut c, &["SET", &format!("{{{b}}}-tx"), "2"]);
+    q::<()>(&mut c, &["SET", &format!("{{{a}}}-tx2"), "1"]);
+    q::<()>(&mut c, &["SET", &format!("{{{b}}}-tx2"), "2"]);
+    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+    // Other databases, FLUSHDB and SWAPDB in between.
+    q::<()>(&mut c, &["SELECT", "3"]);
+    q::<()>(&mut c, &["SET", "gone", "1"]);
+    q::<()>(&mut c, &["FLUSHDB"]);
+    q::<()>(&mut c, &["SET", "kept", "1"]);
+    q::<()>(&mut c, &["SWAPDB", "3", "4"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+}
+
+
+/// Everything a client can see of the data set, read the way Redis and Shardis answer
+/// alike (no digests): every key's type, absolute expiry and contents in every database,
+/// and each stream's groups and pending entries (not consumers' idle times).
+pub fn contents(c: &mut redis::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for db in 0..16 {
+        q::<String>(c, &["SELECT", &db.to_string()]);
+        let mut keys: Vec<Vec<u8>> = q(c, &["KEYS", "*"]);
+        keys.sort();
+        for k in &keys {
+            let t: String = qb(c, &[b"TYPE", k]);
+            let expiry: i64 = qb(c, &[b"PEXPIRETIME", k]);
+            let value = match t.as_str() {
+                "string" => format!("{:?}", qb::<Vec<u8>>(c, &[b"GET", k])),
+                "list" => format!("{:?}", qb::<Vec<Vec<u8>>>(c, &[b"LRANGE", k, b"0", b"-1"])),
+                "set" => {
+                    let mut m: Vec<Vec<u8>> = qb(c, &[b"SMEMBERS", k]);
+                    m.sort();
+                    format!("{m:?}")
+                }
+                "zset" => format!(
+                    "{:?}",
+                    qb::<Vec<(Vec<u8>, String)>>(c, &[b"ZRANGE", k, b"0", b"-1", b"WITHSCORES"])
+                ),
+                "hash" => {
+                    let mut m: Vec<(Vec<u8>, Vec<u8>)> = qb(c, &[b"HGETALL", k]);
+                    m.sort();
+                    format!("{m:?}")
+                }
+                "stream" => {
+                    let entries: redis::Value = qb(c, &[b"XRANGE", k, b"-", b"+"]);
+                    let groups: Vec<std::collections::HashMap<String, redis::Value>> =
+                        qb(c, &[b"XINFO", b"GROUPS", k]);
+                    let mut g: Vec<String> = Vec::new();
+                    for group in groups {
+                        let name: String =
+                            redis::from_redis_value(&group["name"]).unwrap_or_default();
+                        let pending: Vec<(String, String, i64, i64)> = qb(
+                            c,
+                            &[b"XPENDING", k, name.as_bytes(), b"-", b"+", b"1000"],
+                        );
+                        let pending: Vec<(String, String, i64)> =
+                            pending.into_iter().map(|(id, c, _, n)| (id, c, n)).collect();
+                        g.push(format!(
+                            "{name} last={:?} pending={pending:?}",
+                            group.get("last-delivered-id")
+                        ));
+                    }
+                    format!("{entries:?} groups={g:?}")
+                }
+                other => panic!("unexpected type {other}"),
+            };
+            out.push(format!(
+                "{db} {} {t} {expiry} {value}",
+                String::from_utf8_lossy(k)
+            ));
+        }
+    }
+    q::<String>(c, &["SELECT", "0"]);
+    out
+}
+
+/// Polls `check` every 20 ms until it holds or `secs` pass; false if it never did.
+pub fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}
+
+/// One field of INFO (all sections).
+pub fn info_field(c: &mut redis::Connection, name: &str) -> Option<String> {
+    let info: String = q(c, &["INFO", "everything"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+}

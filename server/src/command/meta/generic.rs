@@ -146,6 +146,12 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
             names are the same.")])
         .keys(&[key_at(1, RW | ACCESS | DELETE), key_at(2, OW | INSERT)])
         .args(KEY_NEWKEY),
+    cmd("wait", 3, 0, &["slow", "connection"])
+        .doc(GENERIC, "3.0.0", "O(1)",
+            "Blocks until the asynchronous replication of all preceding write commands sent by \
+            the connection is completed.")
+        .args(&[integer("numreplicas"), integer("timeout")])
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"]),
     cmd("copy", -3, WRITE | DENYOOM, &["keyspace", "write", "slow"])
         .doc(GENERIC, "6.2.0", "O(N) worst case for collections, where N is the number of nested \
             items. O(1) for string values.",

@@ -1,0 +1,230 @@
+//! Shardis as a replication leader: a real redis-server 7 follows it (full synchronization
+//! from a forkless snapshot, then the stream of effects), `redis-cli --rdb` downloads a
+//! snapshot, WAIT counts acknowledgements, and a follower that reconnects continues from
+//! the backlog.
+
+mod common;
+
+use common::{contents, eventually, info_field, key_on, q, write_everything, Server};
+use std::time::Duration;
+
+/// Debian's redis-server following `leader`.
+fn redis_follower(leader: &Server) -> Server {
+    let bin = common::redis_server_binary().expect("redis-server: run scripts/test-setup.sh");
+    let dir = std::env::temp_dir().to_string_lossy().into_owned();
+    let port = leader.port.to_string();
+    Server::start_program(
+        &bin,
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            &dir,
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+        ],
+    )
+}
+
+/// Waits until `follower` has applied everything `leader` streamed so far.
+fn caught_up(leader: &Server, follower: &Server) {
+    let (mut l, mut f) = (leader.client(), follower.client());
+    let ok = eventually(20, || {
+        let link = info_field(&mut f, "master_link_status");
+        let ours = info_field(&mut l, "master_repl_offset");
+        let theirs = info_field(&mut f, "slave_repl_offset");
+        link.as_deref() == Some("up") && ours.is_some() && ours == theirs
+    });
+    assert!(
+        ok,
+        "the follower did not catch up: leader {:?}, follower {:?} ({:?})",
+        info_field(&mut l, "master_repl_offset"),
+        info_field(&mut f, "slave_repl_offset"),
+        info_field(&mut f, "master_link_status"),
+    );
+}
+
+#[test]
+fn a_real_redis_follows_every_write() {
+    let leader = Server::start(2, &[]);
+    // What exists before the follower comes arrives in the snapshot...
+    write_everything(&leader, 2);
+    let mut c = leader.client();
+    for i in 0..2000 {
+        q::<()>(&mut c, &["SET", &format!("k{i}"), &"v".repeat(i % 50)]);
+    }
+    let follower = redis_follower(&leader);
+    caught_up(&leader, &follower);
+    assert_eq!(contents(&mut follower.client()), contents(&mut c));
+
+    // ... what comes after, in the stream: effects, not requests (scripts, random pops,
+    // relative TTLs, blocking pops, cross-shard transactions, other databases, FLUSHDB).
+    write_everything(&leader, 2);
+    let (a, b) = (key_on(0, 2, "x"), key_on(1, 2, "y"));
+    q::<()>(&mut c, &["MULTI"]);
+    q::<()>(&mut c, &["INCRBY", &a, "5"]);
+    q::<()>(&mut c, &["LPUSH", &b, "p", "q"]);
+    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+    q::<redis::Value>(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('SET', KEYS[1], math.random()); return redis.call('SPOP', KEYS[2])",
+            "2",
+            "{s}r",
+            "{s}set",
+        ],
+    );
+    q::<()>(&mut c, &["SELECT", "5"]);
+    q::<()>(&mut c, &["SET", "in5", "1", "PX", "100000"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    caught_up(&leader, &follower);
+    let mut f = follower.client();
+    assert_eq!(contents(&mut f), contents(&mut c));
+
+    // INFO and ROLE on both sides.
+    assert_eq!(info_field(&mut c, "connected_slaves").as_deref(), Some("1"));
+    let slave0 = info_field(&mut c, "slave0").unwrap();
+    assert!(slave0.contains("state=online"), "{slave0}");
+    assert_eq!(
+        info_field(&mut f, "master_replid"),
+        info_field(&mut c, "master_replid")
+    );
+    assert_eq!(info_field(&mut c, "repl_backlog_active").as_deref(), Some("1"));
+    // The follower refuses writes, as a Redis replica does.
+    let e = common::qerr(&mut f, &["SET", "x", "1"]);
+    assert!(e.starts_with("READONLY"), "{e}");
+}
+
+#[test]
+fn wait_counts_acknowledged_followers() {
+    let leader = Server::start(2, &[]);
+    let mut c = leader.client();
+    // No follower: WAIT answers at once.
+    q::<()>(&mut c, &["SET", "a", "1"]);
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "100"]), 0);
+    let follower = redis_follower(&leader);
+    caught_up(&leader, &follower);
+    for i in 0..20 {
+        q::<()>(&mut c, &["SET", &format!("w{i}"), "1"]);
+        assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "5000"]), 1);
+    }
+    // More followers than there are: the timeout answers with the count.
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "2", "200"]), 1);
+    let e = common::qerr(&mut c, &["WAIT", "1", "-1"]);
+    assert_eq!(e, "ERR timeout is negative");
+    let e = common::qerr(&mut c, &["WAIT", "x", "1"]);
+    assert_eq!(e, "ERR value is not an integer or out of range");
+}
+
+#[test]
+fn a_follower_that_reconnects_continues_from_the_backlog() {
+    let leader = Server::start(2, &[]);
+    let mut c = leader.client();
+    q::<()>(&mut c, &["SET", "before", "1"]);
+    let follower = redis_follower(&leader);
+    caught_up(&leader, &follower);
+    let mut f = follower.client();
+    let full = info_field(&mut c, "sync_full").unwrap();
+    // The follower drops its link and asks to continue where it was.
+    q::<i64>(&mut f, &["CLIENT", "KILL", "TYPE", "master"]);
+    for i in 0..100 {
+        q::<i64>(&mut c, &["INCR", "counter"]);
+        q::<()>(&mut c, &["SET", &format!("after{i}"), "x"]);
+    }
+    caught_up(&leader, &follower);
+    assert_eq!(contents(&mut f), contents(&mut c));
+    assert_eq!(info_field(&mut c, "sync_full").unwrap(), full);
+    assert_eq!(info_field(&mut c, "sync_partial_ok").as_deref(), Some("1"));
+}
+
+#[test]
+fn writes_during_the_snapshot_arrive_once() {
+    let leader = Server::start(2, &[]);
+    let mut c = leader.client();
+    let mut pipe = redis::pipe();
+    for i in 0..100_000 {
+        pipe.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    // Writers run while the follower synchronizes: INCRs are not idempotent, so a write
+    // both in the snapshot and in the stream would show.
+    let url = leader.url();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (url, stop) = (url.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    q::<i64>(&mut c, &["INCR", &format!("counter{w}")]);
+                    q::<()>(&mut c, &["SET", &format!("key:{}", n % 100_000), "new"]);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let follower = redis_follower(&leader);
+    let mut f = follower.client();
+    assert!(eventually(20, || info_field(&mut f, "master_link_status").as_deref()
+        == Some("up")));
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let counts: Vec<u64> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    caught_up(&leader, &follower);
+    for (w, n) in counts.iter().enumerate() {
+        let got: u64 = q(&mut f, &["GET", &format!("counter{w}")]);
+        assert_eq!(got, *n);
+    }
+    assert_eq!(contents(&mut f), contents(&mut c));
+}
+
+#[test]
+fn redis_cli_downloads_a_snapshot_redis_loads() {
+    let leader = Server::start(2, &[]);
+    write_everything(&leader, 2);
+    let mut c = leader.client();
+    let dir = std::env::temp_dir().join(format!("shardis-rdb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dump.rdb");
+    let status = std::process::Command::new("redis-cli")
+        .args(["-p", &leader.port.to_string(), "--rdb"])
+        .arg(&file)
+        .status()
+        .expect("redis-cli: run scripts/test-setup.sh");
+    assert!(status.success());
+    if let Ok(out) = std::process::Command::new("redis-check-rdb").arg(&file).output() {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("RDB looks OK"), "{text}");
+    }
+    let bin = common::redis_server_binary().unwrap();
+    let d = dir.to_str().unwrap().to_string();
+    let reference = Server::start_program(
+        &bin,
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--dir",
+            &d,
+            "--dbfilename",
+            "dump.rdb",
+        ],
+    );
+    assert_eq!(contents(&mut reference.client()), contents(&mut c));
+    let _ = std::fs::remove_dir_all(&dir);
+}

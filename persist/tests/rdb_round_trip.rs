@@ -58,7 +58,13 @@ fn every_type_and_encoding_round_trips() {
     let aux: Vec<String> = loaded
         .aux
         .iter()
-        .map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                String::from_utf8_lossy(k),
+                String::from_utf8_lossy(v)
+            )
+        })
         .collect();
     assert_eq!(aux[0], "redis-ver=7.2.4");
     assert_eq!(aux[1], "redis-bits=64");
@@ -76,7 +82,10 @@ fn every_type_and_encoding_round_trips() {
         );
         assert_eq!(describe(&mut original, db), describe(&mut loaded.shard, db));
         for key in &names {
-            let (a, b) = (encoding(&mut original, db, key), encoding(&mut loaded.shard, db, key));
+            let (a, b) = (
+                encoding(&mut original, db, key),
+                encoding(&mut loaded.shard, db, key),
+            );
             // APPEND's raw strings come back as SET would store them (as from Redis).
             if a != "raw" || key != b"app" {
                 assert_eq!(a, b, "{}", String::from_utf8_lossy(key));
@@ -123,7 +132,11 @@ fn encodings_follow_the_loading_limits() {
     assert_eq!(encoding(&mut roomy, 0, b"zbig"), "listpack");
     assert_eq!(encoding(&mut roomy, 0, b"sbigint"), "intset");
     assert_eq!(encoding(&mut roomy, 0, b"sbig"), "listpack");
-    assert_eq!(encoding(&mut roomy, 0, b"lbig"), "listpack", "7 KB fit 8 KB");
+    assert_eq!(
+        encoding(&mut roomy, 0, b"lbig"),
+        "listpack",
+        "7 KB fit 8 KB"
+    );
     assert_eq!(encoding(&mut roomy, 0, b"lhuge"), "quicklist");
     // Tiny limits: everything takes its large encoding.
     let tiny = Limits {
@@ -283,7 +296,10 @@ fn encodings_of_older_versions() {
     let mut out = b"REDIS0009".to_vec();
     out.extend_from_slice(&[0xFE, 0]);
     key(&mut out, 10, "lzip");
-    blob(&mut out, &ziplist(&[b"a", b"5", b"-200", b"70000", b"5000000000", &[b'x'; 100]]));
+    blob(
+        &mut out,
+        &ziplist(&[b"a", b"5", b"-200", b"70000", b"5000000000", &[b'x'; 100]]),
+    );
     key(&mut out, 12, "zzip");
     blob(&mut out, &ziplist(&[b"m1", b"1.5", b"m2", b"3"]));
     key(&mut out, 13, "hzip");
@@ -291,17 +307,28 @@ fn encodings_of_older_versions() {
     key(&mut out, 9, "hzipmap");
     blob(
         &mut out,
-        &[2, 3, b'f', b'o', b'o', 3, 1, b'b', b'a', b'r', 0, 1, b'k', 1, 0, b'v', 0xFF],
+        &[
+            2, 3, b'f', b'o', b'o', 3, 1, b'b', b'a', b'r', 0, 1, b'k', 1, 0, b'v', 0xFF,
+        ],
     );
     key(&mut out, 14, "lquick");
     write_len(&mut out, 2);
     blob(&mut out, &ziplist(&[b"n1", b"n2"]));
     blob(&mut out, &ziplist(&[b"3"]));
     key(&mut out, 11, "sintset");
-    blob(&mut out, &[4, 0, 0, 0, 2, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 0x70, 0x11, 0x01, 0]);
+    blob(
+        &mut out,
+        &[
+            4, 0, 0, 0, 2, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 0x70, 0x11, 0x01, 0,
+        ],
+    );
     key(&mut out, 3, "zold");
     write_len(&mut out, 3);
-    for (m, score) in [(&b"a"[..], &b"\x032.5"[..]), (b"b", b"\xfe"), (b"c", b"\xff")] {
+    for (m, score) in [
+        (&b"a"[..], &b"\x032.5"[..]),
+        (b"b", b"\xfe"),
+        (b"c", b"\xff"),
+    ] {
         write_string(&mut out, m);
         out.extend_from_slice(score);
     }
@@ -329,8 +356,20 @@ fn encodings_of_older_versions() {
 
     let mut shard = load(&file, limits()).unwrap().shard;
     let want: [(&str, &[&str]); 11] = [
-        ("lzip", &[r#"["a" "5" "-200" "70000" "5000000000" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]"#]),
-        ("zzip", &[&format!(r#""m1"=Some({}) "m2"=Some({})"#, 1.5f64.to_bits(), 3f64.to_bits())]),
+        (
+            "lzip",
+            &[
+                r#"["a" "5" "-200" "70000" "5000000000" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]"#,
+            ],
+        ),
+        (
+            "zzip",
+            &[&format!(
+                r#""m1"=Some({}) "m2"=Some({})"#,
+                1.5f64.to_bits(),
+                3f64.to_bits()
+            )],
+        ),
         ("hzip", &[r#""f"="v" "n"="12""#]),
         ("hzipmap", &[r#""foo"="bar" "k"="v""#]),
         ("lquick", &[r#"["n1" "n2" "3"]"#]),
@@ -361,12 +400,19 @@ fn encodings_of_older_versions() {
     // A Redis 5/6 stream: entries added and the group's read counter estimated, the
     // consumer's active time taken from its seen time.
     let s1 = contents(&mut shard, "s1");
-    assert!(s1[3].contains("entries-added=2 recorded-first-entry-id=\"1-1\""), "{}", s1[3]);
+    assert!(
+        s1[3].contains("entries-added=2 recorded-first-entry-id=\"1-1\""),
+        "{}",
+        s1[3]
+    );
     assert!(s1[3].contains("entries-read=1"), "{}", s1[3]);
     match &shard.dbs[0].peek(b"s1", NOW).unwrap().value {
         Value::Stream(s) => {
             let c = &s.group(b"g").unwrap().consumers[&b"c"[..]];
-            assert_eq!((c.seen_time, c.active_time), (1_600_000_000_500, 1_600_000_000_500));
+            assert_eq!(
+                (c.seen_time, c.active_time),
+                (1_600_000_000_500, 1_600_000_000_500)
+            );
         }
         _ => panic!("not a stream"),
     }
@@ -392,9 +438,15 @@ fn encodings_of_redis_7_2() {
             let g = s.group(b"g").unwrap();
             assert_eq!(g.entries_read, 1);
             let c = &g.consumers[&b"c"[..]];
-            assert_eq!((c.seen_time, c.active_time), (1_600_000_000_500, 1_600_000_000_400));
+            assert_eq!(
+                (c.seen_time, c.active_time),
+                (1_600_000_000_500, 1_600_000_000_400)
+            );
             let nack = &g.pel[&shard::stream::StreamId::new(1, 1)];
-            assert_eq!((nack.delivery_time, nack.delivery_count), (1_600_000_000_000, 3));
+            assert_eq!(
+                (nack.delivery_time, nack.delivery_count),
+                (1_600_000_000_000, 3)
+            );
             assert_eq!(&*nack.consumer, b"c");
         }
         _ => panic!("not a stream"),
@@ -492,10 +544,13 @@ fn file_with(body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 fn what_is_refused_is_named() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (file_with(|o| key(o, 30, "k")), "unknown value type 30"),
-        (file_with(|o| {
-            key(o, 7, "k");
-            write_len(o, 12345);
-        }), "module values"),
+        (
+            file_with(|o| {
+                key(o, 7, "k");
+                write_len(o, 12345);
+            }),
+            "module values",
+        ),
         (file_with(|o| o.push(247)), "MODULE_AUX"),
         (file_with(|o| o.push(246)), "FUNCTION opcode"),
         (b"REDIS0012\xff".to_vec(), "version 12"),

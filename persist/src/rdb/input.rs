@@ -110,9 +110,9 @@ impl<R: Read> Input<R> {
     pub fn len(&mut self) -> Result<u64> {
         match self.len_or_encoding()? {
             Len::Plain(n) => Ok(n),
-            Len::Encoded(e) => Err(self.corrupt(format_args!(
-                "string encoding {e} where a length belongs"
-            ))),
+            Len::Encoded(e) => {
+                Err(self.corrupt(format_args!("string encoding {e} where a length belongs")))
+            }
         }
     }
 

@@ -29,7 +29,10 @@ pub fn decode(blob: &[u8]) -> Result<Vec<i64>, String> {
         return Err(format!("intset of unknown encoding {width}"));
     }
     if len.checked_mul(width).and_then(|n| n.checked_add(8)) != Some(blob.len()) {
-        return Err(format!("intset of {len} members holds {} bytes", blob.len()));
+        return Err(format!(
+            "intset of {len} members holds {} bytes",
+            blob.len()
+        ));
     }
     let members: Vec<i64> = blob[8..]
         .chunks_exact(width)

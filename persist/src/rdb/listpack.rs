@@ -100,7 +100,8 @@ impl Writer {
             self.buf.push(v as u8);
         } else if (-4096..=4095).contains(&v) {
             let u = (v as u64) & 0x1FFF;
-            self.buf.extend_from_slice(&[0xC0 | (u >> 8) as u8, u as u8]);
+            self.buf
+                .extend_from_slice(&[0xC0 | (u >> 8) as u8, u as u8]);
         } else if (-32768..=32767).contains(&v) {
             self.buf.push(ENC_16BIT_INT);
             self.buf.extend_from_slice(&b[..2]);
@@ -124,7 +125,8 @@ impl Writer {
         if n < 64 {
             self.buf.push(0x80 | n as u8);
         } else if n < 4096 {
-            self.buf.extend_from_slice(&[0xE0 | (n >> 8) as u8, n as u8]);
+            self.buf
+                .extend_from_slice(&[0xE0 | (n >> 8) as u8, n as u8]);
         } else {
             // Listpacks hold strings below 4 GiB (Redis keeps larger list elements in plain
             // nodes and larger hash or set members in hashtables).
@@ -291,7 +293,15 @@ mod tests {
             i64::MAX,
         ];
         let long = vec![b'x'; 5000];
-        let strs: [&[u8]; 7] = [b"", b"a", &[b'y'; 63], &[b'y'; 64], &[b'z'; 4095], &long, b"-0"];
+        let strs: [&[u8]; 7] = [
+            b"",
+            b"a",
+            &[b'y'; 63],
+            &[b'y'; 64],
+            &[b'z'; 4095],
+            &long,
+            b"-0",
+        ];
         let mut w = Writer::new();
         ints.iter().for_each(|&v| w.push_int(v));
         strs.iter().for_each(|s| w.push(s));
@@ -312,7 +322,9 @@ mod tests {
             w.push(s);
         }
         // -1000 as a 13-bit integer: 8192 - 1000 = 0x1C18.
-        let want = [15, 0, 0, 0, 3, 0, 0x81, b'a', 2, 0x01, 1, 0xDC, 0x18, 2, 0xFF];
+        let want = [
+            15, 0, 0, 0, 3, 0, 0x81, b'a', 2, 0x01, 1, 0xDC, 0x18, 2, 0xFF,
+        ];
         assert_eq!(w.finish(), want);
     }
 

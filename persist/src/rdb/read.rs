@@ -31,7 +31,11 @@ pub enum Item {
     /// A FUNCTION2 library's code.
     Function(Vec<u8>),
     /// One key of database `db`, with its expiry in `entry.expire_at` (0: none).
-    Key { db: usize, key: Vec<u8>, entry: Entry },
+    Key {
+        db: usize,
+        key: Vec<u8>,
+        entry: Entry,
+    },
 }
 
 /// Why a file could not be read, as a line for the log / an error reply.
@@ -109,7 +113,9 @@ pub fn read_rdb<R: std::io::Read>(
                 sunk(sink(Item::Aux { key, value }))?;
             }
             opcode::MODULE_AUX => {
-                return Err(r.corrupt("module data (MODULE_AUX) is not supported: Shardis has no modules"));
+                return Err(
+                    r.corrupt("module data (MODULE_AUX) is not supported: Shardis has no modules")
+                );
             }
             opcode::FUNCTION => {
                 return Err(r.corrupt(
@@ -123,9 +129,8 @@ pub fn read_rdb<R: std::io::Read>(
             }
             _ => {
                 let key = r.string()?;
-                let value = read_value(&mut r, t, limits).map_err(|e| {
-                    RdbError(format!("key '{}': {}", show(&key), e.0))
-                })?;
+                let value = read_value(&mut r, t, limits)
+                    .map_err(|e| RdbError(format!("key '{}': {}", show(&key), e.0)))?;
                 if let Some(value) = value {
                     let mut entry = Entry::new(value);
                     entry.expire_at = expire.map_or(0, |ms| ms.max(1) as u64);
@@ -172,10 +177,16 @@ fn read_value<R: Read>(r: &mut Input<R>, t: u8, limits: &Limits) -> Result<Optio
         kind::LIST_ZIPLIST => {
             let blob = r.string()?;
             let mut l = ListValue::default();
-            push_elems(&mut l, &ziplist::decode(&blob).map_err(|e| r.corrupt(e))?, limits);
+            push_elems(
+                &mut l,
+                &ziplist::decode(&blob).map_err(|e| r.corrupt(e))?,
+                limits,
+            );
             Value::List(Box::new(l))
         }
-        kind::LIST_QUICKLIST | kind::LIST_QUICKLIST_2 => Value::List(Box::new(quicklist(r, t, limits)?)),
+        kind::LIST_QUICKLIST | kind::LIST_QUICKLIST_2 => {
+            Value::List(Box::new(quicklist(r, t, limits)?))
+        }
         kind::SET => {
             let len = r.len()?;
             // Redis' loader: a hashtable from the start beyond set-max-intset-entries.

@@ -15,9 +15,9 @@
 //! time, their PEL's raw IDs).
 
 use super::input::{Input, Result};
+use super::kind;
 use super::listpack::{self, Elem, Writer};
 use super::write::write_blob;
-use super::kind;
 use crate::rdb_string::{write_len, write_string};
 use shard::stream::{Consumer, Nack, StreamId, StreamValue, INVALID_ENTRIES_READ};
 use std::borrow::Cow;
@@ -217,7 +217,10 @@ fn read_group<R: Read>(r: &mut Input<R>, t: u8, s: &mut StreamValue) -> Result<(
         let id = from_raw_id(&r.array()?);
         let delivery_time = r.i64_le()?;
         let delivery_count = r.len()?;
-        if unowned.insert(id, (delivery_time, delivery_count)).is_some() {
+        if unowned
+            .insert(id, (delivery_time, delivery_count))
+            .is_some()
+        {
             return Err(r.corrupt("duplicate pending entry in a consumer group"));
         }
     }
@@ -267,11 +270,14 @@ fn read_group<R: Read>(r: &mut Input<R>, t: u8, s: &mut StreamValue) -> Result<(
     Ok(())
 }
 
+/// A field or value of a node: borrowed from the listpack, or an integer entry's text.
+type Text<'a> = Cow<'a, [u8]>;
+
 /// A node's listpack, decoded: master field names, entries, and their pairs.
 struct ParsedNode<'a> {
-    names: Vec<Cow<'a, [u8]>>,
+    names: Vec<Text<'a>>,
     entries: Vec<ParsedEntry>,
-    pairs: Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>,
+    pairs: Vec<(Text<'a>, Text<'a>)>,
 }
 
 fn bytes(e: Elem<'_>) -> Cow<'_, [u8]> {
@@ -291,13 +297,20 @@ type Parse<T> = std::result::Result<T, String>;
 
 impl<'a> Cursor<'_, 'a> {
     fn next(&mut self) -> Parse<Elem<'a>> {
-        let e = self.elems.get(self.p).copied().ok_or("stream node cut short")?;
+        let e = self
+            .elems
+            .get(self.p)
+            .copied()
+            .ok_or("stream node cut short")?;
         self.p += 1;
         Ok(e)
     }
 
     fn int(&mut self) -> Parse<i64> {
-        Ok(self.next()?.as_int().ok_or("stream node: a number expected")?)
+        Ok(self
+            .next()?
+            .as_int()
+            .ok_or("stream node: a number expected")?)
     }
 
     /// A count: a number that is not negative.
@@ -345,13 +358,12 @@ fn parse_node<'a>(elems: &[Elem<'a>], master: StreamId) -> Parse<ParsedNode<'a>>
         }
         prev = Some(id);
         let start = node.pairs.len();
-        let lp_count;
-        if flags & FLAG_SAMEFIELDS != 0 {
+        let lp_count = if flags & FLAG_SAMEFIELDS != 0 {
             for i in 0..node.names.len() {
                 let v = bytes(c.next()?);
                 node.pairs.push((node.names[i].clone(), v));
             }
-            lp_count = node.names.len() as i64 + 3;
+            node.names.len() as i64 + 3
         } else {
             let n = c.count()?;
             for _ in 0..n {
@@ -359,8 +371,8 @@ fn parse_node<'a>(elems: &[Elem<'a>], master: StreamId) -> Parse<ParsedNode<'a>>
                 let v = bytes(c.next()?);
                 node.pairs.push((f, v));
             }
-            lp_count = 2 * n + 4;
-        }
+            2 * n + 4
+        };
         if c.int()? != lp_count {
             return Err("stream entry with a wrong lp-count".into());
         }

@@ -99,8 +99,11 @@ fn entry(buf: &[u8], prev_size: usize) -> Result<(Elem<'_>, usize), String> {
     Ok((e, p + header + payload))
 }
 
+/// A field and its value.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// Decodes and validates a zipmap (hashes of Redis before 2.6): its field-value pairs.
-pub fn decode_zipmap(zm: &[u8]) -> Result<Vec<(&[u8], &[u8])>, String> {
+pub fn decode_zipmap(zm: &[u8]) -> Result<Vec<Pair<'_>>, String> {
     let cut = || "zipmap entry runs past the end".to_string();
     let mut p = 1;
     // A length: one byte below 254, else 254 and 4 bytes (the writer's byte order: little

@@ -100,14 +100,34 @@ pub fn dataset() -> Vec<(usize, Vec<Vec<u8>>)> {
     // Lists: a listpack, quicklists of many nodes (repetitive, so Redis compresses the
     // middle ones), a 20 KB element alone in its node, a 2 KB one above Redis' packed
     // threshold of the test (a PLAIN node).
-    add(0, words("RPUSH lsmall a 1 -70000 9223372036854775807 -9223372036854775808"));
+    add(
+        0,
+        words("RPUSH lsmall a 1 -70000 9223372036854775807 -9223372036854775808"),
+    );
     add(0, cmd(&[b"RPUSH", b"lsmall", b"", b"\x00\xff"]));
     add(0, words("LPUSH lsmall front"));
     let items: Vec<String> = (0..100)
-        .map(|i| if i % 3 == 0 { format!("{}", i * 1000 - 7) } else { format!("item-{}-{i}", "x".repeat(60)) })
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("{}", i * 1000 - 7)
+            } else {
+                format!("item-{}-{i}", "x".repeat(60))
+            }
+        })
         .collect();
     add(0, words(&format!("RPUSH lbig {}", items.join(" "))));
-    add(0, cmd(&[b"RPUSH", b"lhuge", b"a", &noise(20_000, 3), b"b", &noise(2_000, 4), b"c"]));
+    add(
+        0,
+        cmd(&[
+            b"RPUSH",
+            b"lhuge",
+            b"a",
+            &noise(20_000, 3),
+            b"b",
+            &noise(2_000, 4),
+            b"c",
+        ]),
+    );
     add(0, words(&format!("PEXPIREAT lbig {}", LATER + 1)));
     // Sets: intsets (16, 32 and 64-bit members), strings, more members than an intset or
     // a listpack holds, a member longer than a listpack takes.
@@ -129,11 +149,26 @@ pub fn dataset() -> Vec<(usize, Vec<Vec<u8>>)> {
     let pairs: Vec<String> = (0..40)
         .map(|i| format!("{} z{i}", (i as f64) * 0.3 - 5.0))
         .collect();
-    add(0, words(&format!("ZADD zbig {} inf zinf -inf zneg -0 zzero 1e-300 ztiny", pairs.join(" "))));
-    add(0, cmd(&[b"ZADD", b"zlong", b"1", b"short", b"2", &[b'M'; 40]]));
+    add(
+        0,
+        words(&format!(
+            "ZADD zbig {} inf zinf -inf zneg -0 zzero 1e-300 ztiny",
+            pairs.join(" ")
+        )),
+    );
+    add(
+        0,
+        cmd(&[b"ZADD", b"zlong", b"1", b"short", b"2", &[b'M'; 40]]),
+    );
     // Hashes: a listpack, hashtables by count and by value length.
-    add(0, words("HSET hsmall f1 v1 f2 2 f3 -300 f4 9223372036854775807"));
-    add(0, cmd(&[b"HSET", b"hsmall", b"empty", b"", b"b\x00in", b"\xff\x00"]));
+    add(
+        0,
+        words("HSET hsmall f1 v1 f2 2 f3 -300 f4 9223372036854775807"),
+    );
+    add(
+        0,
+        cmd(&[b"HSET", b"hsmall", b"empty", b"", b"b\x00in", b"\xff\x00"]),
+    );
     let fields: Vec<String> = (0..40).map(|i| format!("f{i} v{i}")).collect();
     add(0, words(&format!("HSET hbig {}", fields.join(" "))));
     add(0, cmd(&[b"HSET", b"hlong", b"f", &[b'V'; 40]]));
@@ -167,10 +202,16 @@ pub fn dataset() -> Vec<(usize, Vec<Vec<u8>>)> {
         add(0, words(text));
     }
     for i in 1..=30 {
-        add(0, words(&format!("XADD xlong {i}-0 n {i} txt {}", "t".repeat(i))));
+        add(
+            0,
+            words(&format!("XADD xlong {i}-0 n {i} txt {}", "t".repeat(i))),
+        );
     }
     add(0, words("XDEL xlong 5-0 6-0 7-0 8-0 10-0"));
-    add(0, cmd(&[b"XADD", b"xbin", b"1-0", b"\x00f", b"\xff\x00", b"n", b"-5"]));
+    add(
+        0,
+        cmd(&[b"XADD", b"xbin", b"1-0", b"\x00f", b"\xff\x00", b"n", b"-5"]),
+    );
     // Other databases.
     add(2, words("SET a b"));
     add(2, words("RPUSH l x y 3"));
@@ -229,7 +270,12 @@ pub fn dataset_shard() -> Shard {
         let reply = run(&mut shard, db, &args);
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let args_text: Vec<String> = args.iter().map(|a| text(a)).collect();
-        assert_ne!(reply.first(), Some(&b'-'), "{args_text:?}: {}", text(&reply));
+        assert_ne!(
+            reply.first(),
+            Some(&b'-'),
+            "{args_text:?}: {}",
+            text(&reply)
+        );
     }
     shard
 }
@@ -303,7 +349,14 @@ pub fn probes(key: &[u8], kind: &str) -> Vec<(Probe, Vec<Vec<u8>>)> {
         (Probe::Exact, vec![b"TYPE".to_vec(), k.clone()]),
         (Probe::Exact, vec![b"PEXPIRETIME".to_vec(), k.clone()]),
     ];
-    let all = |c: &str| vec![c.as_bytes().to_vec(), k.clone(), b"0".to_vec(), b"-1".to_vec()];
+    let all = |c: &str| {
+        vec![
+            c.as_bytes().to_vec(),
+            k.clone(),
+            b"0".to_vec(),
+            b"-1".to_vec(),
+        ]
+    };
     p.push(match kind {
         "string" => (Probe::Exact, vec![b"GET".to_vec(), k.clone()]),
         "list" => (Probe::Exact, all("LRANGE")),
@@ -314,11 +367,20 @@ pub fn probes(key: &[u8], kind: &str) -> Vec<(Probe, Vec<Vec<u8>>)> {
             (Probe::Scores, c)
         }
         "hash" => (Probe::Pairs, vec![b"HGETALL".to_vec(), k.clone()]),
-        "stream" => (Probe::Exact, vec![b"XRANGE".to_vec(), k.clone(), b"-".to_vec(), b"+".to_vec()]),
+        "stream" => (
+            Probe::Exact,
+            vec![b"XRANGE".to_vec(), k.clone(), b"-".to_vec(), b"+".to_vec()],
+        ),
         other => panic!("unknown type {other}"),
     });
     if kind == "stream" {
-        p.push((Probe::Xinfo, words("XINFO STREAM").into_iter().chain([k, b"FULL".to_vec()]).collect()));
+        p.push((
+            Probe::Xinfo,
+            words("XINFO STREAM")
+                .into_iter()
+                .chain([k, b"FULL".to_vec()])
+                .collect(),
+        ));
     }
     p
 }
@@ -379,7 +441,9 @@ fn text(v: &Value) -> String {
         Value::BulkString(b) => format!("{:?}", String::from_utf8_lossy(b)),
         Value::SimpleString(s) => s.clone(),
         Value::Okay => "OK".into(),
-        Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" ")),
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" "))
+        }
         other => format!("{other:?}"),
     }
 }
@@ -390,7 +454,9 @@ fn fields(v: &Value) -> Vec<(String, &Value)> {
         Value::Array(items) => items
             .chunks(2)
             .filter_map(|p| match (&p[0], p.get(1)) {
-                (Value::BulkString(k), Some(v)) => Some((String::from_utf8_lossy(k).into_owned(), v)),
+                (Value::BulkString(k), Some(v)) => {
+                    Some((String::from_utf8_lossy(k).into_owned(), v))
+                }
                 _ => None,
             })
             .collect(),
@@ -405,19 +471,39 @@ fn pick(v: &Value, names: &[&str], nested: &dyn Fn(&str, &Value) -> Option<Strin
             if let Some(t) = nested(&k, v) {
                 return Some(format!("{k}={t}"));
             }
-            names.contains(&k.as_str()).then(|| format!("{k}={}", text(v)))
+            names
+                .contains(&k.as_str())
+                .then(|| format!("{k}={}", text(v)))
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn xinfo(v: &Value) -> String {
-    let consumer = |c: &Value| pick(c, &["name", "seen-time", "pel-count", "pending"], &|_, _| None);
+    let consumer = |c: &Value| {
+        pick(
+            c,
+            &["name", "seen-time", "pel-count", "pending"],
+            &|_, _| None,
+        )
+    };
     let group = move |g: &Value| {
-        pick(g, &["name", "last-delivered-id", "entries-read", "pel-count", "pending"], &|k, v| match (k, v) {
-            ("consumers", Value::Array(cs)) => Some(cs.iter().map(consumer).collect::<Vec<_>>().join(" | ")),
-            _ => None,
-        })
+        pick(
+            g,
+            &[
+                "name",
+                "last-delivered-id",
+                "entries-read",
+                "pel-count",
+                "pending",
+            ],
+            &|k, v| match (k, v) {
+                ("consumers", Value::Array(cs)) => {
+                    Some(cs.iter().map(consumer).collect::<Vec<_>>().join(" | "))
+                }
+                _ => None,
+            },
+        )
     };
     pick(
         v,
@@ -431,7 +517,9 @@ fn xinfo(v: &Value) -> String {
             "entries",
         ],
         &|k, v| match (k, v) {
-            ("groups", Value::Array(gs)) => Some(gs.iter().map(group).collect::<Vec<_>>().join(" || ")),
+            ("groups", Value::Array(gs)) => {
+                Some(gs.iter().map(group).collect::<Vec<_>>().join(" || "))
+            }
             _ => None,
         },
     )

@@ -26,8 +26,8 @@ pub use groups_cmd::{xack, xautoclaim, xclaim, xgroup, xpending};
 pub use id::{parse_id, parse_interval, parse_strict, StreamId, ERR_INVALID_ID};
 pub use info::xinfo;
 pub use node::{EntryRef, MasterNames, Pairs};
-pub use restore::{NodeView, RestoredEntry};
 pub use read::{block_deadline, dollar_ids, script_block_error, xread, xreadgroup};
+pub use restore::{NodeView, RestoredEntry};
 
 use crate::db::Db;
 use crate::limits::Limits;

@@ -100,7 +100,8 @@ mod tests {
         let mut copy = StreamValue::new();
         for n in s.nodes() {
             let names: Vec<&[u8]> = n.master_names().collect();
-            let entries: Vec<(StreamId, bool, Vec<(&[u8], &[u8])>)> = n
+            type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+            let entries: Vec<(StreamId, bool, Pairs)> = n
                 .entries()
                 .map(|e| (e.id, e.is_deleted(), e.pairs().collect()))
                 .collect();
@@ -112,7 +113,11 @@ mod tests {
         }
         // A node of tombstones only is not kept.
         let pairs: &[(&[u8], &[u8])] = &[(b"a", b"1")];
-        copy.restore_node(StreamId::new(9, 0), &[b"a"], [(StreamId::new(9, 0), true, pairs)]);
+        copy.restore_node(
+            StreamId::new(9, 0),
+            &[b"a"],
+            [(StreamId::new(9, 0), true, pairs)],
+        );
         assert_eq!(copy.node_count(), 3);
         assert_eq!(copy.len(), s.len());
         let shape = |s: &StreamValue| -> Vec<(StreamId, u64, u64, u64)> {
@@ -130,7 +135,11 @@ mod tests {
         assert_eq!(ids(&copy), ids(&s));
         let flags: Vec<bool> = copy
             .nodes()
-            .flat_map(|n| n.entries().map(|e| e.has_master_fields()).collect::<Vec<_>>())
+            .flat_map(|n| {
+                n.entries()
+                    .map(|e| e.has_master_fields())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         assert_eq!(flags, [true, true, false, true, true, false, true]);
     }

@@ -16,6 +16,7 @@ mod info;
 mod node;
 mod propagate;
 mod read;
+mod restore;
 #[cfg(test)]
 mod tests;
 
@@ -24,8 +25,9 @@ pub use group::{Consumer, Group, Nack};
 pub use groups_cmd::{xack, xautoclaim, xclaim, xgroup, xpending};
 pub use id::{parse_id, parse_interval, parse_strict, StreamId, ERR_INVALID_ID};
 pub use info::xinfo;
-pub use node::{EntryRef, Pairs};
+pub use node::{EntryRef, MasterNames, Pairs};
 pub use read::{block_deadline, dollar_ids, script_block_error, xread, xreadgroup};
+pub use restore::{NodeView, RestoredEntry};
 
 use crate::db::Db;
 use crate::limits::Limits;

@@ -14,7 +14,7 @@ const ENC_INT32: u8 = 2;
 const ENC_LZF: u8 = 3;
 
 /// Bytes allocated ahead of a string's arrival at most.
-const PREALLOC_MAX: u64 = 1 << 20;
+const PREALLOC_MAX: usize = 1 << 20;
 
 pub(crate) type Result<T> = std::result::Result<T, RdbError>;
 
@@ -76,17 +76,17 @@ impl<R: Read> Input<R> {
         Ok(i64::from_le_bytes(self.array()?))
     }
 
-    /// `n` bytes, the buffer growing as they arrive.
+    /// `n` bytes. The buffer grows as they arrive (never more than doubling what arrived),
+    /// and ends exactly `n` bytes large.
     pub fn bytes(&mut self, n: u64) -> Result<Vec<u8>> {
-        let mut v = Vec::with_capacity(n.min(PREALLOC_MAX) as usize);
-        let got = match (&mut self.inner).take(n).read_to_end(&mut v) {
-            Ok(got) => got,
-            Err(e) => return Err(self.io_error(e)),
-        };
-        self.crc = crc64(self.crc, &v);
-        self.pos += got as u64;
-        if (got as u64) < n {
-            return Err(self.corrupt("unexpected end of the file"));
+        let n = usize::try_from(n).map_err(|_| self.corrupt("string too large"))?;
+        let mut v = Vec::new();
+        while v.len() < n {
+            let start = v.len();
+            let step = (n - start).min(start.max(PREALLOC_MAX));
+            v.reserve_exact(step);
+            v.resize(start + step, 0);
+            self.fill(&mut v[start..])?;
         }
         Ok(v)
     }

@@ -40,11 +40,6 @@ impl Elem<'_> {
         }
     }
 
-    /// The element's text, owned.
-    pub fn to_vec(self) -> Vec<u8> {
-        self.with_bytes(<[u8]>::to_vec)
-    }
-
     /// The element as an integer: an integer entry, or a string spelling one (Redis'
     /// `lpGetInteger` accepts both).
     pub fn as_int(self) -> Option<i64> {

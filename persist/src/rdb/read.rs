@@ -166,7 +166,7 @@ fn show(key: &[u8]) -> String {
 /// The value of type `t`; None for an empty collection (Redis skips those).
 fn read_value<R: Read>(r: &mut Input<R>, t: u8, limits: &Limits) -> Result<Option<Value>> {
     let value = match t {
-        kind::STRING => Value::Str(StrValue::from_bytes(&r.string()?)),
+        kind::STRING => Value::Str(string_value(r.string()?)),
         kind::LIST => {
             let mut l = ListValue::default();
             for _ in 0..r.len()? {
@@ -315,6 +315,19 @@ fn read_value<R: Read>(r: &mut Input<R>, t: u8, limits: &Limits) -> Result<Optio
         Value::Hash(h) => h.is_empty(),
     };
     Ok((!empty).then_some(value))
+}
+
+/// Strings from this size on keep the buffer they were read into (a `raw` string, as
+/// OBJECT ENCODING names every string beyond 44 bytes) instead of a copy.
+const KEEP_BUFFER: usize = 64 << 10;
+
+/// A string value as SET would store it (an integer when it is one's canonical text).
+fn string_value(bytes: Vec<u8>) -> StrValue {
+    if bytes.len() >= KEEP_BUFFER {
+        StrValue::raw(bytes)
+    } else {
+        StrValue::from_bytes(&bytes)
+    }
 }
 
 /// LIST_QUICKLIST (ziplist nodes) and LIST_QUICKLIST_2 (listpack or plain nodes).

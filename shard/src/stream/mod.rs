@@ -6,7 +6,8 @@
 //! consumer groups (`group`) hang off the stream. The commands are in `commands` (entries),
 //! `read` (XREAD, XREADGROUP), `groups_cmd` (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM) and
 //! `info` (XINFO); `propagate` builds the effects the group commands record instead of
-//! themselves.
+//! themselves; `restore` shows the nodes as they are to an RDB writer and rebuilds them
+//! from a file.
 
 mod commands;
 mod group;

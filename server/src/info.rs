@@ -412,7 +412,12 @@ fn stats(
         ("sync_partial_ok", &syncs.partial_ok),
         ("sync_partial_err", &syncs.partial_err),
     ] {
-        field!(out, name, "{}", n.load(std::sync::atomic::Ordering::Relaxed));
+        field!(
+            out,
+            name,
+            "{}",
+            n.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
     field!(out, "expired_keys", "{}", sum(|r| r.expired));
     fixed(

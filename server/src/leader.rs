@@ -248,7 +248,6 @@ impl Leader {
             .count()
     }
 
-
     fn remove(&self, replica: &Arc<Replica>) {
         self.inner().replicas.retain(|r| !Arc::ptr_eq(r, replica));
     }
@@ -283,7 +282,7 @@ fn trim(inner: &mut Inner) {
 
 /// REPLCONF: what a replica tells about itself before and after it synchronizes.
 pub fn replconf(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
-    if (cmd.len() - 1) % 2 != 0 {
+    if !(cmd.len() - 1).is_multiple_of(2) {
         return out.error("ERR syntax error");
     }
     let mut i = 1;
@@ -300,7 +299,7 @@ pub fn replconf(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
                     sess.replconf.capa_eof = true;
                 }
             }
-            "rdb-only" => match &val[..] {
+            "rdb-only" => match val {
                 b"1" => sess.replconf.rdb_only = true,
                 b"0" => sess.replconf.rdb_only = false,
                 _ => return out.error("ERR value is not an integer or out of range"),
@@ -337,7 +336,11 @@ pub fn sync(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
 
 /// WAIT numreplicas timeout.
 pub async fn wait(local: &Rc<Local>, sess: &Session, cmd: &shard::Cmd, out: &mut Reply) {
-    let parse = |a: &[u8]| std::str::from_utf8(a).ok().and_then(|v| v.parse::<i64>().ok());
+    let parse = |a: &[u8]| {
+        std::str::from_utf8(a)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+    };
     let Some(needed) = parse(&cmd[1]) else {
         return out.error("ERR value is not an integer or out of range");
     };
@@ -457,7 +460,7 @@ pub fn cron(local: &Local, tick: u64) {
             ));
         }
     }
-    if any && tick % period == 0 {
+    if any && tick.is_multiple_of(period) {
         leader.append_command(&[b"PING"]);
     }
     leader.wake_senders();
@@ -802,58 +805,64 @@ fn eof_mark() -> String {
         .collect()
 }
 
-/// Streams to an online replica from its `sent` offset on, and reads its acknowledgements,
-/// until it disconnects or is dropped.
-async fn feed(local: &Local, stream: &mut TcpStream, replica: &Arc<Replica>) -> std::io::Result<()> {
+/// Streams to an online replica from its `sent` offset on, and reads its acknowledgements
+/// (also while the stream flows), until it disconnects or is dropped.
+async fn feed(
+    local: &Local,
+    stream: &mut TcpStream,
+    replica: &Arc<Replica>,
+) -> std::io::Result<()> {
     let leader = &local.shared.leader;
-    let mut wbuf = Vec::new();
-    let mut rbuf = bytes::BytesMut::new();
-    let mut state = crate::resp::ParseState::default();
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        if replica.dropped.load(Ordering::Acquire) {
-            return Err(std::io::Error::other("dropped"));
-        }
-        let from = replica.sent.load(Ordering::Acquire);
-        wbuf.clear();
-        let read = leader.inner().stream.read(from, SEND_MAX, &mut wbuf);
-        match read {
-            None => return Err(std::io::Error::other("fell out of the backlog")),
-            Some(0) => {
-                // Wait for the stream to grow, or for the replica to say something.
-                let grown = std::future::poll_fn(|cx| {
-                    if leader.offset() > from || replica.dropped.load(Ordering::Acquire) {
-                        return Poll::Ready(None);
-                    }
-                    leader
-                        .data_waiters
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(cx.waker().clone());
-                    if leader.offset() > from || replica.dropped.load(Ordering::Acquire) {
-                        return Poll::Ready(None);
-                    }
-                    Poll::Pending
-                });
-                let heard = async { Some(stream.read(&mut chunk).await) };
-                match futures_lite::future::or(grown, heard).await {
-                    None => {}
-                    Some(Ok(0)) => return Ok(()),
-                    Some(Ok(n)) => {
-                        rbuf.extend_from_slice(&chunk[..n]);
-                        if acks(&mut rbuf, &mut state, replica) {
-                            leader.wake_ack_waiters();
-                        }
-                    }
-                    Some(Err(e)) => return Err(e),
+    let (mut rx, mut tx) = futures_lite::io::split(stream);
+    let send = async {
+        let mut wbuf = Vec::new();
+        loop {
+            let from = replica.sent.load(Ordering::Acquire);
+            // Wait for the stream to grow past what the replica has.
+            std::future::poll_fn(|cx| {
+                let ready = || leader.offset() > from || replica.dropped.load(Ordering::Acquire);
+                if ready() {
+                    return Poll::Ready(());
                 }
+                leader
+                    .data_waiters
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(cx.waker().clone());
+                if ready() {
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            })
+            .await;
+            if replica.dropped.load(Ordering::Acquire) {
+                return Err(std::io::Error::other("dropped"));
             }
-            Some(n) => {
-                stream.write_all(&wbuf).await?;
-                replica.sent.store(from + n as u64, Ordering::Release);
+            wbuf.clear();
+            let n = leader.inner().stream.read(from, SEND_MAX, &mut wbuf);
+            let Some(n) = n else {
+                return Err(std::io::Error::other("fell out of the backlog"));
+            };
+            tx.write_all(&wbuf).await?;
+            replica.sent.store(from + n as u64, Ordering::Release);
+        }
+    };
+    let hear = async {
+        let mut rbuf = bytes::BytesMut::new();
+        let mut state = crate::resp::ParseState::default();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = rx.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            rbuf.extend_from_slice(&chunk[..n]);
+            if acks(&mut rbuf, &mut state, replica) {
+                leader.wake_ack_waiters();
             }
         }
-    }
+    };
+    futures_lite::future::or(send, hear).await
 }
 
 /// Takes the complete commands a replica sent (`REPLCONF ACK <offset> [FACK <offset>]`)

@@ -65,7 +65,10 @@ fn a_real_redis_follows_every_write() {
     assert_eq!(contents(&mut follower.client()), contents(&mut c));
 
     // ... what comes after, in the stream: effects, not requests (scripts, random pops,
-    // relative TTLs, blocking pops, cross-shard transactions, other databases, FLUSHDB).
+    // relative TTLs, blocking pops, cross-shard transactions, other databases, FLUSHDB),
+    // after FLUSHALL and FUNCTION FLUSH (which the stream carries too).
+    q::<()>(&mut c, &["FLUSHALL"]);
+    q::<()>(&mut c, &["FUNCTION", "FLUSH"]);
     write_everything(&leader, 2);
     let (a, b) = (key_on(0, 2, "x"), key_on(1, 2, "y"));
     q::<()>(&mut c, &["MULTI"]);
@@ -97,7 +100,10 @@ fn a_real_redis_follows_every_write() {
         info_field(&mut f, "master_replid"),
         info_field(&mut c, "master_replid")
     );
-    assert_eq!(info_field(&mut c, "repl_backlog_active").as_deref(), Some("1"));
+    assert_eq!(
+        info_field(&mut c, "repl_backlog_active").as_deref(),
+        Some("1")
+    );
     // The follower refuses writes, as a Redis replica does.
     let e = common::qerr(&mut f, &["SET", "x", "1"]);
     assert!(e.starts_with("READONLY"), "{e}");
@@ -150,7 +156,8 @@ fn writes_during_the_snapshot_arrive_once() {
     let leader = Server::start(2, &[]);
     let mut c = leader.client();
     let mut pipe = redis::pipe();
-    for i in 0..100_000 {
+    const KEYS: usize = 30_000;
+    for i in 0..KEYS {
         pipe.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
     }
     pipe.query::<()>(&mut c).unwrap();
@@ -166,7 +173,8 @@ fn writes_during_the_snapshot_arrive_once() {
                 let mut n = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     q::<i64>(&mut c, &["INCR", &format!("counter{w}")]);
-                    q::<()>(&mut c, &["SET", &format!("key:{}", n % 100_000), "new"]);
+                    let k = format!("key:{}", (n as usize * 7 + w) % KEYS);
+                    q::<()>(&mut c, &["APPEND", &k, "+"]);
                     n += 1;
                 }
                 n
@@ -176,7 +184,8 @@ fn writes_during_the_snapshot_arrive_once() {
     std::thread::sleep(Duration::from_millis(100));
     let follower = redis_follower(&leader);
     let mut f = follower.client();
-    assert!(eventually(20, || info_field(&mut f, "master_link_status").as_deref()
+    assert!(eventually(20, || info_field(&mut f, "master_link_status")
+        .as_deref()
         == Some("up")));
     std::thread::sleep(Duration::from_millis(200));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -186,7 +195,18 @@ fn writes_during_the_snapshot_arrive_once() {
         let got: u64 = q(&mut f, &["GET", &format!("counter{w}")]);
         assert_eq!(got, *n);
     }
-    assert_eq!(contents(&mut f), contents(&mut c));
+    // APPENDs are not idempotent either: every value matches.
+    assert_eq!(q::<i64>(&mut f, &["DBSIZE"]), q::<i64>(&mut c, &["DBSIZE"]));
+    let keys: Vec<String> = (0..KEYS).map(|i| format!("key:{i}")).collect();
+    for batch in keys.chunks(1000) {
+        let mut mget = redis::cmd("MGET");
+        batch.iter().for_each(|k| {
+            mget.arg(k);
+        });
+        let ours: Vec<String> = mget.query(&mut c).unwrap();
+        let theirs: Vec<String> = mget.query(&mut f).unwrap();
+        assert_eq!(ours, theirs);
+    }
 }
 
 #[test]
@@ -204,7 +224,10 @@ fn redis_cli_downloads_a_snapshot_redis_loads() {
         .status()
         .expect("redis-cli: run scripts/test-setup.sh");
     assert!(status.success());
-    if let Ok(out) = std::process::Command::new("redis-check-rdb").arg(&file).output() {
+    if let Ok(out) = std::process::Command::new("redis-check-rdb")
+        .arg(&file)
+        .output()
+    {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(text.contains("RDB looks OK"), "{text}");
     }
@@ -227,4 +250,71 @@ fn redis_cli_downloads_a_snapshot_redis_loads() {
     );
     assert_eq!(contents(&mut reference.client()), contents(&mut c));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reads what a raw replica receives after `SYNC`: the RDB's length-prefixed payload is
+/// skipped, the stream that follows is returned as text once `until` appears in it.
+fn raw_stream(leader: &Server, writes: impl FnOnce(), until: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = leader.raw();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"SYNC\r\n").unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    // `$<len>\r\n`, then the RDB.
+    while !buf.ends_with(b"\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let len: usize = head.trim().trim_start_matches('$').parse().expect(&head);
+    let mut rdb = vec![0u8; len];
+    s.read_exact(&mut rdb).unwrap();
+    assert!(rdb.starts_with(b"REDIS0010"));
+    writes();
+    let mut text = String::new();
+    let mut chunk = [0u8; 4096];
+    while !text.contains(until) {
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "the stream ended: {text}");
+        text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    text
+}
+
+#[test]
+fn the_stream_holds_effects_not_scripts() {
+    let leader = Server::start(2, &[]);
+    let mut c = leader.client();
+    q::<i64>(&mut c, &["SADD", "{t}set", "a", "b", "c"]);
+    let url = leader.url();
+    let text = raw_stream(
+        &leader,
+        move || {
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            q::<redis::Value>(
+                &mut c,
+                &[
+                    "EVAL",
+                    "redis.call('SET', KEYS[1], 'v', 'EX', 100); redis.call('SPOP', KEYS[2]); \
+                     return redis.call('INCRBYFLOAT', KEYS[3], '1.5')",
+                    "3",
+                    "{t}a",
+                    "{t}set",
+                    "{t}f",
+                ],
+            );
+            q::<()>(&mut c, &["SET", "done", "1"]);
+        },
+        "done",
+    );
+    assert!(!text.contains("EVAL"), "{text}");
+    // One MULTI ... EXEC holding each call's effect: SET with an absolute time, SREM for
+    // SPOP, SET ... KEEPTTL for INCRBYFLOAT.
+    let multi = text.find("MULTI").expect(&text);
+    let exec = text.find("EXEC").expect(&text);
+    let block = &text[multi..exec];
+    assert!(block.contains("PXAT"), "{block}");
+    assert!(block.contains("SREM"), "{block}");
+    assert!(block.contains("KEEPTTL"), "{block}");
 }

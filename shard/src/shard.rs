@@ -202,7 +202,9 @@ impl Shard {
     /// Starts a snapshot of every database as it is now, each key serialized by
     /// `serializer` (see [`crate::snapshot`]); one in progress starts over.
     pub fn snapshot_start(&mut self, serializer: crate::snapshot::Serializer) {
-        self.dbs.iter_mut().for_each(|d| d.snapshot_start(serializer));
+        self.dbs
+            .iter_mut()
+            .for_each(|d| d.snapshot_start(serializer));
     }
 
     /// Drops the snapshot in progress and everything it serialized.

@@ -524,7 +524,6 @@ pub fn write_everything(server: &Server, shards: usize) {
     q::<()>(&mut c, &["SELECT", "0"]);
 }
 
-
 /// Everything a client can see of the data set, read the way Redis and Shardis answer
 /// alike (no digests): every key's type, absolute expiry and contents in every database,
 /// and each stream's groups and pending entries (not consumers' idle times).
@@ -562,12 +561,12 @@ pub fn contents(c: &mut redis::Connection) -> Vec<String> {
                     for group in groups {
                         let name: String =
                             redis::from_redis_value(&group["name"]).unwrap_or_default();
-                        let pending: Vec<(String, String, i64, i64)> = qb(
-                            c,
-                            &[b"XPENDING", k, name.as_bytes(), b"-", b"+", b"1000"],
-                        );
-                        let pending: Vec<(String, String, i64)> =
-                            pending.into_iter().map(|(id, c, _, n)| (id, c, n)).collect();
+                        let pending: Vec<(String, String, i64, i64)> =
+                            qb(c, &[b"XPENDING", k, name.as_bytes(), b"-", b"+", b"1000"]);
+                        let pending: Vec<(String, String, i64)> = pending
+                            .into_iter()
+                            .map(|(id, c, _, n)| (id, c, n))
+                            .collect();
                         g.push(format!(
                             "{name} last={:?} pending={pending:?}",
                             group.get("last-delivered-id")

@@ -123,9 +123,11 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),
     cmd("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ADMIN_ACL)
-        .doc(SERVER, "1.0.0", "", "An internal command used in replication."),
+        .doc(SERVER, "1.0.0", "O(N) where N is the size of the data set",
+            "An internal command used in replication."),
     cmd("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ADMIN_ACL)
-        .doc(SERVER, "2.8.0", "", "An internal command used in replication.")
+        .doc(SERVER, "2.8.0", "O(N) where N is the size of the data set (full synchronization)",
+            "An internal command used in replication.")
         .args(&[string("replicationid"), integer("offset")]),
     cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, ADMIN_ACL)
         .doc(SERVER, "3.0.0", "O(1)",

@@ -416,7 +416,7 @@ pub fn retry(local: &Local) {
 /// and moves to a new file, in shard order, so the command (logged next, in shard 0's new
 /// file) replays after everything before it and before everything after it.
 pub async fn rotate_all(local: &Rc<Local>) {
-    crate::leader::abort_snapshot(local);
+    crate::snapshot::abort(local);
     let aof = local.shared.aof.clone();
     let Some(aof) = aof.filter(|a| a.active.load(Ordering::Relaxed)) else {
         if local.shared.leader.is_on() {

@@ -101,8 +101,8 @@ pub async fn start(local: &Rc<Local>) -> Result<(), String> {
         return Err("ERR the AOF is not active".into());
     }
     let _rotation = aof.rotation().await;
-    if aof.rewrite.current().is_some() || local.shared.leader.snapshotting() {
-        // (A replica's synchronization walks the shards' snapshots now.)
+    if aof.rewrite.current().is_some() || local.shared.snapshot.running() {
+        // (A replica's synchronization or a BGSAVE walks the shards' snapshots now.)
         return Err(IN_PROGRESS.into());
     }
     let io = |e: std::io::Error| {
@@ -295,7 +295,7 @@ pub async fn maybe_start(local: &Rc<Local>) {
     if percentage == 0
         || !aof.active.load(Ordering::Acquire)
         || aof.rewrite.current().is_some()
-        || local.shared.leader.snapshotting()
+        || local.shared.snapshot.running()
     {
         return;
     }

@@ -49,9 +49,6 @@ const MAX_LAG: u64 = 256 << 20;
 /// Bytes sent to a replica with one socket write.
 const SEND_MAX: usize = 1 << 20;
 
-/// Entries a shard serializes before it lets its connections run again.
-const STEP: usize = 1000;
-
 /// A replica's state as INFO shows it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -139,10 +136,6 @@ pub struct Leader {
     data_waiters: Mutex<Vec<Waker>>,
     /// WAIT callers waiting for acknowledgements.
     ack_waiters: Mutex<Vec<Waker>>,
-    /// A full synchronization's snapshot runs (one at a time; not with an AOF rewrite).
-    snapshotting: AtomicBool,
-    /// The running snapshot was aborted (FLUSHALL, FLUSHDB, SWAPDB, FUNCTION ran).
-    snapshot_aborted: AtomicBool,
     /// INFO stats' synchronization counts.
     pub syncs: SyncCounts,
 }
@@ -167,8 +160,6 @@ impl Leader {
             }),
             data_waiters: Mutex::new(Vec::new()),
             ack_waiters: Mutex::new(Vec::new()),
-            snapshotting: AtomicBool::new(false),
-            snapshot_aborted: AtomicBool::new(false),
             syncs: SyncCounts::default(),
         }
     }
@@ -190,11 +181,6 @@ impl Leader {
     /// `master_repl_offset`.
     pub fn offset(&self) -> u64 {
         self.inner().stream.offset()
-    }
-
-    /// Whether a full synchronization's snapshot runs (the AOF rewrite waits for it).
-    pub fn snapshotting(&self) -> bool {
-        self.snapshotting.load(Ordering::Acquire)
     }
 
     /// `repl-backlog-size` changed.
@@ -511,14 +497,7 @@ pub async fn serve_replica(
         "Replica {ip}:{} asks for synchronization",
         conf.listening_port
     ));
-    let (replica, rx, header) = match begin_full_sync(local, sess, ip, &conf).await {
-        Ok(x) => x,
-        Err(e) => {
-            log::warning(&format!("Full resynchronization failed to start: {e}"));
-            let _ = stream.write_all(format!("-ERR {e}\r\n").as_bytes()).await;
-            return Ok(());
-        }
-    };
+    let (replica, rx, header) = begin_full_sync(local, sess, ip, &conf).await;
     let offset = replica.sent.load(Ordering::Acquire);
     let r = async {
         if psync {
@@ -532,7 +511,7 @@ pub async fn serve_replica(
         } else {
             send_rdb_from_file(local, stream, header, rx).await?;
         }
-        if leader.snapshot_aborted.load(Ordering::Acquire) {
+        if local.shared.snapshot.aborted() {
             return Err(std::io::Error::other("the snapshot was aborted"));
         }
         log::notice(&format!(
@@ -591,139 +570,53 @@ fn register(
     r
 }
 
-/// Pieces of the RDB from the shards' walks: (database, entries).
-type Pieces = futures_channel::mpsc::Receiver<Vec<(usize, Vec<u8>)>>;
+use crate::snapshot::Pieces;
 
-/// Starts a full synchronization: at a barrier over every database of every shard, the
-/// stream starts (if it had not), every shard drains its log and starts its snapshot, and
-/// the stream's offset there becomes the replica's. Returns the replica (registered, its
-/// `sent` at that offset, so the backlog keeps what follows), the walks' pieces, and the
-/// RDB's header (AUX fields and function libraries).
+/// Starts a full synchronization: at the snapshot's barrier the stream starts (if it had
+/// not), every shard drains its log, and the stream's offset there becomes the replica's.
+/// Returns the replica (registered, its `sent` at that offset, so the backlog keeps what
+/// follows), the walks' pieces, and the RDB's header.
 async fn begin_full_sync(
     local: &Rc<Local>,
     sess: &Session,
     ip: IpAddr,
     conf: &ReplConf,
-) -> Result<(Arc<Replica>, Pieces, Vec<u8>), String> {
+) -> (Arc<Replica>, Pieces, Vec<u8>) {
     let leader = &local.shared.leader;
-    // One snapshot at a time per shard: wait for another synchronization or an AOF rewrite.
-    loop {
-        let rewriting = local
-            .shared
-            .aof
-            .as_ref()
-            .is_some_and(|a| a.rewrite.running_secs().is_some());
-        if !rewriting && !leader.snapshotting.swap(true, Ordering::AcqRel) {
-            break;
-        }
-        glommio::timer::sleep(Duration::from_millis(10)).await;
-    }
-    leader.snapshot_aborted.store(false, Ordering::Release);
-    let dbs: Vec<usize> = (0..local.shared.config().databases).collect();
-    crate::coord::lock_dbs(local, &dbs).await;
-    leader.on.store(true, Ordering::Release);
-    let (tx, rx) = futures_channel::mpsc::channel(2);
-    let walking = Arc::new(std::sync::atomic::AtomicUsize::new(local.shards()));
-    local
-        .call_all(move |l| {
-            {
-                let mut shard = l.shard();
-                if !shard.effects.is_on() {
-                    shard.set_effects(true);
-                    shard
-                        .effects
-                        .publish_to(l.shared.propagation.produced_counter(l.id));
-                }
-                shard.effects.commit_all();
+    let prepare = |l: &Rc<Local>| {
+        l.shared.leader.on.store(true, Ordering::Release);
+        {
+            let mut shard = l.shard();
+            if !shard.effects.is_on() {
+                shard.set_effects(true);
+                shard
+                    .effects
+                    .publish_to(l.shared.propagation.produced_counter(l.id));
             }
-            crate::propagate::drain(l);
-            l.shard().snapshot_start(persist::rdb::write::write_entry);
-            glommio::spawn_local(walk(l.clone(), tx.clone(), walking.clone())).detach();
-        })
-        .await;
-    let (replid, offset, db) = {
-        let inner = leader.inner();
-        (
-            inner.replid.clone(),
-            inner.stream.offset(),
-            inner.stream.db(),
-        )
+            shard.effects.commit_all();
+        }
+        crate::propagate::drain(l);
     };
-    let replica = register(leader, sess, ip, conf, State::WaitBgsave, offset);
-    crate::coord::unlock_dbs(local, &dbs).await;
+    let (rx, (replica, replid, offset, db)) = crate::snapshot::start(local, prepare, || {
+        let (replid, offset, db) = {
+            let inner = leader.inner();
+            (inner.replid.clone(), inner.stream.offset(), inner.stream.db())
+        };
+        let replica = register(leader, sess, ip, conf, State::WaitBgsave, offset);
+        (replica, replid, offset, db)
+    })
+    .await;
     log::notice(&format!(
         "Starting BGSAVE for SYNC with target: replicas sockets (forkless snapshot), \
          replication offset {offset}"
     ));
-    let mut header = Vec::new();
     let (db, off) = (db.unwrap_or(0).to_string(), offset.to_string());
     let aux: [(&str, &[u8]); 3] = [
         ("repl-stream-db", db.as_bytes()),
         ("repl-id", replid.as_bytes()),
         ("repl-offset", off.as_bytes()),
     ];
-    persist::rdb::write::write_header(&mut header, 0, false, &aux);
-    for lib in local.shared.scripts.store.libraries() {
-        persist::rdb::write::write_function(&mut header, &lib.code);
-    }
-    Ok((replica, rx, header))
-}
-
-/// FLUSHALL, FLUSHDB, SWAPDB or FUNCTION ran (`aof::rotate_all`): a snapshot in progress
-/// cannot follow whole databases being emptied or swapped; its replica synchronizes again.
-pub fn abort_snapshot(local: &Local) {
-    let leader = &local.shared.leader;
-    if leader.snapshotting() && !leader.snapshot_aborted.swap(true, Ordering::AcqRel) {
-        log::notice("Replica synchronization aborted (a command over whole databases ran)");
-    }
-}
-
-/// One shard's walk: a slice of the snapshot at a time, between the connections' turns.
-/// The last walk to end lets the next snapshot start.
-async fn walk(
-    l: Rc<Local>,
-    tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>,
-    walking: Arc<std::sync::atomic::AtomicUsize>,
-) {
-    walk_snapshot(&l, tx).await;
-    if walking.fetch_sub(1, Ordering::AcqRel) == 1 {
-        l.shared.leader.snapshotting.store(false, Ordering::Release);
-    }
-}
-
-async fn walk_snapshot(l: &Local, mut tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>) {
-    loop {
-        if l.shared.leader.snapshot_aborted.load(Ordering::Acquire) {
-            l.shard().snapshot_abort();
-            return;
-        }
-        let (parts, done) = {
-            let mut shard = l.shard();
-            let done = shard.snapshot_step(STEP);
-            (shard.snapshot_take_parts(), done)
-        };
-        if !parts.is_empty() {
-            let sent = std::future::poll_fn(|cx| tx.poll_ready(cx)).await;
-            if sent.is_err() || tx.start_send(parts).is_err() {
-                // The replica went.
-                l.shard().snapshot_abort();
-                return;
-            }
-        }
-        if done {
-            return;
-        }
-        // A timer, not a yield: see `aof_rewrite::walk`.
-        glommio::timer::sleep(Duration::from_micros(1)).await;
-    }
-}
-
-/// Appends one piece of a walk to the RDB.
-fn rdb_piece(out: &mut Vec<u8>, parts: Vec<(usize, Vec<u8>)>) {
-    for (db, entries) in parts {
-        persist::rdb::write::write_select_db(out, db, 0, 0);
-        out.extend_from_slice(&entries);
-    }
+    (replica, rx, crate::snapshot::header(local, &aux))
 }
 
 /// Sends the RDB as it is produced, between `$EOF:<mark>` and the mark.
@@ -740,7 +633,7 @@ async fn send_rdb_streamed(
     stream.write_all(&out).await?;
     while let Some(parts) = rx.next().await {
         out.clear();
-        rdb_piece(&mut out, parts);
+        crate::snapshot::append_piece(&mut out, parts);
         crc = persist::crc64::crc64(crc, &out);
         stream.write_all(&out).await?;
     }
@@ -777,7 +670,7 @@ async fn send_rdb_from_file(
     let mut out = Vec::new();
     while let Some(parts) = rx.next().await {
         out.clear();
-        rdb_piece(&mut out, parts);
+        crate::snapshot::append_piece(&mut out, parts);
         crc = persist::crc64::crc64(crc, &out);
         file.write_all(&out)?;
     }

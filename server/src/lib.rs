@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod script;
 pub mod scripting;
 pub mod slowlog;
+pub mod snapshot;
 pub mod stats;
 pub mod tracking;
 

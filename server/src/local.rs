@@ -56,6 +56,8 @@ pub struct Shared {
     pub propagation: crate::propagate::Propagation,
     /// The replication stream and the replicas (see `leader`).
     pub leader: crate::leader::Leader,
+    /// The RDB snapshot running, if one does (see `snapshot`).
+    pub snapshot: crate::snapshot::Slot,
 }
 
 impl Shared {
@@ -95,6 +97,7 @@ impl Shared {
             next_fx_group: AtomicU64::new(0),
             propagation: crate::propagate::Propagation::new(shards),
             leader: crate::leader::Leader::new(replid, backlog),
+            snapshot: Default::default(),
         }
     }
 

@@ -1,0 +1,148 @@
+//! RDB snapshots of the whole data set without fork, at one point in time across shards:
+//! what a replica's full synchronization and BGSAVE / SAVE send or write.
+//!
+//! At a barrier (every database locked on every shard, as FLUSHALL takes them) each shard
+//! runs the caller's preparation and starts a forkless snapshot of its keyspace serialized as
+//! RDB entries (`shard::snapshot` with `persist::rdb::write::write_entry`); the locks go at
+//! once. Each shard then walks its snapshot between its connections' turns (1000 entries,
+//! then a 1 us timer, as the AOF rewrite does) and hands the pieces through a bounded
+//! channel to whoever writes the RDB ([`Pieces`]): the walk waits when the writer is behind,
+//! so memory holds a few pieces, never a copy of the data set.
+//!
+//! One snapshot runs at a time (a shard has one), and none while the AOF rewrite walks;
+//! FLUSHALL/FLUSHDB/SWAPDB/FUNCTION abort a running one (`aof::rotate_all` calls [`abort`]),
+//! as they abort the rewrite: a snapshot cannot follow whole databases emptied or swapped.
+
+use crate::local::Local;
+use crate::log;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Entries a shard serializes before it lets its connections run again.
+const STEP: usize = 1000;
+
+/// The pieces of a snapshot as the shards walk it: (database, RDB entries).
+pub type Pieces = futures_channel::mpsc::Receiver<Vec<(usize, Vec<u8>)>>;
+
+/// Whether a snapshot runs, server-wide (in `Shared`).
+#[derive(Default)]
+pub struct Slot {
+    running: AtomicBool,
+    aborted: AtomicBool,
+}
+
+impl Slot {
+    /// Whether a snapshot runs (the AOF rewrite does not start meanwhile).
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Whether the last snapshot was aborted (its output is incomplete).
+    pub fn aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+}
+
+/// Starts a snapshot: waits for the slot, then at the barrier runs `prepare` on every shard
+/// and `at_barrier` once (still under the locks: nothing changes meanwhile).
+pub async fn start<P, B, T>(local: &Rc<Local>, prepare: P, at_barrier: B) -> (Pieces, T)
+where
+    P: Fn(&Rc<Local>) + Send + Clone + 'static,
+    B: FnOnce() -> T,
+{
+    let slot = &local.shared.snapshot;
+    loop {
+        let rewriting = local
+            .shared
+            .aof
+            .as_ref()
+            .is_some_and(|a| a.rewrite.running_secs().is_some());
+        if !rewriting && !slot.running.swap(true, Ordering::AcqRel) {
+            break;
+        }
+        glommio::timer::sleep(Duration::from_millis(10)).await;
+    }
+    slot.aborted.store(false, Ordering::Release);
+    let dbs: Vec<usize> = (0..local.shared.config().databases).collect();
+    crate::coord::lock_dbs(local, &dbs).await;
+    let (tx, rx) = futures_channel::mpsc::channel(2);
+    let walking = Arc::new(AtomicUsize::new(local.shards()));
+    local
+        .call_all(move |l| {
+            prepare(l);
+            l.shard().snapshot_start(persist::rdb::write::write_entry);
+            glommio::spawn_local(walk(l.clone(), tx.clone(), walking.clone())).detach();
+        })
+        .await;
+    let t = at_barrier();
+    crate::coord::unlock_dbs(local, &dbs).await;
+    (rx, t)
+}
+
+/// The RDB's beginning: the header with `aux` fields, then the function libraries.
+pub fn header(local: &Local, aux: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let used = crate::memory::used();
+    persist::rdb::write::write_header(&mut out, used, false, aux);
+    for lib in local.shared.scripts.store.libraries() {
+        persist::rdb::write::write_function(&mut out, &lib.code);
+    }
+    out
+}
+
+/// Appends one piece of a walk to an RDB.
+pub fn append_piece(out: &mut Vec<u8>, parts: Vec<(usize, Vec<u8>)>) {
+    for (db, entries) in parts {
+        persist::rdb::write::write_select_db(out, db, 0, 0);
+        out.extend_from_slice(&entries);
+    }
+}
+
+/// A whole-database command ran: a running snapshot is aborted.
+pub fn abort(local: &Local) {
+    let slot = &local.shared.snapshot;
+    if slot.running() && !slot.aborted.swap(true, Ordering::AcqRel) {
+        log::notice("Snapshot aborted (a command over whole databases ran)");
+    }
+}
+
+/// One shard's walk. The last walk to end frees the slot.
+async fn walk(
+    l: Rc<Local>,
+    tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>,
+    walking: Arc<AtomicUsize>,
+) {
+    walk_snapshot(&l, tx).await;
+    if walking.fetch_sub(1, Ordering::AcqRel) == 1 {
+        l.shared.snapshot.running.store(false, Ordering::Release);
+    }
+}
+
+async fn walk_snapshot(l: &Local, mut tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>) {
+    loop {
+        if l.shared.snapshot.aborted() {
+            l.shard().snapshot_abort();
+            return;
+        }
+        let (parts, done) = {
+            let mut shard = l.shard();
+            let done = shard.snapshot_step(STEP);
+            (shard.snapshot_take_parts(), done)
+        };
+        if !parts.is_empty() {
+            let ready = std::future::poll_fn(|cx| tx.poll_ready(cx)).await;
+            if ready.is_err() || tx.start_send(parts).is_err() {
+                // Nobody reads the pieces any more.
+                l.shard().snapshot_abort();
+                return;
+            }
+        }
+        if done {
+            return;
+        }
+        // A timer, not a yield: see `aof_rewrite::walk`.
+        glommio::timer::sleep(Duration::from_micros(1)).await;
+    }
+}

@@ -158,6 +158,10 @@ pub struct Config {
     pub auto_aof_rewrite_percentage: u64,
     /// `auto-aof-rewrite-min-size`: not below this size.
     pub auto_aof_rewrite_min_size: u64,
+    /// `save`: (seconds, changes) points at which a BGSAVE starts by itself.
+    pub save_points: Vec<(u64, u64)>,
+    /// `dbfilename`: the RDB file in `dir`.
+    pub dbfilename: String,
     /// `repl-backlog-size`: stream bytes kept for replicas that reconnect (PSYNC).
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`: seconds between the leader's PINGs in the stream.
@@ -240,6 +244,8 @@ impl Default for Config {
             aof_load_truncated: true,
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 << 20,
+            save_points: Vec::new(),
+            dbfilename: "dump.rdb".into(),
             repl_backlog_size: 1 << 20,
             repl_ping_replica_period: 10,
             repl_timeout: 60,
@@ -732,7 +738,25 @@ static PARAMS: &[Param] = &[
         flags: MULTI_ARG,
         kind: Kind::Special {
             parse: parse_save,
-            get: |_| String::new(),
+            get: |c| {
+                c.save_points
+                    .iter()
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+        },
+    },
+    Param {
+        name: "dbfilename",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Special {
+            parse: |_, args| {
+                let name = parse_plain_name(args, "dbfilename")?;
+                Ok(Box::new(move |c| c.dbfilename = name))
+            },
+            get: |c| c.dbfilename.clone(),
         },
     },
     // The AOF (see `aof`). Switching it on at run time needs a rewrite of the data set into
@@ -1014,13 +1038,24 @@ fn parse_daemonize(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
     }
 }
 
-const NO_PERSISTENCE: &str = "RDB snapshots are not available in this version of Shardis";
-
+/// `save <seconds> <changes> [<seconds> <changes> ...]` (or `save ""`: none), as one
+/// directive line or one CONFIG SET value.
 fn parse_save(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
-    match args {
-        [] | [b""] => Ok(Box::new(|_| {})),
-        _ => Err(NO_PERSISTENCE.into()),
+    let words: Vec<&str> = args
+        .iter()
+        .flat_map(|a| std::str::from_utf8(a).unwrap_or("x").split_whitespace())
+        .collect();
+    if !words.len().is_multiple_of(2) {
+        return Err("Invalid save parameters".into());
     }
+    let mut points = Vec::new();
+    for pair in words.chunks(2) {
+        match (pair[0].parse::<u64>(), pair[1].parse::<u64>()) {
+            (Ok(s), Ok(n)) if s <= i32::MAX as u64 && n <= i32::MAX as u64 => points.push((s, n)),
+            _ => return Err("Invalid save parameters".into()),
+        }
+    }
+    Ok(Box::new(move |c| c.save_points = points))
 }
 
 /// `appendonly`: read at start-up; at run time it can only stay as it is.
@@ -1604,7 +1639,7 @@ mod tests {
             ("hz abc\n", "hz abc", "argument couldn't be parsed into an integer"),
             ("protected-mode maybe\n", "protected-mode maybe", "argument must be 'yes' or 'no'"),
             ("maxmemory 1gb\n", "maxmemory 1gb", "Bad directive or wrong number of arguments"),
-            ("save 3600 1\n", "save 3600 1", "RDB snapshots are not available in this version of Shardis"),
+            ("save 3600\n", "save 3600", "Invalid save parameters"),
             ("port 7000 # comment\n", "port 7000 # comment", "wrong number of arguments"),
             (
                 "loglevel loud\n",
@@ -1695,11 +1730,14 @@ mod tests {
             "values survive quoting"
         );
         assert!(cli(&["-"]).unwrap_err().contains("standard input"));
-        // `--save` alone means `save ""`: no snapshots, which is all this version does.
-        assert_eq!(cli(&["--save", "--port", "1"]).unwrap().port, 1);
-        assert!(cli(&["--save", "3600 1"])
+        // `--save` alone means `save ""`: no snapshots.
+        let c = cli(&["--save", "--port", "1"]).unwrap();
+        assert_eq!((c.port, c.save_points.len()), (1, 0));
+        let c = cli(&["--save", "3600 1 300 100"]).unwrap();
+        assert_eq!(c.save_points, [(3600, 1), (300, 100)]);
+        assert!(cli(&["--save", "3600"])
             .unwrap_err()
-            .contains("RDB snapshots are not available"));
+            .contains("Invalid save parameters"));
     }
 
     #[test]
@@ -2017,7 +2055,8 @@ mod tests {
                 "dir",
                 "busy-reply-threshold",
                 "daemonize",
-                "disable-thp"
+                "disable-thp",
+                "dbfilename"
             ]
         );
         assert!(names(&["nosuch", "maxmemory", "x*"]).is_empty());

@@ -49,6 +49,7 @@ pub async fn run(local: Rc<Local>) {
             if local.id == 0 {
                 crate::aof_rewrite::maybe_start(&local).await;
                 crate::leader::cron(&local, now / 1000);
+                crate::rdb_save::maybe_save(&local).await;
             }
             if quiet.went_quiet(activity(&local)) {
                 crate::memory::release_free_pages();

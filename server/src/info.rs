@@ -281,7 +281,6 @@ fn memory_section(out: &mut String) {
 }
 
 fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
-    let started = unix_ms() / 1000 - local.shared.started.elapsed().as_secs();
     out.push_str("# Persistence\r\n");
     fixed(
         out,
@@ -300,17 +299,44 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
         out,
         "rdb_changes_since_last_save",
         "{}",
-        reports.iter().map(|r| r.dirty).sum::<u64>()
+        reports
+            .iter()
+            .map(|r| r.dirty)
+            .sum::<u64>()
+            .saturating_sub(local.shared.saves.dirty_at_save.load(Ordering::Relaxed))
     );
-    field!(out, "rdb_bgsave_in_progress", "0");
-    field!(out, "rdb_last_save_time", "{}", started);
+    let saves = &local.shared.saves;
+    let running = saves.running_secs();
+    field!(out, "rdb_bgsave_in_progress", "{}", running.is_some() as u8);
+    field!(
+        out,
+        "rdb_last_save_time",
+        "{}",
+        saves.last_save.load(Ordering::Relaxed)
+    );
+    let ok = saves.last_ok.load(Ordering::Relaxed);
+    field!(
+        out,
+        "rdb_last_bgsave_status",
+        "{}",
+        if ok { "ok" } else { "err" }
+    );
+    field!(
+        out,
+        "rdb_last_bgsave_time_sec",
+        "{}",
+        saves.last_secs.load(Ordering::Relaxed)
+    );
+    field!(
+        out,
+        "rdb_current_bgsave_time_sec",
+        "{}",
+        running.map_or(-1, |s| s as i64)
+    );
+    field!(out, "rdb_saves", "{}", saves.count.load(Ordering::Relaxed));
     fixed(
         out,
         &[
-            ("rdb_last_bgsave_status", "ok"),
-            ("rdb_last_bgsave_time_sec", "-1"),
-            ("rdb_current_bgsave_time_sec", "-1"),
-            ("rdb_saves", "0"),
             ("rdb_last_cow_size", "0"),
             ("rdb_last_load_keys_expired", "0"),
             ("rdb_last_load_keys_loaded", "0"),

@@ -600,7 +600,11 @@ async fn begin_full_sync(
     let (rx, (replica, replid, offset, db)) = crate::snapshot::start(local, prepare, || {
         let (replid, offset, db) = {
             let inner = leader.inner();
-            (inner.replid.clone(), inner.stream.offset(), inner.stream.db())
+            (
+                inner.replid.clone(),
+                inner.stream.offset(),
+                inner.stream.db(),
+            )
         };
         let replica = register(leader, sess, ip, conf, State::WaitBgsave, offset);
         (replica, replid, offset, db)

@@ -58,6 +58,8 @@ pub struct Shared {
     pub leader: crate::leader::Leader,
     /// The RDB snapshot running, if one does (see `snapshot`).
     pub snapshot: crate::snapshot::Slot,
+    /// SAVE / BGSAVE (see `rdb_save`).
+    pub saves: crate::rdb_save::Saves,
 }
 
 impl Shared {
@@ -98,6 +100,7 @@ impl Shared {
             propagation: crate::propagate::Propagation::new(shards),
             leader: crate::leader::Leader::new(replid, backlog),
             snapshot: Default::default(),
+            saves: Default::default(),
         }
     }
 

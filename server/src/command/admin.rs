@@ -90,8 +90,25 @@ pub async fn info(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
-pub fn shutdown(local: &Local, cmd: &Cmd, out: &mut Reply) {
-    let mut save = false;
+/// BGSAVE [SCHEDULE].
+pub fn bgsave(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let schedule = match cmd.len() {
+        1 => false,
+        2 if cmd[1].eq_ignore_ascii_case(b"schedule") => true,
+        _ => return out.error(err::SYNTAX),
+    };
+    match crate::rdb_save::bgsave(local) {
+        Ok(()) => out.simple("Background saving started"),
+        // With SCHEDULE Redis runs it after the one in progress; the one in progress
+        // already holds the data set as it was, so it is answered as scheduled.
+        Err(_) if schedule => out.simple("Background saving scheduled"),
+        Err(e) => out.error(&e),
+    }
+}
+
+pub async fn shutdown(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    // As Redis: saves when save points are configured, unless NOSAVE.
+    let mut save = !local.shared.config().save_points.is_empty();
     for a in cmd.args().skip(1) {
         match a.to_ascii_lowercase().as_slice() {
             b"nosave" => save = false,
@@ -101,12 +118,15 @@ pub fn shutdown(local: &Local, cmd: &Cmd, out: &mut Reply) {
             _ => return out.error(err::SYNTAX),
         }
     }
-    if save {
-        // Persistence has not landed: refuse rather than pretend a save happened.
-        log::warning("SHUTDOWN SAVE refused: this build has no persistence to save with");
-        return out.error("ERR Errors trying to SHUTDOWN. Check logs.");
-    }
     log::notice("User requested shutdown...");
+    if save {
+        log::notice("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = crate::rdb_save::save(local).await {
+            log::warning(&format!("Error trying to save the DB, can't exit: {e}"));
+            return out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+        log::notice("DB saved on disk");
+    }
     if let Some(aof) = &local.shared.aof {
         // Every reply already waited for its writes; what is left is the flush to disk.
         log::notice("Calling fsync() on the AOF file.");

@@ -98,6 +98,9 @@ pub enum Server {
     Sync,
     Replconf,
     Wait,
+    Save,
+    BgSave,
+    LastSave,
 }
 
 /// Runs a server command for `sess`.
@@ -134,7 +137,7 @@ pub async fn run_server(
         SwapDb => admin::swapdb(local, sess, cmd, out).await,
         Time => admin::time(out),
         Info => admin::info(local, cmd, out).await,
-        Shutdown => admin::shutdown(local, cmd, out),
+        Shutdown => admin::shutdown(local, cmd, out).await,
         Debug => admin::debug(local, sess, cmd, out).await,
         Config => admin::config(local, cmd, out).await,
         Slowlog => crate::slowlog::command(local, sess, cmd, out).await,
@@ -172,6 +175,18 @@ pub async fn run_server(
         Sync => crate::leader::sync(sess, cmd, out),
         Replconf => crate::leader::replconf(sess, cmd, out),
         Wait => crate::leader::wait(local, sess, cmd, out).await,
+        Save => match crate::rdb_save::save(local).await {
+            Ok(()) => out.simple("OK"),
+            Err(e) => out.error(&e),
+        },
+        BgSave => admin::bgsave(local, cmd, out),
+        LastSave => out.int(
+            local
+                .shared
+                .saves
+                .last_save
+                .load(std::sync::atomic::Ordering::Relaxed) as i64,
+        ),
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -343,6 +358,9 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("psync", Server(S::Sync)),
         ("replconf", Server(S::Replconf)),
         ("wait", Server(S::Wait)),
+        ("save", Server(S::Save)),
+        ("bgsave", Server(S::BgSave)),
+        ("lastsave", Server(S::LastSave)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

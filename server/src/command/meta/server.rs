@@ -122,6 +122,17 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ]),
     cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),
+    cmd("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases",
+            "Synchronously saves the database(s) to disk."),
+    cmd("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "O(1)", "Asynchronously saves the database(s) to disk.")
+        .history(&[("3.2.2", "Added the `SCHEDULE` option.")])
+        .args(&[pure("schedule", "SCHEDULE").since("3.2.2").opt()]),
+    cmd("lastsave", 1, LOADING | STALE | FAST, &["admin", "fast", "dangerous"])
+        .doc(SERVER, "1.0.0", "O(1)",
+            "Returns the Unix timestamp of the last successful save to disk.")
+        .tips(&["nondeterministic_output"]),
     cmd("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "O(N) where N is the size of the data set",
             "An internal command used in replication."),

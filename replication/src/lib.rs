@@ -1,3 +1,5 @@
 //! Replication: the leader's replication shard (PSYNC, backlog, streaming) and the follower
-//! side (REPLICAOF). Not built yet (see the replication issue); the crate holds its place in
-//! the dependency graph of ARCHITECTURE.md.
+//! side (REPLICAOF). This crate holds the pure parts of the Redis replication protocol; the
+//! server drives them over its sockets.
+
+pub mod follower;

@@ -470,21 +470,22 @@ fn stats(
 
 fn replication(local: &Local, out: &mut String) {
     out.push_str("# Replication\r\n");
+    // `role`, and on a replica the fields about its master.
+    let ids = crate::follower::info_fields(local, out);
     fixed(
         out,
         &[
-            ("role", "master"),
             ("connected_slaves", "0"),
             ("master_failover_state", "no-failover"),
         ],
     );
-    field!(out, "master_replid", "{}", local.shared.run_id);
-    field!(out, "master_replid2", "{}", "0".repeat(40));
+    field!(out, "master_replid", "{}", ids.replid);
+    field!(out, "master_replid2", "{}", ids.replid2);
+    field!(out, "master_repl_offset", "{}", ids.offset);
+    field!(out, "second_repl_offset", "{}", ids.second_offset);
     fixed(
         out,
         &[
-            ("master_repl_offset", "0"),
-            ("second_repl_offset", "-1"),
             ("repl_backlog_active", "0"),
             ("repl_backlog_size", "1048576"),
             ("repl_backlog_first_byte_offset", "0"),

@@ -52,6 +52,8 @@ pub struct Shared {
     pub loaded: AtomicBool,
     /// The last effects group id handed out (see `Local::fx_group_begin`).
     pub next_fx_group: AtomicU64,
+    /// Replication, the follower's side: REPLICAOF, the link, the replica's gates.
+    pub follower: crate::follower::Follower,
 }
 
 impl Shared {
@@ -60,7 +62,8 @@ impl Shared {
         let mut rng = shard::rng::Rng::new(seed);
         let run_id = (0..40)
             .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
-            .collect();
+            .collect::<String>();
+        let follower = crate::follower::Follower::new(&config, &run_id);
         Shared {
             config: RwLock::new(config),
             monitors: AtomicUsize::new(0),
@@ -80,6 +83,7 @@ impl Shared {
             aof,
             loaded: AtomicBool::new(false),
             next_fx_group: AtomicU64::new(0),
+            follower,
         }
     }
 

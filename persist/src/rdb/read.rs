@@ -10,7 +10,11 @@ pub enum Item {
     /// A FUNCTION2 library's code.
     Function(Vec<u8>),
     /// One key of database `db`, with its expiry in `entry.expire_at` (0: none).
-    Key { db: usize, key: Vec<u8>, entry: Entry },
+    Key {
+        db: usize,
+        key: Vec<u8>,
+        entry: Entry,
+    },
 }
 
 /// Why a file could not be read, as a line for the log / an error reply.

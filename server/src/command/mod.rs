@@ -95,6 +95,9 @@ pub enum Server {
     Publish,
     Spublish,
     Pubsub,
+    /// REPLICAOF / SLAVEOF (see `follower`).
+    Replicaof,
+    Role,
 }
 
 /// Runs a server command for `sess`.
@@ -166,6 +169,8 @@ pub async fn run_server(
         Publish => crate::pubsub::publish(local, cmd, false, out).await,
         Spublish => crate::pubsub::publish(local, cmd, true, out).await,
         Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
+        Replicaof => crate::follower::replicaof(local, sess, cmd, out).await,
+        Role => crate::follower::role(local, out),
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -332,6 +337,9 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("slowlog", Server(S::Slowlog)),
         ("monitor", Server(S::Monitor)),
         ("bgrewriteaof", Server(S::BgRewriteAof)),
+        ("replicaof", Server(S::Replicaof)),
+        ("slaveof", Server(S::Replicaof)),
+        ("role", Server(S::Role)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

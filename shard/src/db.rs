@@ -147,6 +147,13 @@ impl Db {
         None
     }
 
+    /// Whether a lookup here finds `e`: its time has not passed, or this database shows
+    /// such keys (loading; the master's commands on a replica, see [`Expiry`]).
+    #[inline]
+    pub fn is_live(&self, e: &Entry, now_ms: u64) -> bool {
+        !e.is_expired(now_ms) || self.loading || self.expiry == Expiry::Master
+    }
+
     /// See [`DashTable::prefetch_buckets`].
     pub fn prefetch_buckets(&self, key: &[u8]) {
         self.table.prefetch_buckets(key);

@@ -409,6 +409,13 @@ mod tests {
         s.serve_client(5);
         assert!(s.dbs[0].get(b"old", NOW).is_none());
         assert!(s.dbs[0].get_mut(b"old", NOW).is_none());
+        // A client's DEL finds nothing to delete.
+        let mut out = crate::reply::Reply::new(false);
+        crate::keys::del(
+            &mut s.ctx(0, NOW, &mut out),
+            &Cmd::from_args(&["DEL", "old"]),
+        );
+        assert_eq!(out.buf, b":0\r\n");
         assert!(!s.dbs[0].contains(b"old", NOW));
         assert!(s.dbs[0].get(b"live", NOW).is_some());
         assert_eq!(s.dbs[0].len(), 2, "kept for the master's DEL");
@@ -425,7 +432,10 @@ mod tests {
         assert!(s.dbs[0].get(b"old", NOW).is_some());
         assert!(s.dbs[1].expiry == Expiry::Master, "every database");
         // The master's DEL removes it.
-        assert!(s.dbs[0].remove(b"old").is_some());
+        let mut out = crate::reply::Reply::new(false);
+        let del = Cmd::from_args(&["DEL", "old"]);
+        crate::keys::del(&mut s.ctx(0, NOW, &mut out), &del);
+        assert_eq!(out.buf, b":1\r\n");
         assert_eq!(s.dbs[0].len(), 1);
         // Back to a client: hidden again.
         let mut s = shard_with_expired_key();

@@ -79,6 +79,18 @@ impl HashValue {
         HashValue::default()
     }
 
+    /// An empty hash about to receive `pairs` pairs, encoded as HSET with that many pairs
+    /// would leave it (`hashTypeTryConversion`): a hashtable with room for them beyond
+    /// `hash-max-listpack-entries`, else a listpack (building a hash pair by pair with
+    /// [`set`](Self::set): loading an RDB file). The caller caps `pairs` it did not count.
+    pub fn with_capacity(pairs: usize, limits: &Limits) -> HashValue {
+        let mut h = HashValue::new();
+        if pairs > limits.hash_max_listpack_entries {
+            h.convert(pairs);
+        }
+        h
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         match &self.0 {

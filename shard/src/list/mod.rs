@@ -53,6 +53,20 @@ impl ListValue {
         list
     }
 
+    /// Appends `v` at the tail as `RPUSH key v` does, converting to a quicklist where that
+    /// would (building a list element by element: loading an RDB file).
+    pub fn push_back(&mut self, v: &[u8], limits: &Limits) {
+        self.grow(v.len(), 1, limits.list_max_listpack_size);
+        self.push(v, false);
+    }
+
+    /// The elements node by node (a listpack is a single node): the quicklist nodes an RDB
+    /// file stores.
+    pub fn nodes(&self) -> impl Iterator<Item = impl DoubleEndedIterator<Item = Elem<'_>>> {
+        let (a, b) = self.node_slices();
+        a.iter().chain(b).map(Node::iter)
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.0 {

@@ -110,6 +110,18 @@ impl SetValue {
         }
     }
 
+    /// An empty `listpack` set (a snapshot stored the set as one): [`add`](Self::add) keeps
+    /// it one while the members fit the limits.
+    pub fn new_listpack() -> SetValue {
+        SetValue::Listpack(Listpack::default())
+    }
+
+    /// An empty `hashtable` set with room for `capacity` members (Redis' RDB loader starts
+    /// a set beyond `set-max-intset-entries` members as one).
+    pub fn new_hashtable(capacity: usize) -> SetValue {
+        SetValue::Hashtable(Box::new(Table::with_capacity(capacity)))
+    }
+
     /// Converts to `hashtable` ahead of adding `size_hint` members that could not fit the
     /// current encoding (Redis' setTypeMaybeConvert; duplicates count, as in Redis).
     pub fn maybe_convert(&mut self, size_hint: usize, limits: &Limits) {

@@ -6,7 +6,8 @@
 //! consumer groups (`group`) hang off the stream. The commands are in `commands` (entries),
 //! `read` (XREAD, XREADGROUP), `groups_cmd` (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM) and
 //! `info` (XINFO); `propagate` builds the effects the group commands record instead of
-//! themselves.
+//! themselves; `restore` shows the nodes as they are to an RDB writer and rebuilds them
+//! from a file.
 
 mod commands;
 mod group;
@@ -16,6 +17,7 @@ mod info;
 mod node;
 mod propagate;
 mod read;
+mod restore;
 #[cfg(test)]
 mod tests;
 
@@ -24,8 +26,9 @@ pub use group::{Consumer, Group, Nack};
 pub use groups_cmd::{xack, xautoclaim, xclaim, xgroup, xpending};
 pub use id::{parse_id, parse_interval, parse_strict, StreamId, ERR_INVALID_ID};
 pub use info::xinfo;
-pub use node::{EntryRef, Pairs};
+pub use node::{EntryRef, MasterNames, Pairs};
 pub use read::{block_deadline, dollar_ids, script_block_error, xread, xreadgroup};
+pub use restore::{NodeView, RestoredEntry};
 
 use crate::db::Db;
 use crate::limits::Limits;

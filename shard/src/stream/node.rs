@@ -150,6 +150,12 @@ impl<'a> EntryRef<'a> {
         self.nfields
     }
 
+    /// Whether the entry has its node's master field names (Redis' `SAMEFIELDS` flag: only
+    /// its values are stored).
+    pub fn has_master_fields(&self) -> bool {
+        self.flags & FLAG_SAMEFIELDS != 0
+    }
+
     /// Whether it has no fields (never for an entry XADD stored).
     pub fn is_empty(&self) -> bool {
         self.nfields == 0
@@ -226,24 +232,49 @@ pub(super) type Fields<'a> = &'a [(&'a [u8], &'a [u8])];
 impl Node {
     /// A node whose master entry takes its fields from `fields`, holding that one entry.
     pub fn new(id: StreamId, fields: Fields, capacity: usize) -> Node {
+        let mut n = Node::empty(id, fields.iter().map(|(f, _)| *f), capacity);
+        n.push(id, fields);
+        n
+    }
+
+    /// A node without entries, master ID `master`, master field names `names`.
+    pub fn empty<'a>(
+        master: StreamId,
+        names: impl ExactSizeIterator<Item = &'a [u8]>,
+        capacity: usize,
+    ) -> Node {
         let mut data = Vec::with_capacity(capacity);
-        put_varint(&mut data, fields.len() as u64);
+        put_varint(&mut data, names.len() as u64);
         // Listpack header and end byte, the master's field count, fields and terminator.
-        let mut lp_base = 7 + lp_int(fields.len() as i64) + lp_int(0);
-        for (f, _) in fields {
+        let mut lp_base = 7 + lp_int(names.len() as i64) + lp_int(0);
+        for f in names {
             put_bytes(&mut data, f);
             lp_base += lp_str(f);
         }
-        let mut n = Node {
-            master: id,
+        Node {
+            master,
             entries_at: data.len() as u32,
             data,
             live: 0,
             deleted: 0,
             lp_base,
-        };
-        n.push(id, fields);
-        n
+        }
+    }
+
+    /// The master entry's field names.
+    pub fn master_names(&self) -> MasterNames<'_> {
+        let (left, buf) = self.master_fields();
+        MasterNames { buf, pos: 0, left }
+    }
+
+    /// Appends an entry restored from a snapshot, a tombstone when `deleted` (its ID greater
+    /// than every ID in the node).
+    pub fn push_restored(&mut self, id: StreamId, fields: Fields, deleted: bool) {
+        let at = self.data.len() as u32;
+        self.push(id, fields);
+        if deleted {
+            self.mark_deleted(at);
+        }
     }
 
     /// Redis' `lpBytes` of the node's listpack.
@@ -379,6 +410,31 @@ impl Node {
         self.data.capacity()
     }
 }
+
+/// The master entry's field names of a node.
+pub struct MasterNames<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for MasterNames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        Some(get_bytes(self.buf, &mut self.pos))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for MasterNames<'_> {}
 
 /// The entries of a node with their positions.
 pub(super) struct NodeIter<'a> {

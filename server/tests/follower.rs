@@ -8,7 +8,7 @@ mod common;
 use common::{key_on, q, qerr, redis_server_binary, Server};
 use redis::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -127,6 +127,16 @@ fn replication_info(c: &mut redis::Connection) -> (HashMap<String, String>, Vec<
         }
     }
     (map, order)
+}
+
+/// The master's count of accepted partial resynchronizations.
+fn partial_syncs(master: &mut redis::Connection) -> u64 {
+    let text: String = q(master, &["INFO", "stats"]);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("sync_partial_ok:"))
+        .expect("sync_partial_ok");
+    line.parse().unwrap()
 }
 
 fn field(c: &mut redis::Connection, name: &str) -> String {
@@ -463,6 +473,12 @@ fn follows_a_redis_master_through_sync_stream_restart_and_promotion() {
     q::<()>(&mut m, &["SET", "acked", "1"]);
     assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "2000"]), 1);
 
+    // The master drops the link: the follower continues where it was (+CONTINUE).
+    assert_eq!(q::<i64>(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]), 1);
+    q::<()>(&mut m, &["SET", "during-drop", "1"]);
+    assert_converges(&mut m, &mut c);
+    assert_eq!(partial_syncs(&mut m), 1);
+
     // The master dies: the link goes down; it comes back with its AOF: the link comes back.
     kill9(master.pid());
     wait_until("the link is down", || {
@@ -757,4 +773,35 @@ fn the_aof_of_a_follower_holds_the_synchronized_data() {
     let f = follower(2, &aof_args);
     let mut c = f.client();
     assert_eq!(snapshot(&mut c), expected);
+}
+
+#[test]
+fn a_silent_master_times_out_and_the_stream_continues() {
+    let dir = Dir::new("silent");
+    let master = redis_master(&dir, &[]);
+    let mut m = master.client();
+    q::<()>(&mut m, &["SET", "before", "1"]);
+    let f = follower(1, &["--repl-timeout", "1"]);
+    let mut c = f.client();
+    q::<String>(
+        &mut c,
+        &["REPLICAOF", "127.0.0.1", &master.port.to_string()],
+    );
+    assert_converges(&mut m, &mut c);
+    // A master that sends nothing (not even its PINGs) for repl-timeout is given up on.
+    let pid = master.pid().to_string();
+    Command::new("kill").args(["-STOP", &pid]).status().unwrap();
+    let stopped = Instant::now();
+    wait_until("the link times out", || {
+        field(&mut c, "master_link_status") == "down"
+    });
+    assert!(stopped.elapsed() >= Duration::from_millis(900));
+    Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    q::<()>(&mut m, &["SET", "after", "2"]);
+    assert_converges(&mut m, &mut c);
+    assert_eq!(
+        partial_syncs(&mut m),
+        1,
+        "continued, not synchronized again"
+    );
 }

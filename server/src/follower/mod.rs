@@ -487,7 +487,7 @@ async fn switch(local: &Rc<Local>, master: Option<(String, u16)>) {
                 // replicas across this failover is not offered.
                 s.ids.replid2 = std::mem::replace(
                     &mut s.ids.replid,
-                    random_replid(unix_ms() ^ (std::process::id() as u64) << 32),
+                    random_replid(unix_ms() ^ ((std::process::id() as u64) << 32)),
                 );
                 s.ids.second_offset = s.ids.offset as i64 + 1;
                 s.psync = false;

@@ -778,10 +778,11 @@ fn the_aof_of_a_follower_holds_the_synchronized_data() {
 #[test]
 fn a_silent_master_times_out_and_the_stream_continues() {
     let dir = Dir::new("silent");
-    let master = redis_master(&dir, &[]);
+    // The master PINGs its replicas every second, well within their timeout of two.
+    let master = redis_master(&dir, &["--repl-ping-replica-period", "1"]);
     let mut m = master.client();
     q::<()>(&mut m, &["SET", "before", "1"]);
-    let f = follower(1, &["--repl-timeout", "1"]);
+    let f = follower(1, &["--repl-timeout", "2"]);
     let mut c = f.client();
     q::<String>(
         &mut c,

@@ -18,7 +18,10 @@
 
 mod link;
 mod load;
+mod report;
 mod stream;
+
+pub use report::{hello_role, info_fields, role};
 
 use crate::client::Session;
 use crate::command::meta::flag;
@@ -27,7 +30,6 @@ use crate::log;
 use atomic_waker::AtomicWaker;
 use replication::follower::{random_replid, Cursor, LinkState};
 use shard::{Cmd, Reply};
-use std::fmt::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -348,100 +350,6 @@ fn client_line(sess: &Session) -> String {
     line
 }
 
-/// ROLE: `master offset [replicas]`, or `slave host port state offset`.
-pub fn role(local: &Local, out: &mut Reply) {
-    let st = local.shared.follower.state();
-    match &st.master {
-        None => {
-            out.array(3);
-            out.bulk(b"master");
-            out.int(st.ids.offset as i64);
-            out.array(0);
-        }
-        Some((host, port)) => {
-            out.array(5);
-            out.bulk(b"slave");
-            out.bulk(host.as_bytes());
-            out.int(*port as i64);
-            out.bulk(st.link.role_name().as_bytes());
-            let offset = if st.link == LinkState::Connected {
-                st.ids.offset as i64
-            } else {
-                -1
-            };
-            out.int(offset);
-        }
-    }
-}
-
-/// HELLO's `role` field.
-pub fn hello_role(shared: &Shared) -> &'static [u8] {
-    if shared.follower.is_replica() {
-        b"replica"
-    } else {
-        b"master"
-    }
-}
-
-/// The start of INFO's `# Replication` section: `role`, and on a replica the fields about
-/// its master (Redis 7's names and order, up to `replica_announced`). Returns the ids and
-/// offset the section's common tail shows.
-pub fn info_fields(local: &Local, out: &mut String) -> ReplIds {
-    let (priority, announced) = {
-        let c = local.shared.config();
-        (c.replica_priority, c.replica_announced)
-    };
-    let st = local.shared.follower.state();
-    let Some((host, port)) = &st.master else {
-        out.push_str("role:master\r\n");
-        return st.ids.clone();
-    };
-    let now = Instant::now();
-    let secs = |t: Instant| now.saturating_duration_since(t).as_secs() as i64;
-    let connected = st.link == LinkState::Connected;
-    let _ = write!(
-        out,
-        "role:slave\r\nmaster_host:{host}\r\nmaster_port:{port}\r\nmaster_link_status:{}\r\n\
-         master_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\n\
-         slave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
-        if connected { "up" } else { "down" },
-        st.last_io.map_or(-1, secs),
-        (st.link == LinkState::Transfer) as u8,
-        st.read_offset,
-        st.ids.offset,
-    );
-    if let (LinkState::Transfer, Some(t)) = (st.link, st.transfer) {
-        let perc = if t.total != 0 {
-            t.read as f64 / t.total as f64 * 100.0
-        } else {
-            0.0
-        };
-        let _ = write!(
-            out,
-            "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\n\
-             master_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\n\
-             master_sync_last_io_seconds_ago:{}\r\n",
-            t.total,
-            t.read,
-            t.total - t.read as i64,
-            secs(t.last_io),
-        );
-    }
-    if !connected {
-        let _ = write!(
-            out,
-            "master_link_down_since_seconds:{}\r\n",
-            st.down_since.map_or(-1, secs)
-        );
-    }
-    let _ = write!(
-        out,
-        "slave_priority:{priority}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
-        st.read_only as u8, announced as u8
-    );
-    st.ids.clone()
-}
-
 /// CONFIG SET changed `replica-read-only` or `replica-serve-stale-data`.
 pub fn config_changed(shared: &Shared) {
     let (ro, stale) = {
@@ -518,5 +426,87 @@ async fn switch(local: &Rc<Local>, master: Option<(String, u16)>) {
                 glommio::spawn_local(link::run(l.clone(), epoch)).detach();
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIENT: u64 = 9;
+
+    fn replica(read_only: bool, serve_stale: bool, link: LinkState) -> Follower {
+        let f = Follower::new(&crate::config::Config::default(), &"a".repeat(40));
+        f.update(|s| {
+            s.master = Some(("h".into(), 1));
+            s.read_only = read_only;
+            s.serve_stale = serve_stale;
+            s.link = link;
+        });
+        f
+    }
+
+    #[test]
+    fn a_master_refuses_nothing() {
+        let f = Follower::new(&crate::config::Config::default(), &"a".repeat(40));
+        assert_eq!(f.refusal(CLIENT, flag::WRITE), None);
+        assert_eq!(f.call_refusal(CLIENT, flag::WRITE), None);
+        assert_eq!(f.script_refusal(CLIENT, true, true, false), None);
+        assert!(!f.is_replica());
+    }
+
+    #[test]
+    fn a_read_only_replica_refuses_writes_but_not_its_master() {
+        let f = replica(true, true, LinkState::Connect);
+        assert_eq!(f.refusal(CLIENT, flag::WRITE), Some(READONLY));
+        assert_eq!(f.refusal(CLIENT, flag::READONLY), None);
+        assert_eq!(f.refusal(MASTER_CLIENT, flag::WRITE), None);
+        assert_eq!(f.call_refusal(CLIENT, flag::WRITE), Some(READONLY));
+        assert_eq!(f.call_refusal(MASTER_CLIENT, flag::WRITE), None);
+        // Scripts: as the flags they declare imply; without any, they run.
+        assert_eq!(f.script_refusal(CLIENT, false, true, false), Some(READONLY));
+        assert_eq!(f.script_refusal(CLIENT, false, false, false), None);
+        assert_eq!(f.script_refusal(CLIENT, true, true, false), None);
+        let writable = replica(false, true, LinkState::Connect);
+        assert_eq!(writable.refusal(CLIENT, flag::WRITE), None);
+    }
+
+    #[test]
+    fn a_stale_replica_serves_only_stale_commands() {
+        let f = replica(false, false, LinkState::Handshake);
+        assert_eq!(f.refusal(CLIENT, flag::READONLY), Some(MASTERDOWN));
+        assert_eq!(f.refusal(CLIENT, flag::STALE), None);
+        assert_eq!(f.call_refusal(CLIENT, flag::READONLY), Some(STALE_CALL));
+        assert_eq!(
+            f.script_refusal(CLIENT, true, false, false),
+            Some(MASTERDOWN)
+        );
+        assert_eq!(
+            f.script_refusal(CLIENT, false, false, false),
+            Some(MASTERDOWN)
+        );
+        assert_eq!(f.script_refusal(CLIENT, false, false, true), None);
+        f.update(|s| s.link = LinkState::Connected);
+        assert_eq!(f.refusal(CLIENT, flag::READONLY), None);
+    }
+
+    #[test]
+    fn loading_refuses_what_is_not_flagged_loading() {
+        let f = replica(false, true, LinkState::Transfer);
+        f.update(|s| s.loading = true);
+        assert_eq!(f.refusal(CLIENT, flag::READONLY), Some(LOADING));
+        assert_eq!(f.refusal(CLIENT, flag::LOADING | flag::STALE), None);
+        assert_eq!(f.refusal(MASTER_CLIENT, flag::WRITE), None);
+    }
+
+    #[test]
+    fn a_stopped_link_does_not_touch_its_successors_state() {
+        let f = replica(true, true, LinkState::Connect);
+        let epoch = f.epoch.load(Ordering::Acquire);
+        assert!(f.update_if(epoch, |s| s.link = LinkState::Connecting));
+        f.epoch.fetch_add(1, Ordering::AcqRel);
+        assert!(f.cancelled(epoch));
+        assert!(!f.update_if(epoch, |s| s.link = LinkState::Connected));
+        assert_eq!(f.state().link, LinkState::Connecting);
     }
 }

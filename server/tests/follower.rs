@@ -588,6 +588,10 @@ fn replicaof_replies_and_the_replicas_rules_without_a_master() {
         "ERR Invalid master port"
     );
     assert_eq!(
+        qerr(&mut c, &["REPLICAOF", "127.0.0.1", "+5"]),
+        "ERR Invalid master port"
+    );
+    assert_eq!(
         qerr(&mut c, &["SLAVEOF", "127.0.0.1", "70000"]),
         "ERR Invalid master port"
     );

@@ -14,7 +14,9 @@ pub const REPLID_LEN: usize = 40;
 /// the last byte of its stream applied here. A reconnect asks to continue from it (PSYNC).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor {
+    /// The master's replication id.
     pub replid: String,
+    /// The offset of the last byte applied.
     pub offset: u64,
 }
 

@@ -86,6 +86,7 @@ pub struct Fed {
 }
 
 impl Payload {
+    /// Nothing received yet of a payload framed so.
     pub fn new(framing: Framing) -> Payload {
         Payload {
             framing,

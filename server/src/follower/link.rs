@@ -36,6 +36,7 @@ pub(super) enum Stop {
     Failed(String),
 }
 
+/// What the link's steps return: their value, or why the link ends.
 pub(super) type LinkResult<T> = Result<T, Stop>;
 
 fn failed<T>(msg: impl Into<String>) -> LinkResult<T> {
@@ -61,9 +62,12 @@ async fn cancelled(f: &Follower, epoch: u64) {
 
 /// One TCP connection with the master and what arrived on it, not consumed yet.
 pub(super) struct Link {
+    /// The executor the link runs on (0).
     pub(super) local: Rc<Local>,
+    /// The REPLICAOF this link serves (see `Follower::cancelled`).
     pub(super) epoch: u64,
     stream: TcpStream,
+    /// Bytes received and not consumed yet.
     pub(super) rbuf: BytesMut,
     scratch: Vec<u8>,
     /// `repl-timeout`.
@@ -99,18 +103,21 @@ impl Link {
         })
     }
 
+    /// The master's address (the master session's CLIENT address).
     pub(super) fn peer_addr(&self) -> SocketAddr {
         self.stream
             .peer_addr()
             .unwrap_or_else(|_| ([0, 0, 0, 0], 0).into())
     }
 
+    /// Our end of the connection.
     pub(super) fn local_addr(&self) -> SocketAddr {
         self.stream
             .local_addr()
             .unwrap_or_else(|_| ([0, 0, 0, 0], 0).into())
     }
 
+    /// The socket's descriptor (the master session's `fd`).
     pub(super) fn fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
         self.stream.as_raw_fd()

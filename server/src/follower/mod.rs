@@ -61,7 +61,9 @@ mod gate {
 /// second id.
 #[derive(Clone, Debug)]
 pub struct ReplIds {
+    /// The current history's id (`master_replid`).
     pub replid: String,
+    /// The previous history's id (`master_replid2`), zeros when there is none.
     pub replid2: String,
     /// Up to which offset `replid2` is valid (-1: none).
     pub second_offset: i64,
@@ -315,10 +317,7 @@ pub async fn replicaof(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut R
         }
         return out.ok();
     }
-    let port = std::str::from_utf8(&cmd[2])
-        .ok()
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| (0..=65535).contains(p));
+    let port = shard::num::parse_i64(&cmd[2]).filter(|p| (0..=65535).contains(p));
     let Some(port) = port else {
         return out.error("ERR Invalid master port");
     };
@@ -366,9 +365,8 @@ pub fn config_changed(shared: &Shared) {
 /// `replicaof`, if any.
 pub async fn start(local: &Rc<Local>) {
     let master = local.shared.config().replicaof.clone();
-    if let Some((host, port)) = master {
-        log::notice(&format!("Connecting to MASTER {host}:{port}"));
-        switch(local, Some((host, port))).await;
+    if master.is_some() {
+        switch(local, master).await;
     }
 }
 
@@ -414,7 +412,12 @@ async fn switch(local: &Rc<Local>, master: Option<(String, u16)>) {
         s.last_io = None;
         s.transfer = None;
         s.loading = false;
-        s.down_since = (was_replica && was_connected && replica).then(Instant::now);
+        // A link that worked goes down now; one that was down stays down since then.
+        if !replica {
+            s.down_since = None;
+        } else if was_connected {
+            s.down_since = Some(Instant::now());
+        }
     });
     let mode = replica.then_some(MASTER_CLIENT);
     local.call_all(move |l| l.shard().set_replica(mode)).await;

@@ -172,6 +172,22 @@ pub struct Config {
     /// `repl-diskless-sync`: the RDB goes to replicas that can read it that way straight
     /// from the snapshot, not through a file.
     pub repl_diskless_sync: bool,
+    /// `replicaof` (alias `slaveof`): the master to follow at start-up, as host and port;
+    /// REPLICAOF keeps it up to date (CONFIG GET shows the current master).
+    pub replicaof: Option<(String, u16)>,
+    /// `masterauth`: the password the follower authenticates with (empty: none).
+    pub masterauth: Vec<u8>,
+    /// `masteruser`: the user of `masterauth` (empty: the default user, `AUTH <password>`).
+    pub masteruser: Vec<u8>,
+    /// `replica-read-only`: a replica refuses writes from its clients.
+    pub replica_read_only: bool,
+    /// `replica-serve-stale-data`: a replica whose link is down still answers its clients
+    /// (no: -MASTERDOWN for everything but a few commands).
+    pub replica_serve_stale_data: bool,
+    /// `replica-priority` (INFO `slave_priority`; for Sentinel).
+    pub replica_priority: u64,
+    /// `replica-announced` (INFO `replica_announced`; for Sentinel).
+    pub replica_announced: bool,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
 }
@@ -250,6 +266,13 @@ impl Default for Config {
             repl_ping_replica_period: 10,
             repl_timeout: 60,
             repl_diskless_sync: true,
+            replicaof: None,
+            masterauth: Vec::new(),
+            masteruser: Vec::new(),
+            replica_read_only: true,
+            replica_serve_stale_data: true,
+            replica_priority: 100,
+            replica_announced: true,
             started: false,
         }
     }
@@ -871,6 +894,76 @@ static PARAMS: &[Param] = &[
             set: |c, v| c.aof_load_truncated = v,
         },
     },
+    // Replication: the follower (see `follower`).
+    Param {
+        name: "replicaof",
+        aliases: &["slaveof"],
+        flags: IMMUTABLE | MULTI_ARG,
+        kind: Kind::Special {
+            parse: parse_replicaof,
+            get: |c| {
+                c.replicaof
+                    .as_ref()
+                    .map_or_else(String::new, |(h, p)| format!("{h} {p}"))
+            },
+        },
+    },
+    Param {
+        name: "masterauth",
+        aliases: &[],
+        flags: SENSITIVE,
+        kind: Kind::Str {
+            get: |c| String::from_utf8_lossy(&c.masterauth).into(),
+            set: |c, v| c.masterauth = v.to_vec(),
+        },
+    },
+    Param {
+        name: "masteruser",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Str {
+            get: |c| String::from_utf8_lossy(&c.masteruser).into(),
+            set: |c, v| c.masteruser = v.to_vec(),
+        },
+    },
+    Param {
+        name: "replica-read-only",
+        aliases: &["slave-read-only"],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.replica_read_only,
+            set: |c, v| c.replica_read_only = v,
+        },
+    },
+    Param {
+        name: "replica-serve-stale-data",
+        aliases: &["slave-serve-stale-data"],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.replica_serve_stale_data,
+            set: |c, v| c.replica_serve_stale_data = v,
+        },
+    },
+    Param {
+        name: "replica-priority",
+        aliases: &["slave-priority"],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            get: |c| c.replica_priority as i64,
+            set: |c, v| c.replica_priority = v as u64,
+        },
+    },
+    Param {
+        name: "replica-announced",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.replica_announced,
+            set: |c, v| c.replica_announced = v,
+        },
+    },
     Param {
         name: "spin-before-park-us",
         aliases: &[],
@@ -1070,6 +1163,30 @@ fn parse_appendonly(c: &Config, args: &[&[u8]]) -> Result<Apply, String> {
         );
     }
     Ok(Box::new(move |c| c.appendonly = on))
+}
+
+/// `replicaof <host> <port>` (or `no one`, or nothing: not a replica). One argument is split
+/// at spaces, as Redis does for its multi-argument directives.
+fn parse_replicaof(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let args = match args {
+        [one] => split_spaces(one),
+        _ => args.to_vec(),
+    };
+    match args.as_slice() {
+        [] => Ok(Box::new(|c| c.replicaof = None)),
+        [no, one] if no.eq_ignore_ascii_case(b"no") && one.eq_ignore_ascii_case(b"one") => {
+            Ok(Box::new(|c| c.replicaof = None))
+        }
+        [host, port] => {
+            let port = std::str::from_utf8(port)
+                .ok()
+                .and_then(|p| p.parse::<u16>().ok())
+                .ok_or("Invalid master port")?;
+            let host = String::from_utf8_lossy(host).into_owned();
+            Ok(Box::new(move |c| c.replicaof = Some((host, port))))
+        }
+        _ => Err("wrong number of arguments".into()),
+    }
 }
 
 /// `appendfilename`: a plain file name (Redis refuses paths).
@@ -1585,6 +1702,15 @@ mod tests {
             ("daemonize", "no"),
             ("pidfile", ""),
             ("shards", "0"),
+            ("replicaof", ""),
+            ("masterauth", ""),
+            ("masteruser", ""),
+            ("replica-read-only", "yes"),
+            ("slave-read-only", "yes"),
+            ("replica-serve-stale-data", "yes"),
+            ("repl-timeout", "60"),
+            ("replica-priority", "100"),
+            ("replica-announced", "yes"),
         ];
         for (name, value) in expect {
             assert_eq!(get1(&c, name), value, "{name}");
@@ -2095,6 +2221,44 @@ mod tests {
     }
 
     #[test]
+    fn replication_directives() {
+        let c = cli(&["--replicaof", "127.0.0.1", "6380", "--masterauth", "pw"]).unwrap();
+        assert_eq!(c.replicaof, Some(("127.0.0.1".into(), 6380)));
+        assert_eq!(get1(&c, "replicaof"), "127.0.0.1 6380");
+        assert_eq!(get1(&c, "slaveof"), "127.0.0.1 6380");
+        assert_eq!(c.masterauth, b"pw");
+        assert_eq!(
+            cli(&["--slaveof", "h 7"]).unwrap().replicaof,
+            Some(("h".into(), 7))
+        );
+        assert_eq!(cli(&["--replicaof", "no", "one"]).unwrap().replicaof, None);
+        assert!(cli(&["--replicaof", "h", "70000"])
+            .unwrap_err()
+            .contains("Invalid master port"));
+        assert!(cli(&["--replicaof", "h", "1", "2"])
+            .unwrap_err()
+            .contains("wrong number of arguments"));
+        let mut c = Config::default();
+        assert_eq!(
+            set(&mut c, &[("replicaof", "h 1")]).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set \
+             immutable config"
+        );
+        assert_eq!(
+            set(&mut c, &[("repl-timeout", "0")]).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'repl-timeout') - argument \
+             must be between 1 and 2147483647 inclusive"
+        );
+        set(
+            &mut c,
+            &[("slave-read-only", "no"), ("slave-serve-stale-data", "no")],
+        )
+        .unwrap();
+        assert!(!c.replica_read_only && !c.replica_serve_stale_data);
+        assert!(Config::is_sensitive(b"masterauth"));
+    }
+
+    #[test]
     fn every_rendered_value_can_be_set_back() {
         let t = TempDir::new("roundtrip");
         let mut c = Config::default();
@@ -2110,6 +2274,10 @@ mod tests {
             ("proto-max-bulk-len", "3mb"),
             ("client-query-buffer-limit", "5m"),
             ("hz", "77"),
+            ("masterauth", "pw"),
+            ("masteruser", "repl"),
+            ("replica-read-only", "no"),
+            ("repl-timeout", "5"),
         ];
         for values in [&[][..], &tweaked[..]] {
             set(&mut c, values).unwrap();

@@ -286,6 +286,7 @@ fn run_part(
     let mut reply = Reply::new(resp3);
     let mut shard = l.shard();
     let dirty = shard.dirty;
+    shard.serve_client(who.client);
     if let Some(reader) = who.track {
         shard.remember_reads(args.iter().map(|&i| &cmd[i]), reader);
     }

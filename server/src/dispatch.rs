@@ -215,6 +215,10 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
     if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
         return Err((Some(spec.name), b"NOAUTH Authentication required.".to_vec()));
     }
+    // A replica: -READONLY, -MASTERDOWN, -LOADING (one atomic load on a master).
+    if let Some(e) = local.shared.follower.refusal(sess.info.id, spec.flags) {
+        return Err((Some(spec.name), e.as_bytes().to_vec()));
+    }
     if !sess.resp3
         && sess.pubsub.count() > 0
         && !crate::pubsub::allowed_when_subscribed(command.spec.name)
@@ -570,6 +574,7 @@ pub fn execute_recorded(
 /// business: EXEC serves them only once the whole transaction ran).
 pub fn execute(shard: &mut shard::Shard, job: &Job, now: u64, reply: &mut Reply) -> bool {
     let dirty = shard.dirty;
+    shard.serve_client(job.client);
     shard.effects.begin();
     if let Some(reader) = job.track {
         shard.remember_reads(job.key_positions().map(|i| &job.cmd[i]), reader);

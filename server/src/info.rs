@@ -501,8 +501,33 @@ fn stats(
 }
 
 fn replication(local: &Local, out: &mut String) {
-    out.push_str("# Replication\r\nrole:master\r\n");
-    crate::leader::info(local, out);
+    out.push_str("# Replication\r\n");
+    // `role`, and on a replica the fields about its master.
+    let ids = crate::follower::info_fields(local, out);
+    if !local.shared.follower.is_replica() {
+        return crate::leader::info(local, &ids, out);
+    }
+    // A replica serves no replicas of its own (no chained replication): no backlog.
+    fixed(
+        out,
+        &[
+            ("connected_slaves", "0"),
+            ("master_failover_state", "no-failover"),
+        ],
+    );
+    field!(out, "master_replid", "{}", ids.replid);
+    field!(out, "master_replid2", "{}", ids.replid2);
+    field!(out, "master_repl_offset", "{}", ids.offset);
+    field!(out, "second_repl_offset", "{}", ids.second_offset);
+    fixed(
+        out,
+        &[
+            ("repl_backlog_active", "0"),
+            ("repl_backlog_size", "1048576"),
+            ("repl_backlog_first_byte_offset", "0"),
+            ("repl_backlog_histlen", "0"),
+        ],
+    );
 }
 
 fn cpu(out: &mut String) {

@@ -183,6 +183,19 @@ impl Leader {
         self.inner().stream.offset()
     }
 
+    /// A promotion (REPLICAOF NO ONE) started a new history with this id.
+    pub fn set_replid(&self, replid: String) {
+        self.inner().replid = replid;
+    }
+
+    /// The server became a replica: its replicas go (no chained replication).
+    pub fn disconnect_replicas(&self) {
+        for r in self.inner().replicas.iter() {
+            r.dropped.store(true, Ordering::Release);
+        }
+        self.wake_senders();
+    }
+
     /// `repl-backlog-size` changed.
     pub fn set_backlog_size(&self, size: u64) {
         self.inner().stream.set_size(size);
@@ -302,7 +315,13 @@ pub fn replconf(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
 }
 
 /// SYNC / PSYNC: answered by the connection once its replies are out ([`serve_replica`]).
-pub fn sync(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
+pub fn sync(local: &Local, sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
+    if local.shared.follower.is_replica() {
+        return out.error(
+            "ERR Shardis serves no replicas while it is a replica itself (chained \
+             replication is not supported)",
+        );
+    }
     let req = if cmd[0].eq_ignore_ascii_case(b"psync") {
         let offset = std::str::from_utf8(&cmd[2])
             .ok()
@@ -335,6 +354,13 @@ pub async fn wait(local: &Rc<Local>, sess: &Session, cmd: &shard::Cmd, out: &mut
     };
     if timeout < 0 {
         return out.error("ERR timeout is negative");
+    }
+    if local.shared.follower.is_replica() {
+        return out.error(
+            "ERR WAIT cannot be used with replica instances. Please also note that since \
+             Redis 4.0 if a replica is configured to be writable (which is not the default) \
+             writes to replicas are just local and are not propagated.",
+        );
     }
     let leader = &local.shared.leader;
     // Everything this client wrote is in the stream (its replies waited for that).
@@ -382,8 +408,9 @@ pub fn role_replicas(local: &Local) -> Vec<(String, u16, u64)> {
         .collect()
 }
 
-/// INFO's `# Replication` fields from `connected_slaves` on, for a leader.
-pub fn info(local: &Local, out: &mut String) {
+/// INFO's `# Replication` fields from `connected_slaves` on, for a leader (`ids`: the
+/// previous history, from a promotion, see `follower`).
+pub fn info(local: &Local, ids: &crate::follower::ReplIds, out: &mut String) {
     use std::fmt::Write;
     let leader = &local.shared.leader;
     let inner = leader.inner();
@@ -404,12 +431,13 @@ pub fn info(local: &Local, out: &mut String) {
     let _ = write!(
         out,
         "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\n\
-         master_repl_offset:{}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:{}\r\n\
+         master_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\n\
          repl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\n\
          repl_backlog_histlen:{}\r\n",
         inner.replid,
-        "0".repeat(40),
+        ids.replid2,
         inner.stream.offset(),
+        ids.second_offset,
         on as u8,
         local.shared.config().repl_backlog_size,
         if on {

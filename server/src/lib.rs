@@ -10,6 +10,7 @@ pub mod conn;
 pub mod coord;
 pub mod cron;
 pub mod dispatch;
+pub mod follower;
 pub mod info;
 pub mod leader;
 pub mod listener;

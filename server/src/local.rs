@@ -60,6 +60,8 @@ pub struct Shared {
     pub snapshot: crate::snapshot::Slot,
     /// SAVE / BGSAVE (see `rdb_save`).
     pub saves: crate::rdb_save::Saves,
+    /// Replication, the follower's side: REPLICAOF, the link, the replica's gates.
+    pub follower: crate::follower::Follower,
 }
 
 impl Shared {
@@ -73,10 +75,11 @@ impl Shared {
         let mut rng = shard::rng::Rng::new(seed);
         let run_id = (0..40)
             .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
-            .collect();
-        let replid = (0..40)
-            .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap())
-            .collect();
+            .collect::<String>();
+        let follower = crate::follower::Follower::new(&config, &run_id);
+        // One history id for both sides: what a replica of ours continues, and what this
+        // server asks to continue when it becomes a replica itself.
+        let replid = follower.ids().replid;
         let backlog = config.repl_backlog_size;
         Shared {
             config: RwLock::new(config),
@@ -101,6 +104,7 @@ impl Shared {
             leader: crate::leader::Leader::new(replid, backlog),
             snapshot: Default::default(),
             saves: Default::default(),
+            follower,
         }
     }
 

@@ -266,6 +266,16 @@ pub async fn run(
         Err(e) => return out.error_bytes(&e.0),
     };
     let flags = prepared.flags();
+    // On a replica, a script is refused as a command with the flags it declared would be.
+    let refusal = local.shared.follower.script_refusal(
+        sess.info.id,
+        flags.eval_compat_mode(),
+        !flags.no_writes(),
+        flags.contains(crate::script::ScriptFlags::ALLOW_STALE),
+    );
+    if let Some(e) = refusal {
+        return out.error(e);
+    }
     if ro_command && !flags.no_writes() && !flags.eval_compat_mode() {
         return out.error("ERR Can not execute a script with write flag using *_ro command.");
     }
@@ -587,6 +597,13 @@ fn check_call(
     }
     if read_only && spec.flags & flag::WRITE != 0 {
         return Err(b"-ERR Write commands are not allowed from read-only scripts.\r\n".to_vec());
+    }
+    if let Some(e) = local
+        .shared
+        .follower
+        .call_refusal(caller.client, spec.flags)
+    {
+        return Err(format!("-{e}\r\n").into_bytes());
     }
     if spec.flags & flag::WRITE != 0 {
         // After a failed AOF write, as for clients (Redis' scriptVerifyWriteCommandAllow).

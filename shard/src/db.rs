@@ -62,9 +62,25 @@ pub struct Db {
     /// Replaying the AOF: keys whose time has passed stay until the replay ends, as in
     /// Redis (a later PERSIST in the file may still save them).
     pub loading: bool,
+    /// How keys whose time has passed are treated (a replica's own rules, see [`Expiry`]).
+    pub expiry: Expiry,
     /// The snapshot in progress (see [`crate::snapshot`]): every change to the table first
     /// [`guard`](Db::guard)s the key's segment.
     snap: Option<Box<DbSnapshot>>,
+}
+
+/// What happens to a key whose time has passed, by role (Redis' `expireIfNeeded`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expiry {
+    /// A master: the key is removed when a lookup finds it and by the active expiry cycle.
+    #[default]
+    Active,
+    /// A replica serving its clients: the key looks absent but stays (the master's DEL
+    /// removes it); no active expiry.
+    Replica,
+    /// A replica running its master's commands: the key is there, whatever its TTL (the
+    /// master decides when it expires).
+    Master,
 }
 
 /// The keys [`Db::touch`] saw, while someone wants to know.
@@ -115,6 +131,11 @@ impl Db {
         if !self.table.found(f).is_expired(now_ms) || self.loading {
             return Some(f);
         }
+        match self.expiry {
+            Expiry::Active => {}
+            Expiry::Replica => return None,
+            Expiry::Master => return Some(f),
+        }
         // A snapshot serializes the segment first (a pure read: `f` stays valid).
         self.guard(key);
         self.table.remove_found(f);
@@ -124,6 +145,13 @@ impl Db {
         self.expired_log.record(key);
         self.events.push(notify::EXPIRED, "expired", key);
         None
+    }
+
+    /// Whether a lookup here finds `e`: its time has not passed, or this database shows
+    /// such keys (loading; the master's commands on a replica, see [`Expiry`]).
+    #[inline]
+    pub fn is_live(&self, e: &Entry, now_ms: u64) -> bool {
+        !e.is_expired(now_ms) || self.loading || self.expiry == Expiry::Master
     }
 
     /// See [`DashTable::prefetch_buckets`].
@@ -182,7 +210,8 @@ impl Db {
         e.expire_at = expire_at;
         e.access = access_clock(now_ms);
         match self.insert(key, e) {
-            Some(old) if !old.is_expired(now_ms) => {}
+            // The master's write replaces a key it still had: nothing expired.
+            Some(old) if !old.is_expired(now_ms) || self.expiry == Expiry::Master => {}
             Some(_) => {
                 self.expired += 1;
                 self.events.push(notify::EXPIRED, "expired", key);
@@ -296,7 +325,11 @@ impl Db {
     /// keys. Returns how many keys it removed.
     pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> usize {
         // Not while a snapshot runs: lazy expiry still reclaims what is read.
-        if self.volatile == 0 || self.loading || self.snap.is_some() {
+        if self.volatile == 0
+            || self.loading
+            || self.expiry != Expiry::Active
+            || self.snap.is_some()
+        {
             return 0;
         }
         let mut examined = 0;

@@ -63,7 +63,7 @@ fn inspect_quietly<T>(db: &mut Db, key: &[u8], now: u64, f: impl FnOnce(&Entry) 
 /// it too when the DEL that found it removed nothing else (and is not logged).
 fn remove_live(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
     let e = db.remove(key)?;
-    if e.is_expired(now) {
+    if !db.is_live(&e, now) {
         // Rare: put it back for the lookup to reclaim, rather than a lookup before every
         // removal.
         db.write_back(key, e);

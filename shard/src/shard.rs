@@ -1,7 +1,7 @@
 //! The state of one shard and the context a command runs in.
 
 use crate::cmd::Cmd;
-use crate::db::Db;
+use crate::db::{Db, Expiry};
 use crate::effects::{Effects, Pending};
 use crate::limits::Limits;
 use crate::reply::Reply;
@@ -30,6 +30,8 @@ pub struct Shard {
     pub tracking: Tracking,
     /// What the writes changed, for the AOF (see [`crate::effects`]).
     pub effects: Effects,
+    /// On a replica: the client id of the master's stream (see [`Shard::set_replica`]).
+    replica_of: Option<u64>,
 }
 
 impl Shard {
@@ -45,6 +47,44 @@ impl Shard {
             notify_flags: 0,
             tracking: Tracking::default(),
             effects: Effects::default(),
+            replica_of: None,
+        }
+    }
+
+    /// Replica mode (REPLICAOF), as Redis' replicas treat expiry: a key whose time passed
+    /// looks absent to clients but is not removed (no lazy or active expiry: the master's
+    /// DELs remove it), and the commands of `master` (the client id of the master's stream)
+    /// see it whatever its TTL. `None`: a master again; the active expiry cycle reclaims
+    /// what the replica kept.
+    pub fn set_replica(&mut self, master: Option<u64>) {
+        self.replica_of = master;
+        let mode = if master.is_some() {
+            Expiry::Replica
+        } else {
+            Expiry::Active
+        };
+        self.dbs.iter_mut().for_each(|d| d.expiry = mode);
+    }
+
+    /// Whether the shard is in replica mode.
+    pub fn is_replica(&self) -> bool {
+        self.replica_of.is_some()
+    }
+
+    /// Before running a command of `client`: on a replica, the master's commands and the
+    /// others' see expired keys differently (see [`Shard::set_replica`]). One branch on a
+    /// master.
+    #[inline]
+    pub fn serve_client(&mut self, client: u64) {
+        if let Some(master) = self.replica_of {
+            let mode = if client == master {
+                Expiry::Master
+            } else {
+                Expiry::Replica
+            };
+            if self.dbs.first().is_some_and(|d| d.expiry != mode) {
+                self.dbs.iter_mut().for_each(|d| d.expiry = mode);
+            }
         }
     }
 
@@ -346,3 +386,88 @@ impl Ctx<'_> {
 
 /// A command implementation that runs on the shard owning its key(s).
 pub type Handler = fn(&mut Ctx, &Cmd);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Entry;
+    use crate::string::StrValue;
+    use crate::value::Value;
+
+    const MASTER: u64 = 77;
+    const NOW: u64 = 1_000_000;
+
+    fn shard_with_expired_key() -> Shard {
+        let mut s = Shard::new(0, 2);
+        let mut e = Entry::new(Value::Str(StrValue::from_bytes(b"v")));
+        e.expire_at = NOW - 1;
+        s.dbs[0].insert_entry(b"old", e);
+        s.dbs[0].set(b"live", Value::Str(StrValue::from_bytes(b"x")), 0, NOW);
+        s
+    }
+
+    #[test]
+    fn a_master_removes_expired_keys() {
+        let mut s = shard_with_expired_key();
+        assert!(s.dbs[0].get(b"old", NOW).is_none());
+        assert_eq!(s.dbs[0].len(), 1, "removed by the lookup");
+    }
+
+    #[test]
+    fn a_replica_hides_expired_keys_from_clients_without_removing_them() {
+        let mut s = shard_with_expired_key();
+        s.set_replica(Some(MASTER));
+        assert!(s.is_replica());
+        s.serve_client(5);
+        assert!(s.dbs[0].get(b"old", NOW).is_none());
+        assert!(s.dbs[0].get_mut(b"old", NOW).is_none());
+        // A client's DEL finds nothing to delete.
+        let mut out = crate::reply::Reply::new(false);
+        crate::keys::del(
+            &mut s.ctx(0, NOW, &mut out),
+            &Cmd::from_args(&["DEL", "old"]),
+        );
+        assert_eq!(out.buf, b":0\r\n");
+        assert!(!s.dbs[0].contains(b"old", NOW));
+        assert!(s.dbs[0].get(b"live", NOW).is_some());
+        assert_eq!(s.dbs[0].len(), 2, "kept for the master's DEL");
+        assert_eq!(s.dbs[0].active_expire(NOW, 1000), 0, "no active expiry");
+        assert_eq!(s.dbs[0].len(), 2);
+        assert_eq!(s.dbs[0].expired, 0);
+    }
+
+    #[test]
+    fn the_masters_commands_see_expired_keys() {
+        let mut s = shard_with_expired_key();
+        s.set_replica(Some(MASTER));
+        s.serve_client(MASTER);
+        assert!(s.dbs[0].get(b"old", NOW).is_some());
+        assert!(s.dbs[1].expiry == Expiry::Master, "every database");
+        // The master's DEL removes it.
+        let mut out = crate::reply::Reply::new(false);
+        let del = Cmd::from_args(&["DEL", "old"]);
+        crate::keys::del(&mut s.ctx(0, NOW, &mut out), &del);
+        assert_eq!(out.buf, b":1\r\n");
+        assert_eq!(s.dbs[0].len(), 1);
+        // Back to a client: hidden again.
+        let mut s = shard_with_expired_key();
+        s.set_replica(Some(MASTER));
+        s.serve_client(MASTER);
+        s.serve_client(6);
+        assert!(s.dbs[0].get(b"old", NOW).is_none());
+        assert_eq!(s.dbs[0].len(), 2);
+    }
+
+    #[test]
+    fn promotion_brings_expiry_back() {
+        let mut s = shard_with_expired_key();
+        s.set_replica(Some(MASTER));
+        s.serve_client(MASTER);
+        s.set_replica(None);
+        assert!(!s.is_replica());
+        s.serve_client(MASTER);
+        assert_eq!(s.dbs[0].expiry, Expiry::Active);
+        assert_eq!(s.dbs[0].active_expire(NOW, 1000), 1);
+        assert_eq!(s.dbs[0].len(), 1);
+    }
+}

@@ -515,6 +515,12 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             })
             .await;
     }
+    if names
+        .iter()
+        .any(|n| matches!(*n, "replica-read-only" | "replica-serve-stale-data"))
+    {
+        crate::follower::config_changed(&local.shared);
+    }
     if names.contains(&"notify-keyspace-events") {
         let flags = local.shared.config().notify_keyspace_events;
         local

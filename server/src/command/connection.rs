@@ -153,7 +153,7 @@ pub fn hello(local: &Local, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
     out.bulk(b"mode");
     out.bulk(b"standalone");
     out.bulk(b"role");
-    out.bulk(b"master");
+    out.bulk(crate::follower::hello_role(&local.shared));
     out.bulk(b"modules");
     out.array(0);
 }

@@ -101,6 +101,9 @@ pub enum Server {
     Save,
     BgSave,
     LastSave,
+    /// REPLICAOF / SLAVEOF (see `follower`).
+    Replicaof,
+    Role,
 }
 
 /// Runs a server command for `sess`.
@@ -172,7 +175,7 @@ pub async fn run_server(
         Publish => crate::pubsub::publish(local, cmd, false, out).await,
         Spublish => crate::pubsub::publish(local, cmd, true, out).await,
         Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
-        Sync => crate::leader::sync(sess, cmd, out),
+        Sync => crate::leader::sync(local, sess, cmd, out),
         Replconf => crate::leader::replconf(sess, cmd, out),
         Wait => crate::leader::wait(local, sess, cmd, out).await,
         Save => match crate::rdb_save::save(local).await {
@@ -187,6 +190,8 @@ pub async fn run_server(
                 .last_save
                 .load(std::sync::atomic::Ordering::Relaxed) as i64,
         ),
+        Replicaof => crate::follower::replicaof(local, sess, cmd, out).await,
+        Role => crate::follower::role(local, out),
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -361,6 +366,9 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("save", Server(S::Save)),
         ("bgsave", Server(S::BgSave)),
         ("lastsave", Server(S::LastSave)),
+        ("replicaof", Server(S::Replicaof)),
+        ("slaveof", Server(S::Replicaof)),
+        ("role", Server(S::Role)),
         ("command", Server(S::Command)),
         // transactions
         ("multi", Server(S::MultiStart)),

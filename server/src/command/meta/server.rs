@@ -32,6 +32,15 @@ const FLUSH_ARGS: &[Arg] = &[oneof(
 )
 .opt()];
 
+/// REPLICAOF / SLAVEOF: `host port` or `NO ONE`.
+const REPLICAOF_ARGS: &[Arg] = &[oneof(
+    "args",
+    &[
+        block("host-port", &[string("host"), integer("port")]),
+        block("no-one", &[pure("no", "NO"), pure("one", "ONE")]),
+    ],
+)];
+
 const COMMAND_NAMES: &[Arg] = &[string("command-name").opt().multi()];
 const FULL_COMMAND: &[Arg] = &[string("command"), string("arg").opt().multi()];
 const HELP: &str = "Returns helpful text about the different subcommands.";
@@ -143,6 +152,17 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, ADMIN_ACL)
         .doc(SERVER, "3.0.0", "O(1)",
             "An internal command for configuring the replication stream."),
+    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, ADMIN_ACL)
+        .doc(SERVER, "5.0.0", "O(1)",
+            "Configures a server as replica of another, or promotes it to a master.")
+        .args(REPLICAOF_ARGS),
+    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, ADMIN_ACL)
+        .doc(SERVER, "1.0.0", "O(1)",
+            "Sets a Redis server as a replica of another, or promotes it to being a master.")
+        .deprecated("5.0.0", "`REPLICAOF`")
+        .args(REPLICAOF_ARGS),
+    cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST | SENTINEL, &["admin", "fast", "dangerous"])
+        .doc(SERVER, "2.8.12", "O(1)", "Returns the replication role."),
     cmd("monitor", 1, ADMIN_FLAGS, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "",
             "Listens for all requests received by the server in real-time."),

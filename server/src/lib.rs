@@ -24,6 +24,7 @@ pub mod notify;
 pub mod panics;
 pub mod propagate;
 pub mod pubsub;
+pub mod rdb_load;
 pub mod rdb_save;
 pub mod resp;
 pub mod runtime;

@@ -91,6 +91,10 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
             log::warning(&e);
             std::process::exit(1);
         }
+        if let Err(e) = crate::rdb_load::load_at_start(&local).await {
+            log::warning(&e);
+            std::process::exit(1);
+        }
         // `replicaof`: a replica from the start (read-only before anyone connects).
         crate::follower::start(&local).await;
         shared

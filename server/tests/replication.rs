@@ -318,3 +318,51 @@ fn the_stream_holds_effects_not_scripts() {
     assert!(block.contains("SREM"), "{block}");
     assert!(block.contains("KEEPTTL"), "{block}");
 }
+
+#[test]
+fn shardis_follows_shardis() {
+    let leader = Server::start(2, &[]);
+    write_everything(&leader, 2);
+    let port = leader.port.to_string();
+    let follower = Server::start(3, &["--replicaof", "127.0.0.1", &port]);
+    caught_up(&leader, &follower);
+    let (mut c, mut f) = (leader.client(), follower.client());
+    assert_eq!(contents(&mut f), contents(&mut c));
+    // The stream: a script, a cross-shard transaction, FLUSHDB in another database.
+    let (a, b) = (key_on(0, 2, "p"), key_on(1, 2, "q"));
+    q::<()>(&mut c, &["MULTI"]);
+    q::<()>(&mut c, &["SET", &a, "1"]);
+    q::<()>(&mut c, &["RPUSH", &b, "x", "y"]);
+    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+    q::<redis::Value>(
+        &mut c,
+        &[
+            "EVAL",
+            "return redis.call('SPOP', KEYS[1], 2)",
+            "1",
+            "{t}set",
+        ],
+    );
+    q::<()>(&mut c, &["SELECT", "4"]);
+    q::<()>(&mut c, &["FLUSHDB"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "5000"]), 1);
+    caught_up(&leader, &follower);
+    assert_eq!(contents(&mut f), contents(&mut c));
+    // ROLE on both sides.
+    let role: (String, i64, Vec<(String, String, String)>) = q(&mut c, &["ROLE"]);
+    assert_eq!(role.0, "master");
+    assert_eq!(role.2.len(), 1);
+    let theirs: (String, String, i64, String, i64) = q(&mut f, &["ROLE"]);
+    assert_eq!(
+        (theirs.0.as_str(), theirs.3.as_str()),
+        ("slave", "connected")
+    );
+    assert_eq!(theirs.4, role.1);
+    // Chained replication is refused by a replica.
+    let e = common::qerr(&mut f, &["WAIT", "1", "1"]);
+    assert!(
+        e.starts_with("ERR WAIT cannot be used with replica instances"),
+        "{e}"
+    );
+}

@@ -3,7 +3,7 @@
 //! PSYNC), then receives the RDB of a full synchronization or continues, and applies the
 //! stream until the link breaks; then reconnects with backoff, until REPLICAOF changes.
 
-use super::{load, stream, Follower, Transfer};
+use super::{stream, Follower, Transfer};
 use crate::local::Local;
 use crate::log;
 use bytes::{Buf, BytesMut};
@@ -422,7 +422,7 @@ async fn full_sync(link: &mut Link, replid: Option<String>, offset: u64) -> Link
         return Err(Stop::Cancelled);
     }
     let file = receive_rdb(link).await?;
-    load::replace_data_set(&local, &file.0).await.or_else(|e| {
+    replace_data_set(&local, &file.0).await.or_else(|e| {
         failed(format!(
             "Failed trying to load the MASTER synchronization DB from disk: {e}"
         ))
@@ -540,4 +540,14 @@ async fn receive_rdb(link: &mut Link) -> LinkResult<TempFile> {
 fn temp_path(dir: &Path) -> PathBuf {
     let secs = crate::local::unix_ms() / 1000;
     dir.join(format!("temp-{secs}.{}.rdb", std::process::id()))
+}
+
+/// Replaces the data set with the master's RDB at `path`; the server answers -LOADING to
+/// its clients meanwhile.
+async fn replace_data_set(local: &Rc<Local>, path: &std::path::Path) -> Result<(), String> {
+    let f = &local.shared.follower;
+    f.update(|s| s.loading = true);
+    let r = crate::rdb_load::replace(local, path).await;
+    f.update(|s| s.loading = false);
+    r
 }

@@ -17,7 +17,6 @@
 //!   link task publishes into it.
 
 mod link;
-mod load;
 mod report;
 mod stream;
 

@@ -1,14 +1,18 @@
-//! A full synchronization replaces the whole data set with the master's RDB: every
-//! database of every shard and the function libraries are emptied (FLUSHALL, FUNCTION
-//! FLUSH through the normal command path, so the AOF and the watchers see them), the file
-//! is decoded on a thread of its own (`persist::rdb::read::read_rdb`) which sends each
-//! key, in batches, to the shard that owns it, and the libraries are loaded through
-//! FUNCTION LOAD. Meanwhile other clients get -LOADING. With the AOF on, the loaded keys
-//! reach it through a rewrite started at the end (they were not written by commands).
+//! Loading RDB files: `dump.rdb` at start-up (when the AOF is off, as Redis), and a
+//! replica's full synchronization, which replaces the whole data set with the master's
+//! RDB. The file is decoded on a thread of its own (`persist::rdb::read::read_rdb`) which
+//! sends each key, in batches, to the shard that owns it; the function libraries are loaded
+//! through FUNCTION LOAD.
+//!
+//! For a synchronization every database of every shard and the function libraries are
+//! emptied first (FLUSHALL, FUNCTION FLUSH through the normal command path, so the AOF and
+//! the watchers see them); meanwhile other clients get -LOADING. With the AOF on, the
+//! loaded keys reach it through a rewrite started at the end (they were not written by
+//! commands).
 
-use super::MASTER_CLIENT;
 use crate::client::{ClientInfo, Session};
 use crate::dispatch::{self, Run};
+use crate::follower::MASTER_CLIENT;
 use crate::local::Local;
 use crate::log;
 use crate::mesh::Mesh;
@@ -22,54 +26,77 @@ use std::time::Duration;
 /// Keys sent to a shard in one message.
 const BATCH: usize = 512;
 
-/// Replaces the data set with the RDB file at `path`. The server answers -LOADING to its
-/// clients meanwhile. On failure the data set is left empty (the next synchronization
-/// fills it), as Redis leaves it.
-pub(super) async fn replace_data_set(local: &Rc<Local>, path: &Path) -> Result<(), String> {
-    let f = &local.shared.follower;
-    f.update(|s| s.loading = true);
-    let r = replace(local, path).await;
-    f.update(|s| s.loading = false);
-    r
-}
-
-async fn replace(local: &Rc<Local>, path: &Path) -> Result<(), String> {
+/// Replaces the data set with the RDB file at `path` (a replica's full synchronization).
+/// On failure the data set is left empty (the next synchronization fills it), as Redis
+/// leaves it.
+pub(crate) async fn replace(local: &Rc<Local>, path: &Path) -> Result<(), String> {
     let mut sess = loader_session();
     log::notice("MASTER <-> REPLICA sync: Flushing old data");
     empty(local, &mut sess).await;
     log::notice("MASTER <-> REPLICA sync: Loading DB in memory");
     let t0 = std::time::Instant::now();
-    let loaded = read_on_thread(local, path).await;
-    // Every batch the thread sent is in its shard before anything else happens.
-    barrier(local).await;
-    let (keys, functions) = match loaded {
-        Ok(l) => l,
+    let keys = match fill(local, &mut sess, path).await {
+        Ok(k) => k,
         Err(e) => {
             empty(local, &mut sess).await;
             return Err(e);
         }
     };
-    for code in functions {
-        let reply = run(
-            local,
-            &mut sess,
-            &[&b"FUNCTION"[..], b"LOAD", b"REPLACE", &code],
-        )
-        .await;
-        if reply.starts_with(b"-") {
-            log::warning(&format!(
-                "MASTER <-> REPLICA sync: a function library of the master could not be \
-                 loaded: {}",
-                String::from_utf8_lossy(reply.trim_ascii_end())
-            ));
-        }
-    }
     log::notice(&format!(
         "Done loading RDB, keys loaded: {keys}, keys expired: 0 ({:.3} seconds).",
         t0.elapsed().as_secs_f64()
     ));
     rewrite_aof(local).await;
     Ok(())
+}
+
+/// At start-up, when the AOF is off: loads `dir/dbfilename` if it exists (before the
+/// listeners open). Returns an error line to exit with.
+pub async fn load_at_start(local: &Rc<Local>) -> Result<(), String> {
+    if local.shared.aof.is_some() {
+        return Ok(());
+    }
+    let path = {
+        let c = local.shared.config();
+        c.dir.join(&c.dbfilename)
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let t0 = std::time::Instant::now();
+    let mut sess = loader_session();
+    let keys = fill(local, &mut sess, &path).await.map_err(|e| {
+        format!(
+            "Fatal error loading the DB ({}): {e}. Exiting.",
+            path.display()
+        )
+    })?;
+    log::notice(&format!(
+        "Done loading RDB, keys loaded: {keys}, keys expired: 0."
+    ));
+    log::notice(&format!(
+        "DB loaded from disk: {:.3} seconds",
+        t0.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Loads the file at `path` into the data set; returns the keys loaded.
+async fn fill(local: &Rc<Local>, sess: &mut Session, path: &Path) -> Result<u64, String> {
+    let loaded = read_on_thread(local, path).await;
+    // Every batch the thread sent is in its shard before anything else happens.
+    barrier(local).await;
+    let (keys, functions) = loaded?;
+    for code in functions {
+        let reply = run(local, sess, &[&b"FUNCTION"[..], b"LOAD", b"REPLACE", &code]).await;
+        if reply.starts_with(b"-") {
+            log::warning(&format!(
+                "A function library of the RDB file could not be loaded: {}",
+                String::from_utf8_lossy(reply.trim_ascii_end())
+            ));
+        }
+    }
+    Ok(keys)
 }
 
 /// The client that empties and fills the data set: the master's id (it passes the
@@ -132,8 +159,8 @@ fn load_file(
                 Item::Key { db, key, entry } => {
                     if db >= databases {
                         return Err(format!(
-                            "the master's data has a database {db}: this server is configured \
-                             with {databases} databases"
+                            "the RDB has a database {db}: this server is configured with \
+                             {databases} databases"
                         ));
                     }
                     let s = shard::slot::key_shard(&key, shards);

@@ -86,6 +86,8 @@ pub struct Replica {
     acked: AtomicU64,
     /// When it last acknowledged (Unix ms).
     acked_at: AtomicU64,
+    /// It acknowledged at least once since it connected.
+    heard: AtomicBool,
     /// Dropped: it fell too far behind, or a snapshot it needed was aborted.
     dropped: AtomicBool,
 }
@@ -123,6 +125,10 @@ pub enum SyncRequest {
 
 struct Inner {
     stream: Stream,
+    /// The stream's offset after the last write's effects (not counting the leader's own
+    /// PINGs and GETACKs): what WAIT waits for. A replica acknowledges a GETACK with the
+    /// offset before it, as Redis replicas do.
+    written: u64,
     replid: String,
     replicas: Vec<Arc<Replica>>,
 }
@@ -155,6 +161,7 @@ impl Leader {
             on: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 stream: Stream::new(0, backlog_size),
+                written: 0,
                 replid,
                 replicas: Vec::new(),
             }),
@@ -181,6 +188,11 @@ impl Leader {
     /// `master_repl_offset`.
     pub fn offset(&self) -> u64 {
         self.inner().stream.offset()
+    }
+
+    /// Where the last write's effects end in the stream.
+    fn written(&self) -> u64 {
+        self.inner().written
     }
 
     /// A promotion (REPLICAOF NO ONE) started a new history with this id.
@@ -211,6 +223,7 @@ impl Leader {
             inner
                 .stream
                 .append_chunk(chunk.start_db, chunk.end_db, &chunk.bytes);
+            inner.written = inner.stream.offset();
             trim(&mut inner);
         }
         self.wake_senders();
@@ -340,7 +353,7 @@ pub fn sync(local: &Local, sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply
 }
 
 /// WAIT numreplicas timeout.
-pub async fn wait(local: &Rc<Local>, sess: &Session, cmd: &shard::Cmd, out: &mut Reply) {
+pub async fn wait(local: &Rc<Local>, cmd: &shard::Cmd, out: &mut Reply) {
     let parse = |a: &[u8]| {
         std::str::from_utf8(a)
             .ok()
@@ -364,9 +377,9 @@ pub async fn wait(local: &Rc<Local>, sess: &Session, cmd: &shard::Cmd, out: &mut
     }
     let leader = &local.shared.leader;
     // Everything this client wrote is in the stream (its replies waited for that).
-    let target = leader.offset();
+    let target = leader.written();
     let acked = leader.count_acked(target);
-    if sess.multi.is_some() || acked as i64 >= needed || !leader.is_on() {
+    if acked as i64 >= needed || !leader.is_on() {
         return out.int(acked as i64);
     }
     leader.append_command(&[b"REPLCONF", b"GETACK", b"*"]);
@@ -393,6 +406,12 @@ pub async fn wait(local: &Rc<Local>, sess: &Session, cmd: &shard::Cmd, out: &mut
         futures_lite::future::or(reached, timer).await;
     }
     out.int(leader.count_acked(target) as i64);
+}
+
+/// Replicas that acknowledged everything in the stream so far (WAIT inside MULTI).
+pub fn acked_now(local: &Local) -> i64 {
+    let leader = &local.shared.leader;
+    leader.count_acked(leader.written()) as i64
 }
 
 /// The replicas for ROLE: (ip, port, acknowledged offset).
@@ -507,7 +526,7 @@ pub async fn serve_replica(
                 leader.offset() - from
             ));
             let r = match stream.write_all(line.as_bytes()).await {
-                Ok(()) => feed(local, stream, &replica).await,
+                Ok(()) => feed(local, stream, &replica, false).await,
                 Err(e) => Err(e),
             };
             leader.remove(&replica);
@@ -525,7 +544,7 @@ pub async fn serve_replica(
         "Replica {ip}:{} asks for synchronization",
         conf.listening_port
     ));
-    let (replica, rx, header) = begin_full_sync(local, sess, ip, &conf).await;
+    let (replica, rx, aborted, header) = begin_full_sync(local, sess, ip, &conf).await;
     let offset = replica.sent.load(Ordering::Acquire);
     let r = async {
         if psync {
@@ -539,7 +558,7 @@ pub async fn serve_replica(
         } else {
             send_rdb_from_file(local, stream, header, rx).await?;
         }
-        if local.shared.snapshot.aborted() {
+        if aborted.load(Ordering::Acquire) {
             return Err(std::io::Error::other("the snapshot was aborted"));
         }
         log::notice(&format!(
@@ -553,7 +572,10 @@ pub async fn serve_replica(
         replica
             .acked_at
             .store(crate::local::unix_ms(), Ordering::Relaxed);
-        feed(local, stream, &replica).await
+        // After an EOF-marked transfer the replica finds the end by the mark being the last
+        // bytes it read: the stream waits for its first acknowledgement (it has loaded), as
+        // Redis' masters do.
+        feed(local, stream, &replica, diskless).await
     }
     .await;
     leader.remove(&replica);
@@ -592,6 +614,7 @@ fn register(
         sent: AtomicU64::new(from),
         acked: AtomicU64::new(0),
         acked_at: AtomicU64::new(crate::local::unix_ms()),
+        heard: AtomicBool::new(false),
         dropped: AtomicBool::new(false),
     });
     leader.inner().replicas.push(r.clone());
@@ -609,7 +632,7 @@ async fn begin_full_sync(
     sess: &Session,
     ip: IpAddr,
     conf: &ReplConf,
-) -> (Arc<Replica>, Pieces, Vec<u8>) {
+) -> (Arc<Replica>, Pieces, crate::snapshot::Aborted, Vec<u8>) {
     let leader = &local.shared.leader;
     let prepare = |l: &Rc<Local>| {
         l.shared.leader.on.store(true, Ordering::Release);
@@ -625,19 +648,20 @@ async fn begin_full_sync(
         }
         crate::propagate::drain(l);
     };
-    let (rx, (replica, replid, offset, db)) = crate::snapshot::start(local, prepare, || {
-        let (replid, offset, db) = {
-            let inner = leader.inner();
-            (
-                inner.replid.clone(),
-                inner.stream.offset(),
-                inner.stream.db(),
-            )
-        };
-        let replica = register(leader, sess, ip, conf, State::WaitBgsave, offset);
-        (replica, replid, offset, db)
-    })
-    .await;
+    let (rx, aborted, (replica, replid, offset, db)) =
+        crate::snapshot::start(local, prepare, || {
+            let (replid, offset, db) = {
+                let inner = leader.inner();
+                (
+                    inner.replid.clone(),
+                    inner.stream.offset(),
+                    inner.stream.db(),
+                )
+            };
+            let replica = register(leader, sess, ip, conf, State::WaitBgsave, offset);
+            (replica, replid, offset, db)
+        })
+        .await;
     log::notice(&format!(
         "Starting BGSAVE for SYNC with target: replicas sockets (forkless snapshot), \
          replication offset {offset}"
@@ -648,7 +672,7 @@ async fn begin_full_sync(
         ("repl-id", replid.as_bytes()),
         ("repl-offset", off.as_bytes()),
     ];
-    (replica, rx, crate::snapshot::header(local, &aux))
+    (replica, rx, aborted, crate::snapshot::header(local, &aux))
 }
 
 /// Sends the RDB as it is produced, between `$EOF:<mark>` and the mark.
@@ -730,17 +754,39 @@ fn eof_mark() -> String {
         .collect()
 }
 
-/// Streams to an online replica from its `sent` offset on, and reads its acknowledgements
-/// (also while the stream flows), until it disconnects or is dropped.
+/// Streams to an online replica from its `sent` offset on (after its first
+/// acknowledgement when `after_ack`), and reads its acknowledgements (also while the stream
+/// flows), until it disconnects or is dropped.
 async fn feed(
     local: &Local,
     stream: &mut TcpStream,
     replica: &Arc<Replica>,
+    after_ack: bool,
 ) -> std::io::Result<()> {
     let leader = &local.shared.leader;
     let (mut rx, mut tx) = futures_lite::io::split(stream);
     let send = async {
         let mut wbuf = Vec::new();
+        if after_ack {
+            std::future::poll_fn(|cx| {
+                let ready = || {
+                    replica.heard.load(Ordering::Acquire) || replica.dropped.load(Ordering::Acquire)
+                };
+                if ready() {
+                    return Poll::Ready(());
+                }
+                leader
+                    .ack_waiters
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(cx.waker().clone());
+                if ready() {
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            })
+            .await;
+        }
         loop {
             let from = replica.sent.load(Ordering::Acquire);
             // Wait for the stream to grow past what the replica has.
@@ -791,13 +837,13 @@ async fn feed(
 }
 
 /// Takes the complete commands a replica sent (`REPLCONF ACK <offset> [FACK <offset>]`)
-/// out of `buf`; returns whether its acknowledged offset moved.
+/// out of `buf`; returns whether it acknowledged.
 fn acks(
     bytes: &mut bytes::BytesMut,
     state: &mut crate::resp::ParseState,
     replica: &Replica,
 ) -> bool {
-    let mut moved = false;
+    let mut heard = false;
     let limits = crate::resp::Limits {
         authenticated: true,
         ..Default::default()
@@ -813,9 +859,9 @@ fn acks(
                         .ok()
                         .and_then(|v| v.parse::<u64>().ok())
                     {
-                        if off > replica.acked.swap(off, Ordering::AcqRel) {
-                            moved = true;
-                        }
+                        replica.acked.fetch_max(off, Ordering::AcqRel);
+                        replica.heard.store(true, Ordering::Release);
+                        heard = true;
                         replica
                             .acked_at
                             .store(crate::local::unix_ms(), Ordering::Relaxed);
@@ -832,5 +878,5 @@ fn acks(
             }
         }
     }
-    moved
+    heard
 }

@@ -351,7 +351,12 @@ pub(crate) async fn run_step(
         }
         Step::Server(which) => {
             let (t0, mut reply) = (Instant::now(), Reply::new(resp3));
-            command::run_server(local, sess, which, &job.cmd, &mut reply).await;
+            if which == Server::Wait {
+                // As Redis: inside a transaction WAIT does not block; it counts.
+                reply.int(crate::leader::acked_now(local));
+            } else {
+                command::run_server(local, sess, which, &job.cmd, &mut reply).await;
+            }
             let usec = t0.elapsed().as_micros() as u64;
             let failed = reply.errors > 0;
             local

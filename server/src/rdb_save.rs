@@ -115,7 +115,7 @@ async fn write(local: &Rc<Local>) -> std::io::Result<()> {
     };
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    let (mut pieces, ()) = crate::snapshot::start(local, |_| {}, || ()).await;
+    let (mut pieces, aborted, ()) = crate::snapshot::start(local, |_| {}, || ()).await;
     let header = crate::snapshot::header(local, &[]);
     let mut crc = persist::crc64::crc64(0, &header);
     file.write_all(&header)?;
@@ -136,7 +136,7 @@ async fn write(local: &Rc<Local>) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    if local.shared.snapshot.aborted() {
+    if aborted.load(Ordering::Acquire) {
         let _ = std::fs::remove_file(&tmp);
         return Err(std::io::Error::other(
             "the snapshot was aborted by a command over whole databases",

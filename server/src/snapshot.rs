@@ -17,7 +17,7 @@ use crate::local::Local;
 use crate::log;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Entries a shard serializes before it lets its connections run again.
@@ -26,11 +26,15 @@ const STEP: usize = 1000;
 /// The pieces of a snapshot as the shards walk it: (database, RDB entries).
 pub type Pieces = futures_channel::mpsc::Receiver<Vec<(usize, Vec<u8>)>>;
 
+/// Set when a snapshot is aborted: its pieces end early and its output is incomplete.
+pub type Aborted = Arc<AtomicBool>;
+
 /// Whether a snapshot runs, server-wide (in `Shared`).
 #[derive(Default)]
 pub struct Slot {
     running: AtomicBool,
-    aborted: AtomicBool,
+    /// The running snapshot's abort flag.
+    current: Mutex<Option<Aborted>>,
 }
 
 impl Slot {
@@ -39,15 +43,16 @@ impl Slot {
         self.running.load(Ordering::Acquire)
     }
 
-    /// Whether the last snapshot was aborted (its output is incomplete).
-    pub fn aborted(&self) -> bool {
-        self.aborted.load(Ordering::Acquire)
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<Aborted>> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// Starts a snapshot: waits for the slot, then at the barrier runs `prepare` on every shard
-/// and `at_barrier` once (still under the locks: nothing changes meanwhile).
-pub async fn start<P, B, T>(local: &Rc<Local>, prepare: P, at_barrier: B) -> (Pieces, T)
+/// and `at_barrier` once (still under the locks: nothing changes meanwhile). Returns the
+/// pieces, the snapshot's abort flag (check it once the pieces ended) and `at_barrier`'s
+/// result.
+pub async fn start<P, B, T>(local: &Rc<Local>, prepare: P, at_barrier: B) -> (Pieces, Aborted, T)
 where
     P: Fn(&Rc<Local>) + Send + Clone + 'static,
     B: FnOnce() -> T,
@@ -64,21 +69,24 @@ where
         }
         glommio::timer::sleep(Duration::from_millis(10)).await;
     }
-    slot.aborted.store(false, Ordering::Release);
+    let aborted: Aborted = Arc::default();
+    *slot.current() = Some(aborted.clone());
     let dbs: Vec<usize> = (0..local.shared.config().databases).collect();
     crate::coord::lock_dbs(local, &dbs).await;
     let (tx, rx) = futures_channel::mpsc::channel(2);
     let walking = Arc::new(AtomicUsize::new(local.shards()));
+    let flag = aborted.clone();
     local
         .call_all(move |l| {
             prepare(l);
             l.shard().snapshot_start(persist::rdb::write::write_entry);
-            glommio::spawn_local(walk(l.clone(), tx.clone(), walking.clone())).detach();
+            let walk = walk(l.clone(), tx.clone(), flag.clone(), walking.clone());
+            glommio::spawn_local(walk).detach();
         })
         .await;
     let t = at_barrier();
     crate::coord::unlock_dbs(local, &dbs).await;
-    (rx, t)
+    (rx, aborted, t)
 }
 
 /// The RDB's beginning: the header with `aux` fields, then the function libraries.
@@ -102,9 +110,10 @@ pub fn append_piece(out: &mut Vec<u8>, parts: Vec<(usize, Vec<u8>)>) {
 
 /// A whole-database command ran: a running snapshot is aborted.
 pub fn abort(local: &Local) {
-    let slot = &local.shared.snapshot;
-    if slot.running() && !slot.aborted.swap(true, Ordering::AcqRel) {
-        log::notice("Snapshot aborted (a command over whole databases ran)");
+    if let Some(flag) = local.shared.snapshot.current().as_ref() {
+        if !flag.swap(true, Ordering::AcqRel) {
+            log::notice("Snapshot aborted (a command over whole databases ran)");
+        }
     }
 }
 
@@ -112,17 +121,24 @@ pub fn abort(local: &Local) {
 async fn walk(
     l: Rc<Local>,
     tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>,
+    aborted: Aborted,
     walking: Arc<AtomicUsize>,
 ) {
-    walk_snapshot(&l, tx).await;
+    walk_snapshot(&l, tx, &aborted).await;
     if walking.fetch_sub(1, Ordering::AcqRel) == 1 {
-        l.shared.snapshot.running.store(false, Ordering::Release);
+        let slot = &l.shared.snapshot;
+        *slot.current() = None;
+        slot.running.store(false, Ordering::Release);
     }
 }
 
-async fn walk_snapshot(l: &Local, mut tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>) {
+async fn walk_snapshot(
+    l: &Local,
+    mut tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>,
+    aborted: &AtomicBool,
+) {
     loop {
-        if l.shared.snapshot.aborted() {
+        if aborted.load(Ordering::Acquire) {
             l.shard().snapshot_abort();
             return;
         }

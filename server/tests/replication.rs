@@ -124,6 +124,11 @@ fn wait_counts_acknowledged_followers() {
     }
     // More followers than there are: the timeout answers with the count.
     assert_eq!(q::<i64>(&mut c, &["WAIT", "2", "200"]), 1);
+    // Inside a transaction WAIT does not block: it counts.
+    q::<()>(&mut c, &["MULTI"]);
+    q::<()>(&mut c, &["WAIT", "5", "0"]);
+    let counted: Vec<i64> = q(&mut c, &["EXEC"]);
+    assert_eq!(counted, [1]);
     let e = common::qerr(&mut c, &["WAIT", "1", "-1"]);
     assert_eq!(e, "ERR timeout is negative");
     let e = common::qerr(&mut c, &["WAIT", "x", "1"]);

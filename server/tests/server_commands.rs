@@ -290,14 +290,17 @@ fn config_get_and_set() {
     // Parameters of features that are not built yet are unknown, not silently accepted.
     let none: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "maxmemory"]);
     assert!(none.is_empty());
-    // RDB snapshots are not built yet, and the AOF is switched on or off by a restart: they
-    // report what is true and refuse to be switched at run time.
+    // The AOF is switched on or off by a restart: it reports what is true and refuses to be
+    // switched at run time. Save points are set at run time (none by default).
     let aof: HashMap<String, String> = q(&mut c, &["CONFIG", "GET", "appendonly", "save"]);
     assert_eq!(aof["appendonly"], "no");
     assert_eq!(aof["save"], "");
     assert!(qerr(&mut c, &["CONFIG", "SET", "appendonly", "yes"]).contains("restart"));
-    assert!(qerr(&mut c, &["CONFIG", "SET", "save", "900 1"])
-        .contains("RDB snapshots are not available"));
+    q::<()>(&mut c, &["CONFIG", "SET", "save", "900 1 300 10"]);
+    let save: Vec<String> = q(&mut c, &["CONFIG", "GET", "save"]);
+    assert_eq!(save, ["save", "900 1 300 10"]);
+    q::<()>(&mut c, &["CONFIG", "SET", "save", ""]);
+    assert!(qerr(&mut c, &["CONFIG", "SET", "save", "900"]).contains("Invalid save parameters"));
 }
 
 #[test]

@@ -177,7 +177,7 @@ pub async fn run_server(
         Pubsub => crate::pubsub::pubsub(local, cmd, out).await,
         Sync => crate::leader::sync(local, sess, cmd, out),
         Replconf => crate::leader::replconf(sess, cmd, out),
-        Wait => crate::leader::wait(local, sess, cmd, out).await,
+        Wait => crate::leader::wait(local, cmd, out).await,
         Save => match crate::rdb_save::save(local).await {
             Ok(()) => out.simple("OK"),
             Err(e) => out.error(&e),

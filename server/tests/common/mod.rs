@@ -12,15 +12,26 @@ pub mod events;
 pub struct Server {
     pub port: u16,
     child: Child,
+    /// A data directory of its own, removed on drop (see [`Server::start`]).
+    scratch: Option<std::path::PathBuf>,
 }
 
 impl Server {
-    /// A server with `shards` shards and extra `--name value` arguments.
+    /// A server with `shards` shards and extra `--name value` arguments, in a fresh data
+    /// directory of its own unless `extra` names one (a stray `dump.rdb` in the working
+    /// directory would otherwise be loaded).
     pub fn start(shards: usize, extra: &[&str]) -> Server {
-        let shards = shards.to_string();
-        let mut args = vec!["--shards", shards.as_str()];
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let scratch = std::env::temp_dir().join(format!("shardis-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let (shards, dir) = (shards.to_string(), scratch.to_string_lossy().into_owned());
+        let mut args = vec!["--shards", shards.as_str(), "--dir", dir.as_str()];
         args.extend_from_slice(extra);
-        Server::start_program(env!("CARGO_BIN_EXE_shardis-server").as_ref(), &args)
+        let mut server =
+            Server::start_program(env!("CARGO_BIN_EXE_shardis-server").as_ref(), &args);
+        server.scratch = Some(scratch);
+        server
     }
 
     /// Any Redis-protocol server (`program --port P args...`) on a free loopback port, once
@@ -41,7 +52,11 @@ impl Server {
                     break; // the port was taken in between: try another
                 }
                 if ping(port) {
-                    return Server { port, child };
+                    return Server {
+                        port,
+                        child,
+                        scratch: None,
+                    };
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -83,6 +98,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(d) = &self.scratch {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
 }
 

@@ -7,9 +7,8 @@ load on core 1, alternating rounds:
 
 1. `sync`: the leader holds N keys (loaded with redis-cli --pipe); the replica is told
    REPLICAOF and the time until its `master_link_status:up` is measured, with the leader's
-   peak RSS growth during the synchronization (Redis forks: its child's copy-on-write memory
-   is not in the parent's RSS, so the script also reports the child's peak when it sees
-   one).
+   peak RSS growth during the synchronization (Redis forks: its child's RSS, shared pages
+   included, is reported separately). Redis runs with `repl-diskless-sync-delay 0`.
 2. `set-p16`: redis-benchmark SET -P 16 against the leader while the replica follows: ops/s
    and the leader's CPU per request (Redis' numbers include nothing of a fork here).
 
@@ -31,6 +30,9 @@ from benchlib import REDIS_CMDLINE, ROOT, Server, info, rss_bytes  # noqa: E402
 SHARDIS = os.path.join(ROOT, "target", "release", "shardis-server")
 SHARDIS_CMDLINE = SHARDIS + " --port {port} --shards 1 --save ''"
 REPLICA_CMDLINE = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no"
+# Redis waits repl-diskless-sync-delay (5 s by default) for more replicas before a diskless
+# transfer; Shardis starts at once. The delay is set to 0 so the transfers are compared.
+LEADER_REDIS_CMDLINE = REDIS_CMDLINE + " --repl-diskless-sync-delay 0"
 
 
 def load(port, keys):
@@ -103,7 +105,7 @@ def main():
     a = ap.parse_args()
     results = {"shardis": [], "redis": []}
     for r in range(a.rounds):
-        for name, cmdline in (("shardis", SHARDIS_CMDLINE), ("redis", REDIS_CMDLINE)):
+        for name, cmdline in (("shardis", SHARDIS_CMDLINE), ("redis", LEADER_REDIS_CMDLINE)):
             with Server(cmdline, [0]) as leader:
                 load(leader.port, a.keys)
                 s = sync(leader, a.keys)

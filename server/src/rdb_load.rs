@@ -81,6 +81,28 @@ pub async fn load_at_start(local: &Rc<Local>) -> Result<(), String> {
     Ok(())
 }
 
+/// DEBUG RELOAD: loads `dir/dbfilename` again, after emptying the data set (`flush`), every
+/// database locked meanwhile. The emptying is not propagated (the data set comes back the
+/// same); the libraries are loaded through FUNCTION LOAD REPLACE, as at start-up.
+pub async fn reload(local: &Rc<Local>, flush: bool) -> Result<(), String> {
+    let path = {
+        let c = local.shared.config();
+        c.dir.join(&c.dbfilename)
+    };
+    let dbs: Vec<usize> = (0..local.shared.config().databases).collect();
+    crate::coord::lock_dbs(local, &dbs).await;
+    if flush {
+        local
+            .call_all(|l| l.shard().dbs.iter_mut().for_each(shard::Db::clear))
+            .await;
+        local.shared.scripts.store.function_flush();
+    }
+    let mut sess = loader_session();
+    let r = fill(local, &mut sess, &path).await;
+    crate::coord::unlock_dbs(local, &dbs).await;
+    r.map(|keys| log::notice(&format!("DB reloaded by DEBUG RELOAD: {keys} keys")))
+}
+
 /// Loads the file at `path` into the data set; returns the keys loaded.
 async fn fill(local: &Rc<Local>, sess: &mut Session, path: &Path) -> Result<u64, String> {
     let loaded = read_on_thread(local, path).await;

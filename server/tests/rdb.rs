@@ -140,3 +140,22 @@ fn shardis_loads_what_redis_saves() {
     assert_eq!(contents(&mut ours.client()), theirs);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn debug_reload_saves_and_loads_back() {
+    let dir = data_dir("reload");
+    let server = start(&dir, 2, &[]);
+    write_everything(&server, 2);
+    let mut c = server.client();
+    let before = contents(&mut c);
+    q::<()>(&mut c, &["DEBUG", "RELOAD"]);
+    assert_eq!(contents(&mut c), before);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "bump", "1", "bumped"]), 10);
+    // NOSAVE: back to what the file holds.
+    q::<()>(&mut c, &["SET", "later", "1"]);
+    q::<()>(&mut c, &["DEBUG", "RELOAD", "NOSAVE"]);
+    assert_eq!(common::get(&mut c, "later"), None);
+    let e = common::qerr(&mut c, &["DEBUG", "RELOAD", "NOPE"]);
+    assert!(e.contains("syntax error"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -90,6 +90,36 @@ pub async fn info(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the RDB file (unless NOSAVE) and loads it
+/// back, every database locked meanwhile (nobody sees the data set half loaded). Nothing
+/// is propagated: the data set is the same.
+async fn debug_reload(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+    let (mut save, mut flush) = (true, true);
+    for a in cmd.args().skip(2) {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => save = false,
+            b"noflush" => flush = false,
+            // Loaded keys replace existing ones: MERGE is what loading does.
+            b"merge" => {}
+            _ => return out.error(err::SYNTAX),
+        }
+    }
+    if save {
+        if let Err(e) = crate::rdb_save::save(local).await {
+            log::warning(&format!("DEBUG RELOAD: {e}"));
+            return out.error("ERR Error trying to save the DB, check server logs.");
+        }
+    }
+    // Boxed: loading runs FUNCTION LOAD through the command path, which leads back here.
+    match Box::pin(crate::rdb_load::reload(local, flush)).await {
+        Ok(()) => out.ok(),
+        Err(e) => {
+            log::warning(&format!("DEBUG RELOAD: {e}"));
+            out.error("ERR Error trying to load the RDB dump, check server logs.")
+        }
+    }
+}
+
 /// BGSAVE [SCHEDULE].
 pub fn bgsave(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
     let schedule = match cmd.len() {
@@ -169,6 +199,18 @@ const DEBUG_HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: Merge the content of the RDB file into the running dataset.",
+    "    * NOFLUSH: Do not empty the dataset before loading the RDB file.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -271,9 +313,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                 ),
             }
         }
-        (b"reload", _) => {
-            out.error("ERR DEBUG RELOAD needs persistence, which this build does not have yet")
-        }
+        (b"reload", _) => debug_reload(local, cmd, out).await,
         _ => out.error(&format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&cmd[1])

@@ -554,12 +554,9 @@ pub async fn serve_replica(
         replica.set_state(State::SendBulk);
         let diskless = conf.capa_eof && local.shared.config().repl_diskless_sync;
         if diskless {
-            send_rdb_streamed(stream, header, rx).await?;
+            send_rdb_streamed(stream, header, rx, &aborted).await?;
         } else {
-            send_rdb_from_file(local, stream, header, rx).await?;
-        }
-        if aborted.load(Ordering::Acquire) {
-            return Err(std::io::Error::other("the snapshot was aborted"));
+            send_rdb_from_file(local, stream, header, rx, &aborted).await?;
         }
         log::notice(&format!(
             "Synchronization with replica {ip}:{} succeeded",
@@ -675,11 +672,23 @@ async fn begin_full_sync(
     (replica, rx, aborted, crate::snapshot::header(local, &aux))
 }
 
+/// An aborted snapshot's RDB is incomplete: it must never end, or the replica would load it
+/// (and later continue from it). The transfer is cut before its end instead.
+fn check_complete(aborted: &AtomicBool) -> std::io::Result<()> {
+    if aborted.load(Ordering::Acquire) {
+        return Err(std::io::Error::other(
+            "the snapshot was aborted by a command over whole databases",
+        ));
+    }
+    Ok(())
+}
+
 /// Sends the RDB as it is produced, between `$EOF:<mark>` and the mark.
 async fn send_rdb_streamed(
     stream: &mut TcpStream,
     header: Vec<u8>,
     mut rx: Pieces,
+    aborted: &AtomicBool,
 ) -> std::io::Result<()> {
     use futures_lite::StreamExt;
     let mark = eof_mark();
@@ -693,6 +702,7 @@ async fn send_rdb_streamed(
         crc = persist::crc64::crc64(crc, &out);
         stream.write_all(&out).await?;
     }
+    check_complete(aborted)?;
     out.clear();
     persist::rdb::write::write_eof(&mut out, crc);
     out.extend_from_slice(mark.as_bytes());
@@ -706,6 +716,7 @@ async fn send_rdb_from_file(
     stream: &mut TcpStream,
     header: Vec<u8>,
     mut rx: Pieces,
+    aborted: &AtomicBool,
 ) -> std::io::Result<()> {
     use futures_lite::StreamExt;
     use std::io::{Read, Seek, Write};
@@ -730,6 +741,7 @@ async fn send_rdb_from_file(
         crc = persist::crc64::crc64(crc, &out);
         file.write_all(&out)?;
     }
+    check_complete(aborted)?;
     out.clear();
     persist::rdb::write::write_eof(&mut out, crc);
     file.write_all(&out)?;

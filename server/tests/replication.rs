@@ -371,3 +371,26 @@ fn shardis_follows_shardis() {
         "{e}"
     );
 }
+
+#[test]
+fn a_flushall_during_the_snapshot_makes_the_follower_synchronize_again() {
+    let leader = Server::start(2, &[]);
+    let mut c = leader.client();
+    let mut pipe = redis::pipe();
+    for i in 0..50_000 {
+        pipe.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    let follower = redis_follower(&leader);
+    // Whole-database commands while the follower's snapshot may be walking: it is aborted
+    // and the follower synchronizes again, or it finished and the stream carries them.
+    for i in 0..20 {
+        q::<()>(&mut c, &["SELECT", &(i % 3).to_string()]);
+        q::<()>(&mut c, &["FLUSHDB"]);
+        q::<()>(&mut c, &["SET", &format!("after{i}"), "1"]);
+    }
+    q::<()>(&mut c, &["SWAPDB", "0", "1"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    caught_up(&leader, &follower);
+    assert_eq!(contents(&mut follower.client()), contents(&mut c));
+}

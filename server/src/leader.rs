@@ -24,8 +24,8 @@
 //!   stream asks (`REPLCONF GETACK *`, which WAIT appends); WAIT counts the replicas whose
 //!   acknowledged offset reached the stream's offset when WAIT was called.
 //!
-//! A cross-shard transaction or script reaches the stream as one `MULTI ... EXEC` per shard
-//! it wrote on (its effects groups, `shard::effects`), as in the AOF.
+//! A cross-shard transaction or script reaches the stream as one `MULTI ... EXEC` holding
+//! every shard's part ([`Leader::append_group`]); in the AOF each shard's file has its part.
 
 use crate::client::Session;
 use crate::local::Local;
@@ -223,6 +223,31 @@ impl Leader {
             inner
                 .stream
                 .append_chunk(chunk.start_db, chunk.end_db, &chunk.bytes);
+            inner.written = inner.stream.offset();
+            trim(&mut inner);
+        }
+        self.wake_senders();
+    }
+
+    /// Appends a transaction's parts from every shard (`propagate::commit_group`) as one
+    /// MULTI ... EXEC (a single command as itself).
+    pub fn append_group(&self, parts: Vec<Vec<(usize, Vec<u8>)>>) {
+        let commands: Vec<(usize, Vec<u8>)> = parts.into_iter().flatten().collect();
+        if commands.is_empty() {
+            return;
+        }
+        {
+            let mut inner = self.inner();
+            let wrap = commands.len() > 1;
+            if wrap {
+                inner.stream.append_command(None, &[b"MULTI"]);
+            }
+            for (db, c) in &commands {
+                inner.stream.append_chunk(Some(*db), Some(*db), c);
+            }
+            if wrap {
+                inner.stream.append_command(None, &[b"EXEC"]);
+            }
             inner.written = inner.stream.offset();
             trim(&mut inner);
         }

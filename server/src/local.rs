@@ -202,7 +202,10 @@ impl Local {
     /// transaction still holds its locks.
     pub async fn fx_group_commit(self: &Rc<Self>, group: Option<u64>) {
         if let Some(g) = group {
-            self.call_all(move |l| l.shard().effects.commit(g)).await;
+            let parts = self
+                .call_all(move |l| crate::propagate::commit_group(l, g))
+                .await;
+            self.shared.leader.append_group(parts);
         }
     }
 

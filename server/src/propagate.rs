@@ -59,12 +59,33 @@ pub fn on(local: &Local) -> bool {
 /// Drains what this shard's effects log holds: into the replication stream, and into the
 /// AOF file (with what a failed write left). Releases the waiters of other shards.
 pub fn drain(local: &Local) {
+    drain_to(local, true);
+}
+
+/// Commits a transaction's (or script's) effects group on this shard, under its locks.
+/// With the stream on, what came before goes out first, the shard's part goes to its AOF
+/// file only and is returned: the coordinator puts every shard's part into the stream as
+/// one MULTI ... EXEC (`leader::Leader::append_group`).
+pub fn commit_group(local: &Local, group: u64) -> Vec<(usize, Vec<u8>)> {
+    if !local.shared.leader.is_on() {
+        local.shard().effects.commit(group);
+        return Vec::new();
+    }
+    drain(local);
+    let part = local.shard().effects.commit_part(group);
+    if !part.is_empty() {
+        drain_to(local, false);
+    }
+    part
+}
+
+fn drain_to(local: &Local, stream: bool) {
     let (chunk, end) = {
         let mut shard = local.shard();
         let chunk = shard.effects.take_chunk();
         (chunk, shard.effects.produced())
     };
-    if local.shared.leader.is_on() {
+    if stream && local.shared.leader.is_on() {
         local.shared.leader.append(&chunk);
     }
     let advance = match local.shared.aof.as_deref() {

@@ -394,3 +394,82 @@ fn a_flushall_during_the_snapshot_makes_the_follower_synchronize_again() {
     caught_up(&leader, &follower);
     assert_eq!(contents(&mut follower.client()), contents(&mut c));
 }
+
+#[test]
+fn a_cross_shard_transaction_is_one_block_in_the_stream() {
+    let leader = Server::start(2, &[]);
+    let (a, b) = (key_on(0, 2, "left"), key_on(1, 2, "right"));
+    let url = leader.url();
+    let (ka, kb) = (a.clone(), b.clone());
+    let text = raw_stream(
+        &leader,
+        move || {
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            q::<()>(&mut c, &["MULTI"]);
+            q::<()>(&mut c, &["SET", &ka, "1"]);
+            q::<()>(&mut c, &["SET", &kb, "2"]);
+            q::<()>(&mut c, &["INCR", &ka]);
+            q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+            // A script whose undeclared keys span shards, too.
+            q::<()>(
+                &mut c,
+                &[
+                    "EVAL",
+                    "redis.call('SET', ARGV[1], 'x'); redis.call('SET', ARGV[2], 'y')",
+                    "0",
+                    &format!("{ka}-s"),
+                    &format!("{kb}-s"),
+                ],
+            );
+            q::<()>(&mut c, &["SET", "done", "1"]);
+        },
+        "done",
+    );
+    // Each is one MULTI ... EXEC holding the writes of both shards.
+    let blocks: Vec<&str> = text.split("MULTI").skip(1).collect();
+    assert!(blocks.len() >= 2, "{text}");
+    let tx = blocks[0].split("EXEC").next().unwrap();
+    assert!(
+        tx.contains(&a) && tx.contains(&b) && tx.contains("INCR"),
+        "{text}"
+    );
+    let script = blocks[1].split("EXEC").next().unwrap();
+    assert!(
+        script.contains(&format!("{a}-s")) && script.contains(&format!("{b}-s")),
+        "{text}"
+    );
+}
+
+/// The bank of the transactions tests with a real Redis following: 50 clients move money
+/// between 1000 accounts on both shards with MULTI/EXEC and with a script, the AOF on too;
+/// the follower ends with exactly the leader's balances.
+#[test]
+fn bank_transfers_reach_the_follower_whole() {
+    let dir = std::env::temp_dir().join(format!("shardis-repl-bank-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let leader = Server::start(2, &["--appendonly", "yes", "--dir", dir.to_str().unwrap()]);
+    let follower = redis_follower(&leader);
+    caught_up(&leader, &follower);
+    common::bank_stress(
+        &leader,
+        |c, from, to, amount| {
+            common::multi_transfer(c, from, to, amount);
+            let script = "redis.call('DECRBY', KEYS[1], ARGV[1]) \
+                          return redis.call('INCRBY', KEYS[2], ARGV[1])";
+            let _: i64 = q(c, &["EVAL", script, "2", to, from, &amount.to_string()]);
+        },
+        false,
+    );
+    caught_up(&leader, &follower);
+    let accounts: Vec<String> = (0..1000).map(|i| format!("acct:{i}")).collect();
+    let mut mget = redis::cmd("MGET");
+    accounts.iter().for_each(|a| {
+        mget.arg(a);
+    });
+    let ours: Vec<i64> = mget.query(&mut leader.client()).unwrap();
+    let theirs: Vec<i64> = mget.query(&mut follower.client()).unwrap();
+    assert_eq!(theirs.iter().sum::<i64>(), 100_000);
+    assert_eq!(theirs, ours);
+    let _ = std::fs::remove_dir_all(&dir);
+}

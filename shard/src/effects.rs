@@ -306,9 +306,20 @@ impl Effects {
     /// Group `id` ended: its effects enter the log, as MULTI ... EXEC when there are
     /// several.
     pub fn commit(&mut self, id: u64) {
-        let Some(i) = self.groups.iter().position(|g| g.id == id) else {
-            return;
-        };
+        self.commit_batch(id);
+    }
+
+    /// [`commit`](Effects::commit), also returning the group's commands as (database,
+    /// RESP command): the part of a transaction that spans shards, for a reader that joins
+    /// every shard's part into one MULTI ... EXEC (the replication stream).
+    pub fn commit_part(&mut self, id: u64) -> Vec<(usize, Vec<u8>)> {
+        self.commit_batch(id)
+            .map(|b| b.commands().map(|(db, c)| (db, c.to_vec())).collect())
+            .unwrap_or_default()
+    }
+
+    fn commit_batch(&mut self, id: u64) -> Option<Batch> {
+        let i = self.groups.iter().position(|g| g.id == id)?;
         let g = self.groups.swap_remove(i);
         if self.current == Some(id) {
             self.current = None;
@@ -326,6 +337,7 @@ impl Effects {
             encode_command(&mut self.log, exec.iter());
             self.publish();
         }
+        Some(g.batch)
     }
 
     /// Commits every open group (a global command is about to start a new file: what came

@@ -8,6 +8,7 @@
 //! `PSYNC <replid> <n + 1>`; the backlog's `repl_backlog_first_byte_offset` is
 //! [`Stream::backlog_start`] + 1.
 
+use shard::effects::encode_command;
 use std::collections::VecDeque;
 
 /// Bytes per backlog block: appends fill the last block, trimming drops whole blocks.
@@ -89,14 +90,15 @@ impl Stream {
             }
         }
         let mut c = Vec::new();
-        encode(&mut c, args);
+        encode_command(&mut c, args.iter());
         self.append(&c);
     }
 
     fn append_select(&mut self, db: usize) {
         let n = db.to_string();
         let mut c = Vec::new();
-        encode(&mut c, &[b"SELECT", n.as_bytes()]);
+        let select: [&[u8]; 2] = [b"SELECT", n.as_bytes()];
+        encode_command(&mut c, select.iter());
         self.append(&c);
         self.db = Some(db);
     }
@@ -159,16 +161,6 @@ impl Stream {
             }
         }
         Some(copied)
-    }
-}
-
-/// Encodes one command as a RESP array of bulk strings.
-pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 

@@ -133,15 +133,46 @@ struct Inner {
     replicas: Vec<Arc<Replica>>,
 }
 
+/// Tasks waiting for something another thread changes (the stream growing, an
+/// acknowledgement), woken all at once when it may have happened.
+#[derive(Default)]
+struct Waiters(Mutex<Vec<Waker>>);
+
+impl Waiters {
+    fn wake_all(&self) {
+        let woken = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        woken.into_iter().for_each(Waker::wake);
+    }
+
+    /// Resolves once `ready` holds (checked again after registering, so a wake between
+    /// the check and the registration is not lost).
+    async fn until(&self, ready: impl Fn() -> bool) {
+        std::future::poll_fn(|cx| {
+            if ready() {
+                return Poll::Ready(());
+            }
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(cx.waker().clone());
+            if ready() {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
 /// Server-wide leader state (in `Shared`).
 pub struct Leader {
     /// The stream runs: shards drain into it.
     on: AtomicBool,
     inner: Mutex<Inner>,
     /// Replica connections waiting for the stream to grow.
-    data_waiters: Mutex<Vec<Waker>>,
+    data_waiters: Waiters,
     /// WAIT callers waiting for acknowledgements.
-    ack_waiters: Mutex<Vec<Waker>>,
+    ack_waiters: Waiters,
     /// INFO stats' synchronization counts.
     pub syncs: SyncCounts,
 }
@@ -165,8 +196,8 @@ impl Leader {
                 replid,
                 replicas: Vec::new(),
             }),
-            data_waiters: Mutex::new(Vec::new()),
-            ack_waiters: Mutex::new(Vec::new()),
+            data_waiters: Waiters::default(),
+            ack_waiters: Waiters::default(),
             syncs: SyncCounts::default(),
         }
     }
@@ -265,15 +296,7 @@ impl Leader {
     }
 
     fn wake_senders(&self) {
-        let waiters =
-            std::mem::take(&mut *self.data_waiters.lock().unwrap_or_else(|e| e.into_inner()));
-        waiters.into_iter().for_each(Waker::wake);
-    }
-
-    fn wake_ack_waiters(&self) {
-        let waiters =
-            std::mem::take(&mut *self.ack_waiters.lock().unwrap_or_else(|e| e.into_inner()));
-        waiters.into_iter().for_each(Waker::wake);
+        self.data_waiters.wake_all();
     }
 
     /// Replicas whose acknowledged offset reached `offset`.
@@ -325,8 +348,8 @@ pub fn replconf(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
     let mut i = 1;
     while i + 1 < cmd.len() {
         let (opt, val) = (&cmd[i], &cmd[i + 1]);
-        let opt = String::from_utf8_lossy(opt).to_ascii_lowercase();
-        match opt.as_str() {
+        let name = String::from_utf8_lossy(opt);
+        match name.to_ascii_lowercase().as_str() {
             "listening-port" => match std::str::from_utf8(val).ok().and_then(|v| v.parse().ok()) {
                 Some(p) => sess.replconf.listening_port = p,
                 None => return out.error("ERR value is not an integer or out of range"),
@@ -345,7 +368,7 @@ pub fn replconf(sess: &mut Session, cmd: &shard::Cmd, out: &mut Reply) {
             // Redis ignores them elsewhere, without a reply.
             "ack" | "fack" => return,
             "ip-address" | "getack" | "rdb-filter-only" => {}
-            _ => return out.error(&format!("ERR Unrecognized REPLCONF option: {opt}")),
+            _ => return out.error(&format!("ERR Unrecognized REPLCONF option: {name}")),
         }
         i += 2;
     }
@@ -408,20 +431,9 @@ pub async fn wait(local: &Rc<Local>, cmd: &shard::Cmd, out: &mut Reply) {
         return out.int(acked as i64);
     }
     leader.append_command(&[b"REPLCONF", b"GETACK", b"*"]);
-    let reached = std::future::poll_fn(|cx| {
-        if leader.count_acked(target) as i64 >= needed {
-            return Poll::Ready(());
-        }
-        leader
-            .ack_waiters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(cx.waker().clone());
-        if leader.count_acked(target) as i64 >= needed {
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    });
+    let reached = leader
+        .ack_waiters
+        .until(|| leader.count_acked(target) as i64 >= needed);
     if timeout == 0 {
         reached.await;
     } else {
@@ -697,41 +709,20 @@ async fn begin_full_sync(
     (replica, rx, aborted, crate::snapshot::header(local, &aux))
 }
 
-/// An aborted snapshot's RDB is incomplete: it must never end, or the replica would load it
-/// (and later continue from it). The transfer is cut before its end instead.
-fn check_complete(aborted: &AtomicBool) -> std::io::Result<()> {
-    if aborted.load(Ordering::Acquire) {
-        return Err(std::io::Error::other(
-            "the snapshot was aborted by a command over whole databases",
-        ));
-    }
-    Ok(())
-}
-
 /// Sends the RDB as it is produced, between `$EOF:<mark>` and the mark.
 async fn send_rdb_streamed(
     stream: &mut TcpStream,
     header: Vec<u8>,
-    mut rx: Pieces,
+    pieces: Pieces,
     aborted: &AtomicBool,
 ) -> std::io::Result<()> {
-    use futures_lite::StreamExt;
     let mark = eof_mark();
-    let mut crc = persist::crc64::crc64(0, &header);
-    let mut out = format!("$EOF:{mark}\r\n").into_bytes();
-    out.extend_from_slice(&header);
-    stream.write_all(&out).await?;
-    while let Some(parts) = rx.next().await {
-        out.clear();
-        crate::snapshot::append_piece(&mut out, parts);
-        crc = persist::crc64::crc64(crc, &out);
-        stream.write_all(&out).await?;
-    }
-    check_complete(aborted)?;
-    out.clear();
-    persist::rdb::write::write_eof(&mut out, crc);
-    out.extend_from_slice(mark.as_bytes());
-    stream.write_all(&out).await
+    stream
+        .write_all(format!("$EOF:{mark}\r\n").as_bytes())
+        .await?;
+    let send = async |bytes: &[u8]| stream.write_all(bytes).await;
+    crate::snapshot::write_rdb(&header, pieces, aborted, send).await?;
+    stream.write_all(mark.as_bytes()).await
 }
 
 /// Writes the RDB to a temporary file in `dir`, then sends it as `$<length>` and its bytes
@@ -740,10 +731,9 @@ async fn send_rdb_from_file(
     local: &Local,
     stream: &mut TcpStream,
     header: Vec<u8>,
-    mut rx: Pieces,
+    pieces: Pieces,
     aborted: &AtomicBool,
 ) -> std::io::Result<()> {
-    use futures_lite::StreamExt;
     use std::io::{Read, Seek, Write};
     let path = local.shared.config().dir.join(format!(
         "temp-sync-{}-{}.rdb",
@@ -757,19 +747,8 @@ async fn send_rdb_from_file(
         .open(&path)?;
     // The name goes at once; the open file stays ours.
     let _ = std::fs::remove_file(&path);
-    let mut crc = persist::crc64::crc64(0, &header);
-    file.write_all(&header)?;
-    let mut out = Vec::new();
-    while let Some(parts) = rx.next().await {
-        out.clear();
-        crate::snapshot::append_piece(&mut out, parts);
-        crc = persist::crc64::crc64(crc, &out);
-        file.write_all(&out)?;
-    }
-    check_complete(aborted)?;
-    out.clear();
-    persist::rdb::write::write_eof(&mut out, crc);
-    file.write_all(&out)?;
+    let to_file = async |bytes: &[u8]| file.write_all(bytes);
+    crate::snapshot::write_rdb(&header, pieces, aborted, to_file).await?;
     let len = file.stream_position()?;
     file.rewind()?;
     stream.write_all(format!("${len}\r\n").as_bytes()).await?;
@@ -805,44 +784,15 @@ async fn feed(
     let send = async {
         let mut wbuf = Vec::new();
         if after_ack {
-            std::future::poll_fn(|cx| {
-                let ready = || {
-                    replica.heard.load(Ordering::Acquire) || replica.dropped.load(Ordering::Acquire)
-                };
-                if ready() {
-                    return Poll::Ready(());
-                }
-                leader
-                    .ack_waiters
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(cx.waker().clone());
-                if ready() {
-                    return Poll::Ready(());
-                }
-                Poll::Pending
-            })
-            .await;
+            let heard =
+                || replica.heard.load(Ordering::Acquire) || replica.dropped.load(Ordering::Acquire);
+            leader.ack_waiters.until(heard).await;
         }
         loop {
             let from = replica.sent.load(Ordering::Acquire);
             // Wait for the stream to grow past what the replica has.
-            std::future::poll_fn(|cx| {
-                let ready = || leader.offset() > from || replica.dropped.load(Ordering::Acquire);
-                if ready() {
-                    return Poll::Ready(());
-                }
-                leader
-                    .data_waiters
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(cx.waker().clone());
-                if ready() {
-                    return Poll::Ready(());
-                }
-                Poll::Pending
-            })
-            .await;
+            let grown = || leader.offset() > from || replica.dropped.load(Ordering::Acquire);
+            leader.data_waiters.until(grown).await;
             if replica.dropped.load(Ordering::Acquire) {
                 return Err(std::io::Error::other("dropped"));
             }
@@ -866,7 +816,7 @@ async fn feed(
             }
             rbuf.extend_from_slice(&chunk[..n]);
             if acks(&mut rbuf, &mut state, replica) {
-                leader.wake_ack_waiters();
+                leader.ack_waiters.wake_all();
             }
         }
     };

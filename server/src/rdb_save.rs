@@ -42,6 +42,11 @@ impl Default for Saves {
 }
 
 impl Saves {
+    /// Whether a save runs (BGSAVE's own snapshot may still wait for the shards).
+    pub fn in_progress(&self) -> bool {
+        self.in_progress.load(Ordering::Acquire)
+    }
+
     /// Seconds the save in progress has run, if one does.
     pub fn running_secs(&self) -> Option<u64> {
         let started = self.started.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,7 +86,7 @@ fn begin(local: &Local) -> Result<(), String> {
 async fn run(local: &Rc<Local>) -> Result<(), String> {
     let saves = &local.shared.saves;
     log::notice("Background saving started (forkless snapshot)");
-    let dirty = crate::rdb_save::dirty(local).await;
+    let dirty = dirty(local).await;
     let result = write(local).await;
     let secs = saves.running_secs().map_or(-1, |s| s as i64);
     saves.last_secs.store(secs, Ordering::Relaxed);
@@ -108,43 +113,19 @@ async fn run(local: &Rc<Local>) -> Result<(), String> {
 /// The snapshot into a temporary file, then flushed and renamed (on a thread of its own:
 /// a large file's fsync would stall the shard).
 async fn write(local: &Rc<Local>) -> std::io::Result<()> {
-    use futures_lite::StreamExt;
     let (dir, name) = {
         let c = local.shared.config();
         (c.dir.clone(), c.dbfilename.clone())
     };
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    let (mut pieces, aborted, ()) = crate::snapshot::start(local, |_| {}, || ()).await;
+    let (pieces, aborted, ()) = crate::snapshot::start(local, |_| {}, || ()).await;
     let header = crate::snapshot::header(local, &[]);
-    let mut crc = persist::crc64::crc64(0, &header);
-    file.write_all(&header)?;
-    let mut out = Vec::new();
-    let mut failed = None;
-    while let Some(parts) = pieces.next().await {
-        out.clear();
-        crate::snapshot::append_piece(&mut out, parts);
-        crc = persist::crc64::crc64(crc, &out);
-        if let Err(e) = file.write_all(&out) {
-            // Dropping the pieces stops the walks.
-            failed = Some(e);
-            break;
-        }
-    }
-    drop(pieces);
-    if let Some(e) = failed {
+    let to_file = async |bytes: &[u8]| file.write_all(bytes);
+    if let Err(e) = crate::snapshot::write_rdb(&header, pieces, &aborted, to_file).await {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    if aborted.load(Ordering::Acquire) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(std::io::Error::other(
-            "the snapshot was aborted by a command over whole databases",
-        ));
-    }
-    out.clear();
-    persist::rdb::write::write_eof(&mut out, crc);
-    file.write_all(&out)?;
     let file = file.into_inner().map_err(|e| e.into_error())?;
     install(file, tmp, dir.join(name)).await
 }

@@ -100,12 +100,40 @@ pub fn header(local: &Local, aux: &[(&str, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// Appends one piece of a walk to an RDB.
-pub fn append_piece(out: &mut Vec<u8>, parts: Vec<(usize, Vec<u8>)>) {
-    for (db, entries) in parts {
-        persist::rdb::write::write_select_db(out, db, 0, 0);
-        out.extend_from_slice(&entries);
+/// Writes a snapshot as one RDB through `write`: `header`, each piece behind its SELECTDB
+/// as the walks hand it over, then EOF and the checksum. A failed write drops the pieces
+/// (the walks stop). An aborted snapshot's RDB is incomplete: it is cut before its end and
+/// answers an error, so nothing ever loads it (a replica would later continue from it).
+pub async fn write_rdb<W>(
+    header: &[u8],
+    mut pieces: Pieces,
+    aborted: &AtomicBool,
+    mut write: W,
+) -> std::io::Result<()>
+where
+    W: AsyncFnMut(&[u8]) -> std::io::Result<()>,
+{
+    use futures_lite::StreamExt;
+    let mut crc = persist::crc64::crc64(0, header);
+    write(header).await?;
+    let mut out = Vec::new();
+    while let Some(parts) = pieces.next().await {
+        out.clear();
+        for (db, entries) in parts {
+            persist::rdb::write::write_select_db(&mut out, db, 0, 0);
+            out.extend_from_slice(&entries);
+        }
+        crc = persist::crc64::crc64(crc, &out);
+        write(&out).await?;
     }
+    if aborted.load(Ordering::Acquire) {
+        return Err(std::io::Error::other(
+            "the snapshot was aborted by a command over whole databases",
+        ));
+    }
+    out.clear();
+    persist::rdb::write::write_eof(&mut out, crc);
+    write(&out).await
 }
 
 /// A whole-database command ran: a running snapshot is aborted.

@@ -556,16 +556,7 @@ fn qerr_or_ok(c: &mut redis::Connection, args: &[&str]) -> Result<(), String> {
 fn bank_transfers_survive_a_kill() {
     let dir = data_dir("bank");
     let server = start(&dir, 2, &[]);
-    common::bank_stress(
-        &server,
-        |c, from, to, amount| {
-            common::multi_transfer(c, from, to, amount);
-            let script = "redis.call('DECRBY', KEYS[1], ARGV[1]) \
-                          return redis.call('INCRBY', KEYS[2], ARGV[1])";
-            let _: i64 = q(c, &["EVAL", script, "2", to, from, &amount.to_string()]);
-        },
-        false,
-    );
+    common::bank_stress(&server, common::multi_and_script_transfer, false);
     let accounts: Vec<String> = (0..1000).map(|i| format!("acct:{i}")).collect();
     let mut mget = vec!["MGET"];
     mget.extend(accounts.iter().map(String::as_str));

@@ -153,91 +153,12 @@ fn wait_synced(master: &mut redis::Connection, follower: &mut redis::Connection)
     });
 }
 
-/// Everything a client can see of the data set: every key's type, expiry time and value
-/// (read with the type's own commands, sorted where the type has no order) in every
-/// database, each stream's groups and pending entries, the function libraries.
-fn snapshot(c: &mut redis::Connection) -> Vec<String> {
-    let mut out = Vec::new();
-    for db in 0..16 {
-        q::<String>(c, &["SELECT", &db.to_string()]);
-        let mut keys: Vec<String> = q(c, &["KEYS", "*"]);
-        keys.sort();
-        for k in keys {
-            let t: String = q(c, &["TYPE", &k]);
-            let at: i64 = q(c, &["PEXPIRETIME", &k]);
-            let value = match t.as_str() {
-                "string" => format!("{:?}", q::<Vec<u8>>(c, &["GET", &k])),
-                "list" => format!("{:?}", q::<Vec<Vec<u8>>>(c, &["LRANGE", &k, "0", "-1"])),
-                "hash" => {
-                    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = q(c, &["HGETALL", &k]);
-                    pairs.sort();
-                    format!("{pairs:?}")
-                }
-                "set" => {
-                    let mut members: Vec<Vec<u8>> = q(c, &["SMEMBERS", &k]);
-                    members.sort();
-                    format!("{members:?}")
-                }
-                "zset" => format!(
-                    "{:?}",
-                    q::<Vec<(Vec<u8>, String)>>(c, &["ZRANGE", &k, "0", "-1", "WITHSCORES"])
-                ),
-                "stream" => stream_state(c, &k),
-                // Its time passed since KEYS listed it.
-                "none" => continue,
-                other => panic!("unexpected type {other} of {k} in {db}"),
-            };
-            out.push(format!("{db} {k} {t} {at} {value}"));
-        }
-    }
-    q::<String>(c, &["SELECT", "0"]);
-    // Each library's fields, its functions in name order (Redis keeps them in a hash table).
-    let libs: Vec<Vec<Value>> = q(c, &["FUNCTION", "LIST", "WITHCODE"]);
-    for lib in libs {
-        let mut line = String::new();
-        for pair in lib.chunks(2) {
-            let mut value = pair[1].clone();
-            if let Value::Array(functions) = &mut value {
-                functions.sort_by_key(|f| format!("{f:?}"));
-            }
-            line.push_str(&format!("{:?}={value:?} ", pair[0]));
-        }
-        out.push(line);
-    }
-    out
-}
-
-/// A stream's entries, groups and pending entries. Idle times move on; and a Redis 7.0
-/// master propagates XREADGROUP as XCLAIM ... LASTID, which does not carry the group's
-/// `entries-read` (its own replicas differ from it there too), so that and `lag` are left
-/// out.
-fn stream_state(c: &mut redis::Connection, k: &str) -> String {
-    let entries: Value = q(c, &["XRANGE", k, "-", "+"]);
-    let mut line = format!("{entries:?}");
-    let groups: Vec<Vec<Value>> = q(c, &["XINFO", "GROUPS", k]);
-    for g in groups {
-        let name: String = redis::from_redis_value(&g[1]).unwrap();
-        for pair in g.chunks(2) {
-            let field: String = redis::from_redis_value(&pair[0]).unwrap();
-            if field != "entries-read" && field != "lag" {
-                line.push_str(&format!(" {field}={:?}", pair[1]));
-            }
-        }
-        let pending: Vec<(String, String, i64, i64)> =
-            q(c, &["XPENDING", k, &name, "-", "+", "100"]);
-        let pending: Vec<(String, String, i64)> =
-            pending.into_iter().map(|(i, o, _, n)| (i, o, n)).collect();
-        line.push_str(&format!(" {name}={pending:?}"));
-    }
-    line
-}
-
 /// Waits until both sides show the same data set, then compares it (a clear diff if not).
 fn assert_converges(master: &mut redis::Connection, follower: &mut redis::Connection) {
     wait_synced(master, follower);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (m, f) = (snapshot(master), snapshot(follower));
+        let (m, f) = (common::contents(master), common::contents(follower));
         if m == f {
             return;
         }
@@ -770,13 +691,13 @@ fn the_aof_of_a_follower_holds_the_synchronized_data() {
     q::<()>(&mut m, &["SET", "streamed", "1"]);
     q::<i64>(&mut m, &["HSET", "aof:hash", "f9", "9"]);
     assert_converges(&mut m, &mut c);
-    let expected = snapshot(&mut m);
+    let expected = common::contents(&mut m);
     kill9(f.pid());
     drop(f);
     // Back up from its AOF alone (no master).
     let f = follower(2, &aof_args);
     let mut c = f.client();
-    assert_eq!(snapshot(&mut c), expected);
+    assert_eq!(common::contents(&mut c), expected);
 }
 
 #[test]

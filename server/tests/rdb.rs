@@ -27,20 +27,7 @@ fn start(dir: &Path, shards: usize, extra: &[&str]) -> Server {
 
 /// Debian's redis-server on `dir`'s dump.rdb.
 fn redis_on(dir: &Path) -> Server {
-    let bin = common::redis_server_binary().expect("redis-server: run scripts/test-setup.sh");
-    Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--dir",
-            dir.to_str().unwrap(),
-        ],
-    )
+    common::start_redis(&["--dir", dir.to_str().unwrap()])
 }
 
 #[test]

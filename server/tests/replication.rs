@@ -10,27 +10,9 @@ use std::time::Duration;
 
 /// Debian's redis-server following `leader`.
 fn redis_follower(leader: &Server) -> Server {
-    let bin = common::redis_server_binary().expect("redis-server: run scripts/test-setup.sh");
     let dir = std::env::temp_dir().to_string_lossy().into_owned();
     let port = leader.port.to_string();
-    Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            &dir,
-            "--replicaof",
-            "127.0.0.1",
-            &port,
-        ],
-    )
+    common::start_redis(&["--dir", &dir, "--replicaof", "127.0.0.1", &port])
 }
 
 /// Waits until `follower` has applied everything `leader` streamed so far.
@@ -236,23 +218,7 @@ fn redis_cli_downloads_a_snapshot_redis_loads() {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(text.contains("RDB looks OK"), "{text}");
     }
-    let bin = common::redis_server_binary().unwrap();
-    let d = dir.to_str().unwrap().to_string();
-    let reference = Server::start_program(
-        &bin,
-        &[
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--dir",
-            &d,
-            "--dbfilename",
-            "dump.rdb",
-        ],
-    );
+    let reference = common::start_redis(&["--dir", dir.to_str().unwrap()]);
     assert_eq!(contents(&mut reference.client()), contents(&mut c));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -451,16 +417,7 @@ fn bank_transfers_reach_the_follower_whole() {
     let leader = Server::start(2, &["--appendonly", "yes", "--dir", dir.to_str().unwrap()]);
     let follower = redis_follower(&leader);
     caught_up(&leader, &follower);
-    common::bank_stress(
-        &leader,
-        |c, from, to, amount| {
-            common::multi_transfer(c, from, to, amount);
-            let script = "redis.call('DECRBY', KEYS[1], ARGV[1]) \
-                          return redis.call('INCRBY', KEYS[2], ARGV[1])";
-            let _: i64 = q(c, &["EVAL", script, "2", to, from, &amount.to_string()]);
-        },
-        false,
-    );
+    common::bank_stress(&leader, common::multi_and_script_transfer, false);
     caught_up(&leader, &follower);
     let accounts: Vec<String> = (0..1000).map(|i| format!("acct:{i}")).collect();
     let mut mget = redis::cmd("MGET");

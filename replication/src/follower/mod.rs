@@ -50,13 +50,8 @@ impl LinkState {
 
 /// One command in RESP (a multibulk of bulk strings), as a replica sends them to its master.
 pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        let a = a.as_ref();
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    shard::effects::encode_command(&mut out, args.iter());
     out
 }
 

@@ -127,11 +127,23 @@ pub fn bgsave(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
         2 if cmd[1].eq_ignore_ascii_case(b"schedule") => true,
         _ => return out.error(err::SYNTAX),
     };
+    // Another snapshot (an AOF rewrite, a replica's synchronization) holds the shards: as
+    // Redis with another child, only BGSAVE SCHEDULE waits for it.
+    let busy = local.shared.snapshot.running()
+        || local
+            .shared
+            .aof
+            .as_ref()
+            .is_some_and(|a| a.rewrite.running_secs().is_some());
+    if busy && !schedule && !local.shared.saves.in_progress() {
+        return out.error(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE \
+             SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        );
+    }
     match crate::rdb_save::bgsave(local) {
+        Ok(()) if busy => out.simple("Background saving scheduled"),
         Ok(()) => out.simple("Background saving started"),
-        // With SCHEDULE Redis runs it after the one in progress; the one in progress
-        // already holds the data set as it was, so it is answered as scheduled.
-        Err(_) if schedule => out.simple("Background saving scheduled"),
         Err(e) => out.error(&e),
     }
 }

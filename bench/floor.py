@@ -17,6 +17,7 @@ Reported in docs/BENCHMARKS.md ("The floor at pipeline 1").
 import argparse
 import os
 import statistics
+import shlex
 import sys
 
 from benchlib import REDIS_CMDLINE, ROOT, Server
@@ -31,6 +32,8 @@ def main():
                     help="redis-benchmark -t test for the real servers (the floor servers only PING)")
     ap.add_argument("--server-core", default="0")
     ap.add_argument("--load-core", default="1")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
+                    help="another shardis-server run, e.g. glommio='--client-ring no'")
     opts = ap.parse_args()
 
     release = os.path.join(ROOT, "target/release")
@@ -43,6 +46,9 @@ def main():
         "floor-uring": [os.path.join(release, "shardis-floor"), "--port", "{port}", "--mode", "uring"],
         "floor-epoll": [os.path.join(release, "shardis-floor"), "--port", "{port}", "--mode", "epoll"],
     }
+    for v in opts.variant:
+        name, _, flags = v.partition("=")
+        servers[name] = servers["shardis"] + shlex.split(flags)
     results = {name: [] for name in servers}
     for rnd in range(opts.rounds):
         order = list(servers) if rnd % 2 == 0 else list(servers)[::-1]

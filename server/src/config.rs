@@ -103,6 +103,13 @@ pub struct Config {
     /// before it sleeps. A reply from another shard that lands in that window skips the
     /// wake-up of a parked thread (tens of microseconds); an idle server still sleeps.
     pub spin_before_park_us: u64,
+    /// `client-ring` (Shardis only): serve client connections on each executor's own
+    /// io_uring (`ring.rs`) rather than through glommio's sockets; a kernel that cannot give
+    /// such a ring falls back to glommio's sockets by itself.
+    pub client_ring: bool,
+    /// `client-ring-buffers` (Shardis only): receive buffers (16 KiB each) of an executor's
+    /// client ring; arrivals beyond them in one pass are received on the next.
+    pub client_ring_buffers: u16,
     /// `dir`: absolute working directory (Redis chdirs to it; the caller should too, or
     /// resolve its files against it).
     pub dir: PathBuf,
@@ -228,6 +235,8 @@ impl Default for Config {
             protected_mode: true,
             shards: 0,
             spin_before_park_us: 50,
+            client_ring: true,
+            client_ring_buffers: 256,
             dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             loglevel: LogLevel::Notice,
             logfile: String::new(),
@@ -962,6 +971,26 @@ static PARAMS: &[Param] = &[
         kind: Kind::Bool {
             get: |c| c.replica_announced,
             set: |c, v| c.replica_announced = v,
+        },
+    },
+    Param {
+        name: "client-ring",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Bool {
+            get: |c| c.client_ring,
+            set: |c, v| c.client_ring = v,
+        },
+    },
+    Param {
+        name: "client-ring-buffers",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Int {
+            min: 2,
+            max: 32768,
+            get: |c| c.client_ring_buffers as i64,
+            set: |c, v| c.client_ring_buffers = v as u16,
         },
     },
     Param {

@@ -5,22 +5,23 @@ use crate::client::{ClientInfo, Session};
 use crate::dispatch::{self, Run};
 use crate::local::Local;
 use crate::resp::{self, Limits, ParseState, Parsed};
+use crate::socket::Socket;
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncWriteExt};
 use glommio::net::TcpStream;
 use shard::Reply;
-use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Output buffer capacity a connection keeps between batches; more is given back.
 const MAX_KEPT_OUTPUT: usize = 64 * 1024;
 
-pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
+pub async fn serve(local: Rc<Local>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    let mut stream = Socket::new(&local, stream);
     let id = local.shared.next_client_id();
     let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.as_raw_fd()));
     local.clients.borrow_mut().insert(id, info.clone());
@@ -28,6 +29,10 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
     let authenticated = local.shared.config().requirepass.is_none();
     let mut sess = Session::new(info.clone(), authenticated);
     let _ = serve_session(&local, &mut stream, &mut sess).await;
+    if sess.info.is_killed() {
+        // Redis frees a killed client with whatever output it had not sent.
+        stream.discard();
+    }
     crate::multi::forget_watches(&local, &mut sess);
     crate::pubsub::unsubscribe_all(&local, &mut sess);
     crate::tracking::disable(&local, &mut sess);
@@ -42,7 +47,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream) {
 
 async fn serve_session(
     local: &Rc<Local>,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     sess: &mut Session,
 ) -> std::io::Result<()> {
     let mut rbuf = BytesMut::new();
@@ -96,7 +101,11 @@ async fn serve_session(
             .await
         };
         let n = match n {
-            None => return Ok(()),
+            None => {
+                // Killed, or idle for `timeout`: freed with its unsent output, as Redis.
+                stream.discard();
+                return Ok(());
+            }
             Some(r) => r?,
         };
         if n == usize::MAX {
@@ -156,6 +165,15 @@ async fn serve_session(
         if !send_out(local, stream, sess, &mut wbuf).await? {
             return Ok(());
         }
+        if sess.closing && !sess.info.is_killed() {
+            // QUIT's +OK, the protocol error: out before the connection closes.
+            let flush = async { Some(stream.flush().await) };
+            let killed = async {
+                sess.info.killed().await;
+                None
+            };
+            let _ = futures_lite::future::or(flush, killed).await;
+        }
         if sess.closing || sess.info.is_killed() {
             return Ok(());
         }
@@ -170,7 +188,7 @@ async fn serve_session(
 /// and empties the buffer. False: the client was killed meanwhile.
 async fn send_out(
     local: &Local,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     sess: &Session,
     wbuf: &mut Vec<u8>,
 ) -> std::io::Result<bool> {
@@ -182,10 +200,11 @@ async fn send_out(
     }
     // Nothing is answered before the writes it follows are in the AOF and the stream.
     crate::propagate::settle(local).await;
+    let len = wbuf.len();
     if !write_unless_killed(stream, wbuf, &sess.info).await? {
         return Ok(false);
     }
-    local.stats.borrow_mut().net_output_bytes += wbuf.len() as u64;
+    local.stats.borrow_mut().net_output_bytes += len as u64;
     if wbuf.capacity() > MAX_KEPT_OUTPUT {
         *wbuf = Vec::new();
     } else {
@@ -194,14 +213,15 @@ async fn send_out(
     Ok(true)
 }
 
-/// Writes `buf` out, unless the client is killed first (CLIENT KILL, or a subscriber over
-/// its output buffer limit while its socket is full): false then, and the connection ends.
+/// Writes `buf` out (leaving it empty), unless the client is killed first (CLIENT KILL, or a
+/// subscriber over its output buffer limit while its socket is full): false then, and the
+/// connection ends.
 async fn write_unless_killed(
-    stream: &mut TcpStream,
-    buf: &[u8],
+    stream: &mut Socket,
+    buf: &mut Vec<u8>,
     info: &crate::client::ClientInfo,
 ) -> std::io::Result<bool> {
-    let write = async { Some(stream.write_all(buf).await) };
+    let write = async { Some(stream.send(buf).await) };
     let killed = async {
         info.killed().await;
         None
@@ -219,7 +239,7 @@ async fn write_unless_killed(
 /// buffer at all, and 10,000 idle clients cost little memory.
 async fn read_into(
     local: &Local,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     rbuf: &mut BytesMut,
     state: &ParseState,
 ) -> std::io::Result<usize> {

@@ -173,6 +173,13 @@ fn server(local: &Local, out: &mut String) {
     field!(out, "io_threads_active", "0");
     field!(out, "shardis_version", "{}", env!("CARGO_PKG_VERSION"));
     field!(out, "shards", "{}", local.shards());
+    // Which socket path serves clients (see ring.rs): `client-ring`, and what the kernel has.
+    let sockets = if local.ring.is_some() {
+        "ring"
+    } else {
+        "glommio"
+    };
+    field!(out, "client_sockets", "{sockets}");
     for (i, b) in cfg.bind.iter().enumerate() {
         field!(
             out,

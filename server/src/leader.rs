@@ -30,8 +30,8 @@
 use crate::client::Session;
 use crate::local::Local;
 use crate::log;
+use crate::socket::Socket;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use replication::stream::Stream;
 use shard::effects::Chunk;
 use shard::Reply;
@@ -543,7 +543,7 @@ pub fn cron(local: &Local, tick: u64) {
 /// The connection became a replica's: synchronize it, then stream to it until it goes.
 pub async fn serve_replica(
     local: &Rc<Local>,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     sess: &mut Session,
     req: SyncRequest,
 ) -> std::io::Result<()> {
@@ -595,6 +595,8 @@ pub async fn serve_replica(
         } else {
             send_rdb_from_file(local, stream, header, rx, &aborted).await?;
         }
+        // Out of our hands (the client socket queues what it is given).
+        stream.flush().await?;
         log::notice(&format!(
             "Synchronization with replica {ip}:{} succeeded",
             conf.listening_port
@@ -711,7 +713,7 @@ async fn begin_full_sync(
 
 /// Sends the RDB as it is produced, between `$EOF:<mark>` and the mark.
 async fn send_rdb_streamed(
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     header: Vec<u8>,
     pieces: Pieces,
     aborted: &AtomicBool,
@@ -729,7 +731,7 @@ async fn send_rdb_streamed(
 /// (replicas that cannot read an EOF-marked transfer).
 async fn send_rdb_from_file(
     local: &Local,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     header: Vec<u8>,
     pieces: Pieces,
     aborted: &AtomicBool,
@@ -775,7 +777,7 @@ fn eof_mark() -> String {
 /// flows), until it disconnects or is dropped.
 async fn feed(
     local: &Local,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     replica: &Arc<Replica>,
     after_ack: bool,
 ) -> std::io::Result<()> {

@@ -27,11 +27,13 @@ pub mod pubsub;
 pub mod rdb_load;
 pub mod rdb_save;
 pub mod resp;
+pub mod ring;
 pub mod runtime;
 pub mod script;
 pub mod scripting;
 pub mod slowlog;
 pub mod snapshot;
+pub mod socket;
 pub mod stats;
 pub mod tracking;
 

@@ -143,11 +143,13 @@ pub struct Local {
     pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
     /// This shard's AOF file writer.
     pub aof: RefCell<crate::aof::Writer>,
+    /// The ring serving this executor's client sockets (none: glommio's sockets serve them).
+    pub ring: Option<Rc<crate::ring::Ring>>,
 }
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let (databases, max_string_len, limits, notify, slowlog) = {
+        let (databases, max_string_len, limits, notify, slowlog, client_ring, ring_buffers) = {
             let c = shared.config();
             (
                 c.databases,
@@ -155,8 +157,24 @@ impl Local {
                 c.limits,
                 c.notify_keyspace_events,
                 crate::slowlog::SlowLog::new(c.slowlog_log_slower_than, c.slowlog_max_len),
+                c.client_ring,
+                c.client_ring_buffers,
             )
         };
+        let ring = client_ring
+            .then(|| match crate::ring::Ring::new(ring_buffers) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    if id == 0 {
+                        crate::log::notice(&format!(
+                            "Client sockets are served through glommio: no io_uring of our \
+                             own ({e}; DEFER_TASKRUN needs Linux 6.1)"
+                        ));
+                    }
+                    None
+                }
+            })
+            .flatten();
         let mut shard = Shard::new(id, databases);
         shard.max_string_len = max_string_len;
         shard.limits = limits;
@@ -176,6 +194,7 @@ impl Local {
             slowlog: RefCell::new(slowlog),
             monitors: RefCell::default(),
             aof: RefCell::default(),
+            ring,
         }
     }
 

@@ -83,6 +83,9 @@ pub fn start(config: Config) -> Result<(), Fatal> {
 async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<SocketAddr>) {
     let backlog = shared.config().tcp_backlog;
     let local = Rc::new(Local::new(id, mesh, shared.clone()));
+    if let Some(ring) = &local.ring {
+        glommio::spawn_local(crate::ring::drive(ring.clone())).detach();
+    }
     glommio::spawn_local(mesh::serve_mailbox(local.clone())).detach();
     // The data set is loaded before anyone connects: shard 0 replays the AOF (the other
     // shards run what it sends them), the others wait.

@@ -1739,7 +1739,8 @@ fn digests_follow_the_contents() {
     xadd(&mut c, &b, "2-1", &["f", "v"]);
     assert_ne!(da, digest(&mut c, &b));
     q::<i64>(&mut c, &["XDEL", &b, "2-1"]);
-    assert_ne!(da, digest(&mut c, &b), "the last ID and counters count too");
+    // As Redis': entries only (the last ID, counters and groups are not digested).
+    assert_eq!(da, digest(&mut c, &b));
 }
 
 #[test]

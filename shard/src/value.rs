@@ -69,44 +69,11 @@ impl Value {
     pub fn duplicate(&self) -> Value {
         self.clone()
     }
-
-    /// Feeds the value's contents to a DEBUG DIGEST hash.
-    pub fn digest(&self, h: &mut sha1_smol::Sha1) {
-        match self {
-            Value::Str(s) => h.update(&s.as_bytes()),
-            Value::List(v) => v.digest(h),
-            Value::Hash(v) => v.digest(h),
-            Value::Set(v) => v.digest(h),
-            Value::ZSet(v) => v.digest(h),
-            Value::Stream(v) => v.digest(h),
-        }
-    }
 }
 
 /// The key holds a value of another type (the caller replies `WRONGTYPE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WrongType;
-
-/// Mixes unordered items into a digest: the XOR of each item's SHA-1, so the order a hash or
-/// set happens to store its items in does not matter (as Redis' DEBUG DIGEST does).
-#[derive(Default)]
-pub struct UnorderedDigest([u8; 20]);
-
-impl UnorderedDigest {
-    pub fn add(&mut self, parts: &[&[u8]]) {
-        let mut h = sha1_smol::Sha1::new();
-        for p in parts {
-            h.update(&(p.len() as u64).to_le_bytes());
-            h.update(p);
-        }
-        let d = h.digest().bytes();
-        self.0.iter_mut().zip(d).for_each(|(a, b)| *a ^= b);
-    }
-
-    pub fn finish(self, h: &mut sha1_smol::Sha1) {
-        h.update(&self.0);
-    }
-}
 
 #[cfg(test)]
 mod tests {

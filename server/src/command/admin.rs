@@ -281,14 +281,20 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
         (b"protocol", 3) => debug_protocol(&cmd[2], out),
         (b"object", 3) => debug_object(local, sess, cmd, out).await,
         (b"digest", 2) => {
-            let db = sess.db;
+            // Every database, as Redis (not only the client's).
             let parts = local
                 .call_all(move |l| {
                     let now = crate::local::unix_ms();
-                    shard::digest::db_digest(&l.shard_ref().dbs[db], now)
+                    let shard = l.shard_ref();
+                    let parts: Vec<_> = shard
+                        .dbs
+                        .iter()
+                        .map(|db| shard::digest::db_part(db, now))
+                        .collect();
+                    parts
                 })
                 .await;
-            out.bulk(shard::digest::hex(shard::digest::combine(&parts)).as_bytes());
+            out.bulk(shard::digest::hex(shard::digest::dataset(&parts)).as_bytes());
         }
         (b"digest-value", _) => {
             out.array(cmd.len() - 2);

@@ -19,7 +19,7 @@ use crate::reply::{err, Reply};
 use crate::scan::{parse_collection_scan, parse_cursor, ERR_INVALID_CURSOR};
 use crate::shard::Ctx;
 use crate::string::long_double::LongDouble;
-use crate::value::{UnorderedDigest, Value, WrongType};
+use crate::value::{Value, WrongType};
 use pack::{Pack, PackIter};
 use table::{Table, TableIter};
 
@@ -118,15 +118,6 @@ impl HashValue {
             Repr::Pack(p) => p.bytes(),
             Repr::Table(t) => std::mem::size_of::<Table>() + t.heap_size(),
         }
-    }
-
-    /// Feeds the pairs to DEBUG DIGEST, independently of their order and encoding.
-    pub fn digest(&self, h: &mut sha1_smol::Sha1) {
-        let mut d = UnorderedDigest::default();
-        for (f, v) in self.iter() {
-            d.add(&[f, v]);
-        }
-        d.finish(h);
     }
 
     /// The pairs (listpack: insertion order).
@@ -704,9 +695,7 @@ mod tests {
     }
 
     fn digest(h: &HashValue) -> [u8; 20] {
-        let mut s = sha1_smol::Sha1::new();
-        h.digest(&mut s);
-        s.digest().bytes()
+        crate::digest::value_digest(&Value::Hash(Box::new(h.clone())))
     }
 
     #[test]

@@ -101,14 +101,6 @@ impl ListValue {
         self.iter().for_each(|e| e.with_bytes(&mut f))
     }
 
-    /// Feeds the elements, in order, to a DEBUG DIGEST hash.
-    pub fn digest(&self, h: &mut sha1_smol::Sha1) {
-        self.for_each(|b| {
-            h.update(&(b.len() as u64).to_le_bytes());
-            h.update(b);
-        })
-    }
-
     /// The elements front to back (`.rev()` for back to front).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Elem<'_>> {
         let (a, b) = self.node_slices();

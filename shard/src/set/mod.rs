@@ -32,7 +32,7 @@ use crate::rng::Rng;
 use crate::scan::{parse_collection_scan, parse_cursor, ERR_INVALID_CURSOR};
 use crate::shard::Ctx;
 use crate::string::{reply_result, ErrReply, WrongType};
-use crate::value::{UnorderedDigest, Value};
+use crate::value::Value;
 use intset::IntSet;
 use listpack::Listpack;
 use std::borrow::Cow;
@@ -185,13 +185,6 @@ impl SetValue {
         let mut v = Vec::with_capacity(self.len());
         self.for_each(|m| v.push(m.to_vec()));
         v
-    }
-
-    /// Feeds the members to a DEBUG DIGEST hash, independently of their order.
-    pub fn digest(&self, h: &mut sha1_smol::Sha1) {
-        let mut d = UnorderedDigest::default();
-        self.for_each(|m| d.add(&[m]));
-        d.finish(h);
     }
 
     /// Whether `member` is a member.

@@ -101,7 +101,8 @@ pub struct Config {
     pub shards: usize,
     /// `spin-before-park-us` (Shardis only): how long an executor that ran out of work polls
     /// before it sleeps. A reply from another shard that lands in that window skips the
-    /// wake-up of a parked thread (tens of microseconds); an idle server still sleeps.
+    /// wake-up of a parked thread (tens of microseconds); an idle server still sleeps. A
+    /// server of one shard does not spin (no other shard to hear from).
     pub spin_before_park_us: u64,
     /// `client-ring` (Shardis only): serve client connections on each executor's own
     /// io_uring (`ring.rs`) rather than through glommio's sockets; a kernel that cannot give

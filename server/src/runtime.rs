@@ -38,7 +38,12 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     let addrs = listen_addrs(&config)?;
     let port = config.port;
     let pin = cpus.len() >= shards;
-    let spin = std::time::Duration::from_micros(config.spin_before_park_us);
+    // Spinning is for replies from other shards; one shard has none to wait for, and at
+    // pipeline 1 the spin is most of its CPU above Redis' (BENCHMARKS "The client ring").
+    let spin = match shards {
+        1 => std::time::Duration::ZERO,
+        _ => std::time::Duration::from_micros(config.spin_before_park_us),
+    };
     log::notice(&format!(
         "Shardis {} starting: {} shard(s){}, port {}",
         env!("CARGO_PKG_VERSION"),

@@ -32,9 +32,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Entries a shard serializes before it lets its connections run again.
-const STEP: usize = 1000;
-
 /// One rewrite in progress.
 pub struct Rewrite {
     base_name: String,
@@ -174,31 +171,17 @@ fn functions(local: &Local) -> Vec<u8> {
 
 /// One shard's walk: a slice of the snapshot at a time, between the connections' turns.
 async fn walk(l: Rc<Local>, rw: Arc<Rewrite>) {
-    loop {
-        if rw.aborted.load(Ordering::Acquire) {
-            l.shard().snapshot_abort();
-            break;
+    let take = |s: &mut shard::Shard| Some(s.snapshot_take()).filter(|c| !c.is_empty());
+    crate::snapshot::walk_slices(&l, &rw.aborted, take, async |chunk| {
+        let mut f = rw.file.lock().unwrap_or_else(|e| e.into_inner());
+        let written = f.write_all(&chunk);
+        if let Err(e) = &written {
+            log::warning(&format!("Error writing the rewritten AOF: {e}"));
+            rw.aborted.store(true, Ordering::Release);
         }
-        let (chunk, done) = {
-            let mut shard = l.shard();
-            let done = shard.snapshot_step(STEP);
-            (shard.snapshot_take(), done)
-        };
-        if !chunk.is_empty() {
-            let mut f = rw.file.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = f.write_all(&chunk) {
-                log::warning(&format!("Error writing the rewritten AOF: {e}"));
-                rw.aborted.store(true, Ordering::Release);
-            }
-        }
-        if done {
-            break;
-        }
-        // A timer, not a yield: glommio looks at the sockets only when no task is ready
-        // (or its preemption timer, 100 ms, fires), and a walk that only yields would stay
-        // ready until it ends.
-        glommio::timer::sleep(std::time::Duration::from_micros(1)).await;
-    }
+        written.is_ok()
+    })
+    .await;
     if rw.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
         // Flushing the base to disk and deleting the old files take a while (hundreds of
         // milliseconds for a large data set): not on a shard's thread.

@@ -7,7 +7,7 @@ use crate::local::Local;
 use crate::resp::{self, Limits, ParseState, Parsed};
 use crate::socket::Socket;
 use bytes::BytesMut;
-use futures_lite::{AsyncRead, AsyncWriteExt};
+use futures_lite::AsyncWriteExt;
 use glommio::net::TcpStream;
 use shard::Reply;
 use std::rc::Rc;
@@ -234,9 +234,9 @@ async fn write_unless_killed(
 
 /// Reads what the socket has into `rbuf` through the executor's shared scratch buffer.
 ///
-/// glommio waits for readability without a buffer and then does a non-blocking recv, so the
-/// scratch is borrowed only for that synchronous step: an idle connection holds no read
-/// buffer at all, and 10,000 idle clients cost little memory.
+/// Neither path holds a buffer while it waits (the ring's receive takes one when data
+/// arrives; glommio waits for readability, then receives into the scratch, borrowed only for
+/// that synchronous step), so 10,000 idle clients cost little memory.
 async fn read_into(
     local: &Local,
     stream: &mut Socket,
@@ -245,14 +245,14 @@ async fn read_into(
 ) -> std::io::Result<usize> {
     std::future::poll_fn(|cx| {
         let mut scratch = local.read_scratch.borrow_mut();
-        let n = std::task::ready!(std::pin::Pin::new(&mut *stream).poll_read(cx, &mut scratch))?;
-        if rbuf.is_empty() {
-            // Reserve for the whole of a large pending bulk at once (no repeated doubling).
-            let need = state.needed().unwrap_or(0).min(16 << 20);
-            rbuf.reserve(need.max(n));
-        }
-        rbuf.extend_from_slice(&scratch[..n]);
-        std::task::Poll::Ready(Ok(n))
+        stream.poll_read_with(cx, &mut scratch, |data| {
+            if rbuf.is_empty() {
+                // Reserve for the whole of a large pending bulk at once (no repeated doubling).
+                let need = state.needed().unwrap_or(0).min(16 << 20);
+                rbuf.reserve(need.max(data.len()));
+            }
+            rbuf.extend_from_slice(data);
+        })
     })
     .await
 }

@@ -161,20 +161,19 @@ impl Local {
                 c.client_ring_buffers,
             )
         };
-        let ring = client_ring
-            .then(|| match crate::ring::Ring::new(ring_buffers) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    if id == 0 {
-                        crate::log::notice(&format!(
-                            "Client sockets are served through glommio: no io_uring of our \
-                             own ({e}; DEFER_TASKRUN needs Linux 6.1)"
-                        ));
-                    }
-                    None
+        let ring = match client_ring.then(|| crate::ring::Ring::new(ring_buffers)) {
+            Some(Ok(r)) => Some(r),
+            Some(Err(e)) => {
+                if id == 0 {
+                    crate::log::notice(&format!(
+                        "Client sockets are served through glommio: no io_uring of our own \
+                         ({e}; DEFER_TASKRUN needs Linux 6.1)"
+                    ));
                 }
-            })
-            .flatten();
+                None
+            }
+            None => None,
+        };
         let mut shard = Shard::new(id, databases);
         shard.max_string_len = max_string_len;
         shard.limits = limits;

@@ -529,41 +529,63 @@ impl RingStream {
     }
 }
 
-impl AsyncRead for RingStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
+impl RingStream {
+    /// Hands what was received to `take` (no intermediate buffer), or waits for data.
+    /// Ready(0): the peer closed its side.
+    pub fn poll_take(
+        &mut self,
+        cx: &Context<'_>,
+        take: impl FnOnce(&[u8]),
     ) -> Poll<io::Result<usize>> {
         let sock = &self.sock;
         match sock.input.get() {
             Input::Data => {
                 let mut pending = sock.pending.borrow_mut();
-                let n = pending.len().min(buf.len());
-                buf[..n].copy_from_slice(&pending[..n]);
-                pending.drain(..n);
-                if pending.is_empty() {
-                    if pending.capacity() > KEPT {
-                        *pending = Vec::new();
-                    }
-                    drop(pending);
-                    // Read ahead: the next request's bytes are taken as soon as they come.
-                    self.ring.arm_recv(sock);
+                let n = pending.len();
+                take(&pending);
+                pending.clear();
+                if pending.capacity() > KEPT {
+                    *pending = Vec::new();
                 }
+                drop(pending);
+                // Read ahead: the next request's bytes are taken as soon as they come.
+                self.ring.arm_recv(sock);
                 Poll::Ready(Ok(n))
             }
             Input::Eof => Poll::Ready(Ok(0)),
             Input::Error(e) => Poll::Ready(Err(io::Error::from_raw_os_error(e))),
-            Input::Idle => {
-                self.ring.arm_recv(sock);
-                sock.read_waker.set(Some(cx.waker().clone()));
-                Poll::Pending
-            }
-            Input::Armed => {
+            Input::Idle | Input::Armed => {
+                if sock.input.get() == Input::Idle {
+                    self.ring.arm_recv(sock);
+                }
                 sock.read_waker.set(Some(cx.waker().clone()));
                 Poll::Pending
             }
         }
+    }
+}
+
+impl AsyncRead for RingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let sock = self.sock.clone();
+        if sock.input.get() == Input::Data && sock.pending.borrow().len() > buf.len() {
+            // Only part of it fits: the rest stays for the next read.
+            let mut pending = sock.pending.borrow_mut();
+            let n = buf.len();
+            buf.copy_from_slice(&pending[..n]);
+            pending.drain(..n);
+            return Poll::Ready(Ok(n));
+        }
+        let mut n = 0;
+        self.poll_take(cx, |data| {
+            buf[..data.len()].copy_from_slice(data);
+            n = data.len();
+        })
+        .map_ok(|_| n)
     }
 }
 

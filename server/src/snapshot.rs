@@ -165,20 +165,36 @@ async fn walk_snapshot(
     mut tx: futures_channel::mpsc::Sender<Vec<(usize, Vec<u8>)>>,
     aborted: &AtomicBool,
 ) {
+    let take = |s: &mut shard::Shard| Some(s.snapshot_take_parts()).filter(|p| !p.is_empty());
+    walk_slices(l, aborted, take, async |parts| {
+        // False: nobody reads the pieces any more.
+        let ready = std::future::poll_fn(|cx| tx.poll_ready(cx)).await;
+        ready.is_ok() && tx.start_send(parts).is_ok()
+    })
+    .await;
+}
+
+/// Walks this shard's running snapshot `STEP` entries at a time between the connections'
+/// turns (the RDB snapshots here, the AOF rewrite), handing what `take` gets of each slice
+/// to `sink`. The snapshot is abandoned once `aborted` is set or `sink` says false.
+pub async fn walk_slices<T>(
+    l: &Local,
+    aborted: &AtomicBool,
+    take: impl Fn(&mut shard::Shard) -> Option<T>,
+    mut sink: impl AsyncFnMut(T) -> bool,
+) {
     loop {
         if aborted.load(Ordering::Acquire) {
             l.shard().snapshot_abort();
             return;
         }
-        let (parts, done) = {
+        let (out, done) = {
             let mut shard = l.shard();
             let done = shard.snapshot_step(STEP);
-            (shard.snapshot_take_parts(), done)
+            (take(&mut shard), done)
         };
-        if !parts.is_empty() {
-            let ready = std::future::poll_fn(|cx| tx.poll_ready(cx)).await;
-            if ready.is_err() || tx.start_send(parts).is_err() {
-                // Nobody reads the pieces any more.
+        if let Some(out) = out {
+            if !sink(out).await {
                 l.shard().snapshot_abort();
                 return;
             }
@@ -186,7 +202,9 @@ async fn walk_snapshot(
         if done {
             return;
         }
-        // A timer, not a yield: see `aof_rewrite::walk`.
+        // A timer, not a yield: glommio looks at the sockets only when no task is ready
+        // (or its preemption timer, 100 ms, fires), and a walk that only yields would stay
+        // ready until it ends.
         glommio::timer::sleep(Duration::from_micros(1)).await;
     }
 }

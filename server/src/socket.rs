@@ -55,6 +55,24 @@ impl Socket {
         }
     }
 
+    /// Hands what arrived to `take`: straight from the ring's receive, or through `scratch`
+    /// on glommio's socket. Ready(0): the peer closed its side.
+    pub fn poll_read_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        scratch: &mut [u8],
+        take: impl FnOnce(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Socket::Ring(s) => s.poll_take(cx, take),
+            Socket::Glommio(s) => {
+                let n = std::task::ready!(Pin::new(s).poll_read(cx, scratch))?;
+                take(&scratch[..n]);
+                Poll::Ready(Ok(n))
+            }
+        }
+    }
+
     pub fn as_raw_fd(&self) -> RawFd {
         match self {
             Socket::Ring(s) => s.as_raw_fd(),

@@ -196,6 +196,19 @@ pub struct Config {
     pub replica_priority: u64,
     /// `replica-announced` (INFO `replica_announced`; for Sentinel).
     pub replica_announced: bool,
+    /// `maxmemory`: bytes the data set may use before eviction or OOM errors (0: no limit).
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub maxmemory_policy: shard::evict::Policy,
+    /// `maxmemory-samples`: keys sampled per database for each eviction.
+    pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity`: how long one eviction pass may run (0..100).
+    pub maxmemory_eviction_tenacity: u32,
+    /// `lfu-log-factor` and `lfu-decay-time` (minutes): the LFU counter's growth and decay.
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    /// `replica-ignore-maxmemory`: a replica leaves eviction to its master.
+    pub replica_ignore_maxmemory: bool,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
 }
@@ -283,6 +296,13 @@ impl Default for Config {
             replica_serve_stale_data: true,
             replica_priority: 100,
             replica_announced: true,
+            maxmemory: 0,
+            maxmemory_policy: shard::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            replica_ignore_maxmemory: true,
             started: false,
         }
     }
@@ -972,6 +992,80 @@ static PARAMS: &[Param] = &[
         kind: Kind::Bool {
             get: |c| c.replica_announced,
             set: |c, v| c.replica_announced = v,
+        },
+    },
+    Param {
+        name: "maxmemory",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Memory {
+            min: 0,
+            max: u64::MAX,
+            get: |c| c.maxmemory,
+            set: |c, v| c.maxmemory = v,
+        },
+    },
+    Param {
+        name: "maxmemory-policy",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Enum {
+            names: shard::evict::Policy::NAMES,
+            get: |c| c.maxmemory_policy as usize,
+            set: |c, i| c.maxmemory_policy = shard::evict::Policy::ALL[i],
+        },
+    },
+    Param {
+        name: "maxmemory-samples",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 1,
+            max: 64,
+            get: |c| c.maxmemory_samples.into(),
+            set: |c, v| c.maxmemory_samples = v as u32,
+        },
+    },
+    Param {
+        name: "maxmemory-eviction-tenacity",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: 100,
+            get: |c| c.maxmemory_eviction_tenacity.into(),
+            set: |c, v| c.maxmemory_eviction_tenacity = v as u32,
+        },
+    },
+    Param {
+        name: "lfu-log-factor",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            get: |c| c.lfu_log_factor.into(),
+            set: |c, v| c.lfu_log_factor = v as u32,
+        },
+    },
+    Param {
+        name: "lfu-decay-time",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            get: |c| c.lfu_decay_time.into(),
+            set: |c, v| c.lfu_decay_time = v as u32,
+        },
+    },
+    Param {
+        name: "replica-ignore-maxmemory",
+        aliases: &["slave-ignore-maxmemory"],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.replica_ignore_maxmemory,
+            set: |c, v| c.replica_ignore_maxmemory = v,
         },
     },
     Param {
@@ -1741,6 +1835,14 @@ mod tests {
             ("repl-timeout", "60"),
             ("replica-priority", "100"),
             ("replica-announced", "yes"),
+            ("maxmemory", "0"),
+            ("maxmemory-policy", "noeviction"),
+            ("maxmemory-samples", "5"),
+            ("maxmemory-eviction-tenacity", "10"),
+            ("lfu-log-factor", "10"),
+            ("lfu-decay-time", "1"),
+            ("replica-ignore-maxmemory", "yes"),
+            ("slave-ignore-maxmemory", "yes"),
         ];
         for (name, value) in expect {
             assert_eq!(get1(&c, name), value, "{name}");
@@ -1794,7 +1896,9 @@ mod tests {
             ("port \"70\"00\n", "port \"70\"00", "Unbalanced quotes in configuration line"),
             ("hz abc\n", "hz abc", "argument couldn't be parsed into an integer"),
             ("protected-mode maybe\n", "protected-mode maybe", "argument must be 'yes' or 'no'"),
-            ("maxmemory 1gb\n", "maxmemory 1gb", "Bad directive or wrong number of arguments"),
+            ("maxmemory-clients 1gb\n", "maxmemory-clients 1gb", "Bad directive or wrong number of arguments"),
+            ("maxmemory-policy lru\n", "maxmemory-policy lru", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"),
+            ("maxmemory-samples 65\n", "maxmemory-samples 65", "argument must be between 1 and 64 inclusive"),
             ("save 3600\n", "save 3600", "Invalid save parameters"),
             ("port 7000 # comment\n", "port 7000 # comment", "wrong number of arguments"),
             (
@@ -2034,7 +2138,7 @@ mod tests {
             ("enable-protected-configs", "yes", fail("enable-protected-configs", "can't set immutable config")),
             ("dir", "/tmp", fail("dir", "can't set protected config")),
             ("foo", "1", "ERR Unknown option or number of arguments for CONFIG SET - 'foo'".into()),
-            ("maxmemory", "1gb", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'".into()),
+            ("maxmemory-clients", "1gb", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory-clients'".into()),
             ("io-threads", "4", "ERR Unknown option or number of arguments for CONFIG SET - 'io-threads'".into()),
         ];
         for (name, value, err) in cases {
@@ -2177,7 +2281,7 @@ mod tests {
             PARAMS.len() + aliases,
             "globs list aliases too, as Redis"
         );
-        assert_eq!(names(&["max*s"]), ["maxclients"]);
+        assert_eq!(names(&["max*s"]), ["maxclients", "maxmemory-samples"]);
         assert_eq!(names(&["proto-max*"]), ["proto-max-bulk-len"]);
         assert_eq!(names(&["PO*"]), ["port"]);
         assert_eq!(
@@ -2215,7 +2319,7 @@ mod tests {
                 "dbfilename"
             ]
         );
-        assert!(names(&["nosuch", "maxmemory", "x*"]).is_empty());
+        assert!(names(&["nosuch", "maxmemory-clients", "x*"]).is_empty());
         assert_eq!(
             c.get(&[b"save", b"appendonly"]),
             [

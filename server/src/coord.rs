@@ -887,6 +887,7 @@ pub async fn gather_held(
         let mut s = shard::Shard::new(local.id, home.dbs.len());
         s.limits = home.limits;
         s.max_string_len = home.max_string_len;
+        s.set_clock(home.dbs[0].clock);
         s.rng = shard::rng::Rng::new(home.rng.next_u64());
         s
     };
@@ -932,7 +933,7 @@ pub async fn gather_held(
             })
             .await;
         for (db, k, e) in entries {
-            scratch.dbs[db].insert_entry(&k, e);
+            scratch.dbs[db].insert_entry(&k, e, unix_ms());
         }
     }
 
@@ -960,7 +961,7 @@ pub async fn gather_held(
                     shard.dirty += changes;
                     let d = &mut shard.dbs[db];
                     match entry {
-                        Some(e) => d.write_back(&key, e),
+                        Some(e) => d.write_back(&key, e, crate::local::unix_ms()),
                         None => {
                             d.remove(&key);
                         }

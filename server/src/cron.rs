@@ -1,5 +1,5 @@
-//! Each shard's periodic work (Redis' serverCron, per shard): active expiry and stats
-//! sampling, `hz` times a second, and handing freed memory back to the OS once the shard
+//! Each shard's periodic work (Redis' serverCron, per shard): active expiry, eviction while
+//! memory is over `maxmemory`, and stats sampling, `hz` times a second, and handing freed memory back to the OS once the shard
 //! goes quiet. Sleeps between ticks: an idle server uses no CPU.
 
 use crate::local::{unix_ms, Local};
@@ -36,6 +36,7 @@ pub async fn run(local: Rc<Local>) {
                 shard.record_expired();
             }
         }
+        crate::maxmemory::evict_in_background(&local).await;
         // Expired keys' DELs, and a retry after a failed write.
         crate::aof::retry(&local);
         crate::propagate::drain_if_behind(&local);

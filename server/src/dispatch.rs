@@ -246,6 +246,9 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
             }
         }
     }
+    if local.shared.maxmemory.limit() != 0 && out_of_memory(local, sess, &cmd, command, spec) {
+        return Err((Some(spec.name), crate::maxmemory::OOM.as_bytes().to_vec()));
+    }
     sess.info.last_cmd.set(spec.name);
     let track = (sess.tracking.is_some()
         && spec.flags & flag::READONLY != 0
@@ -261,6 +264,23 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
         client: sess.info.id,
         track,
     })
+}
+
+/// With `maxmemory` set: whether `cmd` is refused with -OOM before it is routed. Inside MULTI
+/// every command but those acting at once is (queuing grows memory too, as Redis says); a
+/// `denyoom` command bound to one shard is decided there (`run_jobs`), so that the shard
+/// that writes is the one that evicts; the others here, with this executor's shard.
+fn out_of_memory(
+    local: &Local,
+    sess: &Session,
+    cmd: &Cmd,
+    command: &Command,
+    spec: &CommandSpec,
+) -> bool {
+    let queued = sess.multi.is_some() && !crate::multi::runs_now(cmd);
+    let elsewhere = spec.flags & flag::DENYOOM != 0
+        && !matches!(command.route, Route::Keyed(_) | Route::Shard(_));
+    (queued || elsewhere) && crate::maxmemory::refuses(local, flag::DENYOOM)
 }
 
 /// Where a checked command runs.
@@ -488,6 +508,7 @@ pub fn run_jobs(
     let mut stats = local.stats.borrow_mut();
     let mut reply = Reply::with_buf(std::mem::take(out), resp3);
     let mut laps = Laps::start();
+    let maxmemory = local.shared.maxmemory.limit() != 0;
     for (i, job) in jobs.iter().enumerate() {
         if jobs.len() > 1 && i % PREFETCH_WINDOW == 0 {
             prefetch(&shard, &jobs[i..jobs.len().min(i + PREFETCH_WINDOW)]);
@@ -505,6 +526,18 @@ pub fn run_jobs(
             }
             *out = reply.buf;
             return Some((i, wake));
+        }
+        // Over `maxmemory`, the shard that runs a command evicts first (Redis evicts before
+        // every command), and a command that may grow memory is refused if it could not.
+        if maxmemory
+            && !crate::maxmemory::make_room(local, &mut shard)
+            && job.spec.flags & flag::DENYOOM != 0
+        {
+            reply.error(crate::maxmemory::OOM);
+            stats.reject(Some(job.spec.name), crate::maxmemory::OOM.as_bytes());
+            ends.push(reply.buf.len());
+            laps.restart();
+            continue;
         }
         let (_, usec) = execute_recorded(
             &mut shard, &mut stats, &mut laps, job, now, &mut reply, ends,

@@ -15,6 +15,7 @@ struct ShardReport {
     hits: u64,
     misses: u64,
     expired: u64,
+    evicted: u64,
     dirty: u64,
     /// Keys with blocked clients.
     blocking_keys: usize,
@@ -68,6 +69,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
                 hits: shard.dbs.iter().map(|d| d.hits).sum(),
                 misses: shard.dbs.iter().map(|d| d.misses).sum(),
                 expired: shard.dbs.iter().map(|d| d.expired).sum(),
+                evicted: shard.evictor.evicted,
                 dirty: shard.dirty,
                 blocking_keys: l.blocked.borrow().keys(),
                 tracking_clients: l.tracking.borrow().len(),
@@ -91,7 +93,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
         match section {
             "server" => server(local, &mut out),
             "clients" => clients(local, &reports, &mut out),
-            "memory" => memory_section(&mut out),
+            "memory" => memory_section(local, &mut out),
             "persistence" => persistence(local, &reports, &mut out),
             "stats" => stats(local, &total, rates, &reports, &mut out),
             "replication" => replication(local, &mut out),
@@ -235,7 +237,7 @@ fn clients(local: &Local, reports: &[ShardReport], out: &mut String) {
     field!(out, "total_blocking_keys_on_nokey", "0");
 }
 
-fn memory_section(out: &mut String) {
+fn memory_section(local: &Local, out: &mut String) {
     let used = memory::used();
     let peak = memory::peak();
     let rss = memory::rss();
@@ -259,13 +261,14 @@ fn memory_section(out: &mut String) {
     );
     field!(out, "total_system_memory", "{}", total);
     field!(out, "total_system_memory_human", "{}", memory::human(total));
-    fixed(
+    let maxmemory = local.shared.maxmemory.limit();
+    field!(out, "maxmemory", "{maxmemory}");
+    field!(out, "maxmemory_human", "{}", memory::human(maxmemory));
+    field!(
         out,
-        &[
-            ("maxmemory", "0"),
-            ("maxmemory_human", "0B"),
-            ("maxmemory_policy", "noeviction"),
-        ],
+        "maxmemory_policy",
+        "{}",
+        local.shared.maxmemory.policy().name()
     );
     field!(
         out,
@@ -282,6 +285,12 @@ fn memory_section(out: &mut String) {
         "mem_fragmentation_bytes",
         "{}",
         rss as i64 - used as i64
+    );
+    field!(
+        out,
+        "mem_not_counted_for_evict",
+        "{}",
+        crate::maxmemory::not_counted(local)
     );
     field!(out, "mem_allocator", "mimalloc");
     field!(out, "lazyfree_pending_objects", "0");
@@ -458,12 +467,16 @@ fn stats(
         &[
             ("expired_stale_perc", "0.00"),
             ("expired_time_cap_reached_count", "0"),
-            ("evicted_keys", "0"),
-            ("evicted_clients", "0"),
-            ("total_eviction_exceeded_time", "0"),
-            ("current_eviction_exceeded_time", "0"),
         ],
     );
+    field!(out, "evicted_keys", "{}", sum(|r| r.evicted));
+    field!(out, "evicted_clients", "0");
+    let (over_total, over_now) = local
+        .shared
+        .maxmemory
+        .exceeded_times(crate::local::unix_ms());
+    field!(out, "total_eviction_exceeded_time", "{over_total}");
+    field!(out, "current_eviction_exceeded_time", "{over_now}");
     field!(out, "keyspace_hits", "{}", sum(|r| r.hits));
     field!(out, "keyspace_misses", "{}", sum(|r| r.misses));
     fixed(

@@ -239,6 +239,16 @@ impl Leader {
         self.wake_senders();
     }
 
+    /// Stream bytes held beyond `repl-backlog-size` for replicas still reading them: like
+    /// Redis' replica output buffers, not counted toward `maxmemory` (a slow replica must
+    /// not make the server evict its data set).
+    pub fn held_for_replicas(&self, backlog_size: u64) -> u64 {
+        self.inner()
+            .stream
+            .backlog_len()
+            .saturating_sub(backlog_size)
+    }
+
     /// `repl-backlog-size` changed.
     pub fn set_backlog_size(&self, size: u64) {
         self.inner().stream.set_size(size);

@@ -16,6 +16,7 @@ pub mod leader;
 pub mod listener;
 pub mod local;
 pub mod log;
+pub mod maxmemory;
 pub mod memory;
 pub mod mesh;
 pub mod monitor;

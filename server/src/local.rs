@@ -62,6 +62,8 @@ pub struct Shared {
     pub saves: crate::rdb_save::Saves,
     /// Replication, the follower's side: REPLICAOF, the link, the replica's gates.
     pub follower: crate::follower::Follower,
+    /// `maxmemory` and eviction (see `maxmemory`).
+    pub maxmemory: crate::maxmemory::MaxMemory,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
         // server asks to continue when it becomes a replica itself.
         let replid = follower.ids().replid;
         let backlog = config.repl_backlog_size;
+        let maxmemory = crate::maxmemory::MaxMemory::new(&config, shards);
         Shared {
             config: RwLock::new(config),
             monitors: AtomicUsize::new(0),
@@ -105,6 +108,7 @@ impl Shared {
             snapshot: Default::default(),
             saves: Default::default(),
             follower,
+            maxmemory,
         }
     }
 
@@ -149,7 +153,7 @@ pub struct Local {
 
 impl Local {
     pub fn new(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>) -> Local {
-        let (databases, max_string_len, limits, notify, slowlog, client_ring, ring_buffers) = {
+        let (databases, max_string_len, limits, notify, slowlog, client_ring, ring_buffers, clock) = {
             let c = shared.config();
             (
                 c.databases,
@@ -159,6 +163,7 @@ impl Local {
                 crate::slowlog::SlowLog::new(c.slowlog_log_slower_than, c.slowlog_max_len),
                 c.client_ring,
                 c.client_ring_buffers,
+                crate::maxmemory::clock(&c),
             )
         };
         let ring = match client_ring.then(|| crate::ring::Ring::new(ring_buffers)) {
@@ -178,6 +183,7 @@ impl Local {
         shard.max_string_len = max_string_len;
         shard.limits = limits;
         shard.set_notify_flags(notify);
+        shard.set_clock(clock);
         Local {
             id,
             mesh,

@@ -1,8 +1,10 @@
-//! Memory accounting for INFO `used_memory` (and, later, maxmemory eviction).
+//! Memory accounting for INFO `used_memory` and maxmemory eviction.
 //!
 //! A thin global allocator over mimalloc that counts the bytes handed out. Each thread keeps
 //! its own running delta and folds it into one shared counter only when it has drifted by
-//! `FLUSH_BYTES`, so the hot path is a thread-local add, not a contended atomic.
+//! `FLUSH_BYTES`, so the hot path is a thread-local add, not a contended atomic. A thread
+//! sees its own frees at once ([`used_here`], [`thread_balance`]): eviction measures what it
+//! freed that way.
 
 use mimalloc::MiMalloc;
 use std::alloc::{GlobalAlloc, Layout};
@@ -17,6 +19,8 @@ static PEAK: AtomicU64 = AtomicU64::new(0);
 thread_local! {
     // Const-initialised and without destructor: safe to touch from inside the allocator.
     static DELTA: Cell<i64> = const { Cell::new(0) };
+    // What this thread has folded into USED so far.
+    static FLUSHED: Cell<i64> = const { Cell::new(0) };
 }
 
 pub struct CountingAlloc;
@@ -29,6 +33,7 @@ fn account(bytes: i64) {
             let now = USED.fetch_add(v, Ordering::Relaxed) + v;
             PEAK.fetch_max(now.max(0) as u64, Ordering::Relaxed);
             d.set(0);
+            let _ = FLUSHED.try_with(|f| f.set(f.get() + v));
         } else {
             d.set(v);
         }
@@ -64,6 +69,19 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Bytes allocated through the allocator (within a few hundred KiB per thread).
 pub fn used() -> u64 {
     USED.load(Ordering::Relaxed).max(0) as u64
+}
+
+/// [`used`] as this thread sees it: with its own allocations and frees not folded in yet.
+pub fn used_here() -> u64 {
+    let own = DELTA.try_with(|d| d.get()).unwrap_or(0);
+    (USED.load(Ordering::Relaxed) + own).max(0) as u64
+}
+
+/// Bytes this thread has allocated minus bytes it has freed, ever (frees of memory other
+/// threads allocated included): the difference of two readings is what this thread
+/// allocated or freed in between, exactly.
+pub fn thread_balance() -> i64 {
+    DELTA.try_with(|d| d.get()).unwrap_or(0) + FLUSHED.try_with(|f| f.get()).unwrap_or(0)
 }
 
 pub fn peak() -> u64 {

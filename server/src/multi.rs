@@ -379,6 +379,18 @@ pub async fn exec(local: &Rc<Local>, sess: &mut Session, out: &mut Reply) {
         forget_watches(local, sess);
         return out.error("EXECABORT Transaction discarded because of previous errors.");
     }
+    let grows = queued
+        .jobs
+        .iter()
+        .any(|j| j.spec.flags & flag::DENYOOM != 0);
+    if grows && crate::maxmemory::refuses(local, flag::DENYOOM) {
+        // As Redis' rejectCommand for EXEC: the transaction is discarded.
+        forget_watches(local, sess);
+        return out.error(&format!(
+            "EXECABORT Transaction discarded because of: {}",
+            crate::maxmemory::OOM
+        ));
+    }
     let mut jobs = queued.jobs;
     let plan = plan(local, sess.db, &mut jobs);
     let watched: Vec<(usize, Bytes)> = sess

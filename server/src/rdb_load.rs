@@ -213,8 +213,9 @@ fn send(mesh: &Mesh, shard: usize, batch: Vec<(usize, Vec<u8>, Entry)>) {
         shard,
         Box::new(move |l| {
             let mut shard = l.shard();
+            let now = crate::local::unix_ms();
             for (db, key, entry) in batch {
-                shard.dbs[db].write_back(&key, entry);
+                shard.dbs[db].write_back(&key, entry, now);
             }
         }),
     );

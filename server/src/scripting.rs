@@ -91,6 +91,9 @@ pub struct Running {
     command: Vec<Vec<u8>>,
     kill: AtomicBool,
     wrote: AtomicBool,
+    /// Memory was over `maxmemory` with nothing to evict when a script without flags
+    /// started: its first write refuses to grow memory (Redis' pre_command_oom_state).
+    oom_at_start: bool,
     /// The run is being dropped (to be made again with every database locked): the script
     /// thread's hook stops it.
     abort: AtomicBool,
@@ -170,6 +173,11 @@ impl Scripts {
 }
 
 impl Running {
+    /// A call now must not grow memory (see [`Running::oom_at_start`]).
+    fn oom_now(&self) -> bool {
+        self.oom_at_start && !self.wrote.load(Ordering::Acquire)
+    }
+
     /// Milliseconds since it started running (0 while it waits for locks).
     fn elapsed_ms(&self) -> u64 {
         self.started
@@ -279,6 +287,16 @@ pub async fn run(
     if ro_command && !flags.no_writes() && !flags.eval_compat_mode() {
         return out.error("ERR Can not execute a script with write flag using *_ro command.");
     }
+    let oom = local.shared.maxmemory.limit() != 0
+        && !crate::maxmemory::make_room(local, &mut local.shard());
+    if oom
+        && !flags.eval_compat_mode()
+        && !flags.no_writes()
+        && !flags.contains(crate::script::ScriptFlags::ALLOW_OOM)
+    {
+        // A script that may write is a `denyoom` command (Redis' evalGetCommandFlags).
+        return out.error(crate::maxmemory::OOM);
+    }
     let inv = Invocation {
         caller,
         keys,
@@ -298,6 +316,7 @@ pub async fn run(
             },
             kill: AtomicBool::new(false),
             wrote: AtomicBool::new(false),
+            oom_at_start: oom && flags.eval_compat_mode(),
             abort: AtomicBool::new(false),
         }),
         prepared,
@@ -444,7 +463,8 @@ impl Host for ShardHost<'_> {
         if self.escalate {
             return ERR_RESTART.to_vec();
         }
-        let job = match check_call(self.l, args, self.db, self.read_only, self.caller) {
+        let oom = self.running.oom_now();
+        let job = match check_call(self.l, args, self.db, self.read_only, self.caller, oom) {
             Ok(job) => job,
             Err(e) => return e,
         };
@@ -574,6 +594,7 @@ fn check_call(
     db: usize,
     read_only: bool,
     caller: Caller,
+    oom: bool,
 ) -> Result<Job, Vec<u8>> {
     let Some(name) = args.first() else {
         return Err(
@@ -604,6 +625,11 @@ fn check_call(
         .call_refusal(caller.client, spec.flags)
     {
         return Err(format!("-{e}\r\n").into_bytes());
+    }
+    if oom && spec.flags & flag::DENYOOM != 0 {
+        // Redis' scriptVerifyOOM: only before the script's first write (it cannot be
+        // stopped half-way after that).
+        return Err(format!("-{}\r\n", crate::maxmemory::OOM).into_bytes());
     }
     if spec.flags & flag::WRITE != 0 {
         // After a failed AOF write, as for clients (Redis' scriptVerifyWriteCommandAllow).
@@ -767,8 +793,15 @@ async fn script_thread_run(
         match next {
             Some(worker::Request::Call { args, resp3, reply }) => {
                 let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-                let job = match check_call(local, &refs, script_sess.db, inv.read_only, inv.caller)
-                {
+                let oom = inv.running.oom_now();
+                let job = match check_call(
+                    local,
+                    &refs,
+                    script_sess.db,
+                    inv.read_only,
+                    inv.caller,
+                    oom,
+                ) {
                     Err(e) => {
                         let _ = reply.send(e);
                         continue;

@@ -18,7 +18,10 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix ms; 0 = persistent.
     pub expire_at: u64,
-    /// Last access, in seconds of the shard clock (OBJECT IDLETIME).
+    /// Under an LRU (or no) eviction policy, the last access in seconds of the Unix clock
+    /// (OBJECT IDLETIME); under an LFU policy, Redis' 24 bits of LFU data: the minute of
+    /// the last decrement (16 bits) and the logarithmic access counter (8 bits). See
+    /// [`Clock`]. 0 until the entry is first stored.
     pub access: u32,
 }
 
@@ -67,6 +70,53 @@ pub struct Db {
     /// The snapshot in progress (see [`crate::snapshot`]): every change to the table first
     /// [`guard`](Db::guard)s the key's segment.
     snap: Option<Box<DbSnapshot>>,
+    /// What an access records in [`Entry::access`] (the eviction policy's kind).
+    pub clock: Clock,
+    /// The LFU counter's coin flips.
+    lfu_rng: u64,
+}
+
+/// What [`Entry::access`] holds: the time of the last access (LRU), or Redis' LFU data with
+/// its `lfu-log-factor` and `lfu-decay-time` (minutes). Switching at run time reinterprets
+/// the entries' data, as in Redis ("data will take some time to adjust").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    Lru,
+    Lfu {
+        log_factor: u32,
+        decay_time: u32,
+    },
+}
+
+impl Clock {
+    /// The access data of an entry accessed now whose data was `old`.
+    #[inline]
+    fn touched(self, old: u32, now_ms: u64, rng: &mut u64) -> u32 {
+        match self {
+            Clock::Lru => lru_clock(now_ms),
+            Clock::Lfu {
+                log_factor,
+                decay_time,
+            } => {
+                *rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let coin = crate::rng::mix(*rng);
+                let counter = crate::evict::lfu_decayed(old, decay_time, now_ms);
+                let counter = crate::evict::lfu_incremented(counter, log_factor, coin);
+                crate::evict::lfu_data(now_ms, counter)
+            }
+        }
+    }
+
+    /// The access data of an entry created now (Redis' LFU_INIT_VAL for a new key, so it
+    /// is not the first to go).
+    #[inline]
+    pub fn fresh(self, now_ms: u64) -> u32 {
+        match self {
+            Clock::Lru => lru_clock(now_ms),
+            Clock::Lfu { .. } => crate::evict::lfu_data(now_ms, crate::evict::LFU_INIT_VAL),
+        }
+    }
 }
 
 /// What happens to a key whose time has passed, by role (Redis' `expireIfNeeded`).
@@ -107,7 +157,7 @@ impl ChangeLog {
     }
 }
 
-fn access_clock(now_ms: u64) -> u32 {
+fn lru_clock(now_ms: u64) -> u32 {
     (now_ms / 1000) as u32
 }
 
@@ -171,7 +221,7 @@ impl Db {
                 self.hits += 1;
                 self.guard(key);
                 let e = self.table.found_mut(f);
-                e.access = access_clock(now_ms);
+                e.access = self.clock.touched(e.access, now_ms, &mut self.lfu_rng);
                 Some(e)
             }
             None => {
@@ -187,7 +237,7 @@ impl Db {
         let f = self.locate_live(key, now_ms)?;
         self.guard(key);
         let e = self.table.found_mut(f);
-        e.access = access_clock(now_ms);
+        e.access = self.clock.touched(e.access, now_ms, &mut self.lfu_rng);
         Some(e)
     }
 
@@ -208,10 +258,19 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, now_ms: u64) {
         let mut e = Entry::new(value);
         e.expire_at = expire_at;
-        e.access = access_clock(now_ms);
+        e.access = self.clock.fresh(now_ms);
         match self.insert(key, e) {
             // The master's write replaces a key it still had: nothing expired.
-            Some(old) if !old.is_expired(now_ms) || self.expiry == Expiry::Master => {}
+            Some(old) if !old.is_expired(now_ms) || self.expiry == Expiry::Master => {
+                if let Clock::Lfu { .. } = self.clock {
+                    // An overwrite counts as an access of the key, as in Redis (whose
+                    // write lookup bumps the counter and whose dbSetValue keeps it).
+                    let access = self.clock.touched(old.access, now_ms, &mut self.lfu_rng);
+                    if let Some(e) = self.table.get_mut(key) {
+                        e.access = access;
+                    }
+                }
+            }
             Some(_) => {
                 self.expired += 1;
                 self.events.push(notify::EXPIRED, "expired", key);
@@ -222,16 +281,23 @@ impl Db {
     }
 
     /// Inserts a whole entry (value and TTL), replacing any previous one; a new key is a
-    /// "new" keyspace event.
-    pub fn insert_entry(&mut self, key: &[u8], e: Entry) {
+    /// "new" keyspace event. An entry never stored before counts as created at `now_ms`.
+    pub fn insert_entry(&mut self, key: &[u8], mut e: Entry, now_ms: u64) {
+        if e.access == 0 {
+            e.access = self.clock.fresh(now_ms);
+        }
         if self.insert(key, e).is_none() {
             self.events.push(notify::NEW, "new", key);
         }
     }
 
     /// Puts back an entry computed elsewhere (in a scratch database, whose events are
-    /// published for it): like [`insert_entry`](Db::insert_entry), without the event.
-    pub fn write_back(&mut self, key: &[u8], e: Entry) {
+    /// published for it; loaded from a file): like [`insert_entry`](Db::insert_entry),
+    /// without the event.
+    pub fn write_back(&mut self, key: &[u8], mut e: Entry, now_ms: u64) {
+        if e.access == 0 {
+            e.access = self.clock.fresh(now_ms);
+        }
         self.insert(key, e);
     }
 
@@ -256,6 +322,50 @@ impl Db {
             self.volatile -= 1;
         }
         Some(e)
+    }
+
+    /// Removes `key` to free memory (maxmemory): WATCH and tracking see the change and an
+    /// "evicted" event is recorded. Returns whether the key was there.
+    pub fn evict(&mut self, key: &[u8]) -> bool {
+        if self.remove(key).is_none() {
+            return false;
+        }
+        self.touch(key);
+        self.events.push(notify::EVICTED, "evicted", key);
+        true
+    }
+
+    /// Eviction sampling (Redis' dictGetSomeKeys): visits at least `n` keys if there are
+    /// (only keys with a TTL when `volatile`), whole bucket groups from a random spot on,
+    /// wrapping around at most once. A group is taken whole: its slots fill in insertion
+    /// order, so its first few entries would be the oldest keys, not a fair sample.
+    /// Expired keys are included: evicting one frees memory as well.
+    pub fn sample(&self, seed: u64, n: usize, volatile: bool, mut f: impl FnMut(&[u8], &Entry)) {
+        if self.table.is_empty() || (volatile && self.volatile == 0) {
+            return;
+        }
+        let start = crate::rng::mix(seed);
+        let (mut cursor, mut wrapped, mut found, mut examined) = (start, false, 0, 0);
+        loop {
+            cursor = self.table.scan(cursor, |k, e| {
+                examined += 1;
+                if !volatile || e.expire_at != 0 {
+                    found += 1;
+                    f(k, e);
+                }
+            });
+            // A few TTL keys among many: take what a bounded walk found.
+            let enough = found >= n || (found > 0 && examined >= n * 64);
+            if cursor == 0 {
+                if wrapped {
+                    break;
+                }
+                wrapped = true;
+            }
+            if enough || (wrapped && cursor >= start) || examined >= self.table.len() * 2 {
+                break;
+            }
+        }
     }
 
     /// Sets or clears the TTL of an existing, live key. Returns false if there is no such key.

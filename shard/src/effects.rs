@@ -270,7 +270,7 @@ impl Effects {
         self.finish(db, false, std::iter::empty::<&[u8]>());
     }
 
-    /// A key removed because it expired: `DEL key` in `db`.
+    /// A key the server removed by itself (it expired, or was evicted): `DEL key` in `db`.
     pub fn expired(&mut self, db: usize, key: &[u8]) {
         if self.pending.on {
             let args: [&[u8]; 2] = [b"DEL", key];

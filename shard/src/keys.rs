@@ -18,7 +18,7 @@
 //! FLUSHDB) are deterministic as sent. An expired key a DEL reclaims is a `DEL` of its own.
 
 use crate::cmd::Cmd;
-use crate::db::{Db, Entry};
+use crate::db::{Clock, Db, Entry};
 use crate::glob::glob_match;
 use crate::notify;
 use crate::num::parse_i64;
@@ -34,6 +34,9 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 const NOT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not \
     tracked. Please note that when switching between policies at runtime LRU and LFU data will \
     take some time to adjust.";
+const LFU_NO_IDLE: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. \
+    Please note that when switching between policies at runtime LRU and LFU data will take \
+    some time to adjust.";
 
 /// Looks `key` up for read-only introspection and maps the entry through `f`: counts a keyspace
 /// hit or miss like a read, a miss is a "keymiss" event, but the access time stays (Redis'
@@ -66,7 +69,7 @@ fn remove_live(db: &mut Db, key: &[u8], now: u64) -> Option<Entry> {
     if !db.is_live(&e, now) {
         // Rare: put it back for the lookup to reclaim, rather than a lookup before every
         // removal.
-        db.write_back(key, e);
+        db.write_back(key, e, now);
         db.peek(key, now);
         return None;
     }
@@ -200,14 +203,15 @@ impl ObjectQuery {
 enum ObjectInfo {
     Encoding(&'static str),
     Int(i64),
-    FreqNotTracked,
+    /// An error after the key was found (FREQ under LRU, IDLETIME under LFU).
+    Error(&'static str),
 }
 
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP. Checks the subcommand and its arity
 /// itself, with Redis' errors, so the command table only needs OBJECT's own arity (-2).
 ///
-/// FREQ always answers the "no LFU policy" error (after the key lookup, as Redis): entries carry
-/// no LFU counter yet. When an LFU policy exists, IDLETIME must error and FREQ answer instead.
+/// FREQ answers only under an LFU policy, IDLETIME only under the others; the other one is an
+/// error after the key lookup, as in Redis.
 pub fn object(ctx: &mut Ctx, cmd: &Cmd) {
     let sub = &cmd[1];
     if sub.eq_ignore_ascii_case(b"help") {
@@ -226,18 +230,21 @@ pub fn object(ctx: &mut Ctx, cmd: &Cmd) {
     if cmd.len() != 3 {
         return ctx.out.error(&err::arity(query.full_name().as_bytes()));
     }
-    let now = ctx.now;
+    let (now, clock) = (ctx.now, ctx.db.clock);
+    let lfu = matches!(clock, Clock::Lfu { .. });
     let info = inspect_quietly(ctx.db, &cmd[2], now, |e| match query {
         ObjectQuery::Encoding => ObjectInfo::Encoding(e.value.encoding()),
+        ObjectQuery::IdleTime if lfu => ObjectInfo::Error(LFU_NO_IDLE),
         ObjectQuery::IdleTime => ObjectInfo::Int(idle_seconds(e.access, now)),
         ObjectQuery::RefCount => ObjectInfo::Int(refcount(&e.value)),
-        ObjectQuery::Freq => ObjectInfo::FreqNotTracked,
+        ObjectQuery::Freq if lfu => ObjectInfo::Int(crate::evict::frequency(e, clock, now).into()),
+        ObjectQuery::Freq => ObjectInfo::Error(NOT_LFU),
     });
     match info {
         None => ctx.out.null(),
         Some(ObjectInfo::Encoding(name)) => ctx.out.bulk(name.as_bytes()),
         Some(ObjectInfo::Int(n)) => ctx.out.int(n),
-        Some(ObjectInfo::FreqNotTracked) => ctx.out.error(NOT_LFU),
+        Some(ObjectInfo::Error(e)) => ctx.out.error(e),
     }
 }
 
@@ -529,7 +536,7 @@ fn rename_generic(ctx: &mut Ctx, cmd: &Cmd, nx: bool) {
         let e = ctx.db.remove(from).expect("looked up above");
         // As Redis: a replaced newkey is deleted, then newkey added ("new").
         ctx.db.remove(to);
-        ctx.db.insert_entry(to, e);
+        ctx.db.insert_entry(to, e, ctx.now);
         ctx.notify(notify::GENERIC, "rename_from", from);
         ctx.notify(notify::GENERIC, "rename_to", to);
         ctx.wrote(1);
@@ -679,7 +686,7 @@ fn copy_between(
     let target = dst.unwrap_or(src);
     // As Redis: a replaced destination is deleted, then added again ("new").
     target.remove(to);
-    target.insert_entry(to, copy);
+    target.insert_entry(to, copy, now);
     target.notify(notify::GENERIC, "copy_to", to);
     Ok(true)
 }
@@ -706,7 +713,7 @@ pub fn move_key(shard: &mut Shard, db: usize, cmd: &Cmd, now: u64, out: &mut Rep
     }
     // As Redis: added to the target ("new") before it leaves the source.
     let e = src.remove(key).expect("looked up above");
-    dst.insert_entry(key, e);
+    dst.insert_entry(key, e, now);
     src.notify(notify::GENERIC, "move_from", key);
     dst.notify(notify::GENERIC, "move_to", key);
     shard.dirty += 1;
@@ -770,7 +777,7 @@ pub fn put_entry(db: &mut Db, key: &[u8], entry: Entry, replace: bool, now: u64)
         // As Redis: the old value is deleted, then the key added again ("new").
         db.remove(key);
     }
-    db.insert_entry(key, entry);
+    db.insert_entry(key, entry, now);
     true
 }
 

@@ -12,6 +12,7 @@ pub mod dash;
 pub mod db;
 pub mod digest;
 pub mod effects;
+pub mod evict;
 pub mod geo;
 pub mod glob;
 pub mod hash;

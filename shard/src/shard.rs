@@ -32,6 +32,8 @@ pub struct Shard {
     pub effects: Effects,
     /// On a replica: the client id of the master's stream (see [`Shard::set_replica`]).
     replica_of: Option<u64>,
+    /// maxmemory eviction's candidates and count (see [`crate::evict`]).
+    pub evictor: crate::evict::Evictor,
 }
 
 impl Shard {
@@ -48,6 +50,7 @@ impl Shard {
             tracking: Tracking::default(),
             effects: Effects::default(),
             replica_of: None,
+            evictor: Default::default(),
         }
     }
 
@@ -401,7 +404,7 @@ mod tests {
         let mut s = Shard::new(0, 2);
         let mut e = Entry::new(Value::Str(StrValue::from_bytes(b"v")));
         e.expire_at = NOW - 1;
-        s.dbs[0].insert_entry(b"old", e);
+        s.dbs[0].insert_entry(b"old", e, NOW);
         s.dbs[0].set(b"live", Value::Str(StrValue::from_bytes(b"x")), 0, NOW);
         s
     }

@@ -512,13 +512,16 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             local
                 .call_all(|l| {
                     l.stats.borrow_mut().reset();
-                    for db in l.shard().dbs.iter_mut() {
+                    let mut shard = l.shard();
+                    shard.evictor.evicted = 0;
+                    for db in shard.dbs.iter_mut() {
                         db.hits = 0;
                         db.misses = 0;
                         db.expired = 0;
                     }
                 })
                 .await;
+            local.shared.maxmemory.reset_stats();
             out.ok();
         }
         b"help" => write_help(out, CONFIG_HELP),
@@ -578,6 +581,22 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
         .any(|n| matches!(*n, "replica-read-only" | "replica-serve-stale-data"))
     {
         crate::follower::config_changed(&local.shared);
+    }
+    let memory = |n: &&str| {
+        n.starts_with("maxmemory")
+            || n.starts_with("lfu-")
+            || matches!(*n, "replica-ignore-maxmemory" | "repl-backlog-size")
+    };
+    if names.iter().any(memory) {
+        let clock = {
+            let c = local.shared.config();
+            local.shared.maxmemory.configure(&c);
+            crate::maxmemory::clock(&c)
+        };
+        local.call_all(move |l| l.shard().set_clock(clock)).await;
+        if names.contains(&"maxmemory") {
+            crate::maxmemory::limit_changed(local);
+        }
     }
     if names.contains(&"notify-keyspace-events") {
         let flags = local.shared.config().notify_keyspace_events;

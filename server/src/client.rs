@@ -35,6 +35,8 @@ pub struct ClientInfo {
     /// The connection's mailbox, once it has one (pub/sub, tracking invalidations): how
     /// other clients' invalidations reach it as a REDIRECT target.
     pub mailbox: RefCell<std::rc::Weak<crate::pubsub::Mailbox>>,
+    /// The ACL user it is authenticated as (CLIENT LIST `user=`, CLIENT KILL USER).
+    pub user: RefCell<String>,
     killed: Cell<bool>,
     kill_waker: RefCell<Option<Waker>>,
 }
@@ -63,6 +65,7 @@ impl ClientInfo {
             multi: Cell::new(-1),
             blocked: RefCell::default(),
             mailbox: RefCell::default(),
+            user: RefCell::new("default".into()),
             killed: Cell::new(false),
             kill_waker: RefCell::default(),
         }
@@ -103,7 +106,7 @@ impl ClientInfo {
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
-             oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+             oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} \
              lib-ver={}",
             self.id,
             self.addr,
@@ -130,6 +133,7 @@ impl ClientInfo {
             self.multi.get(),
             self.qbuf.get(),
             cmd,
+            self.user.borrow(),
             self.resp.get(),
             String::from_utf8_lossy(&self.lib_name.borrow()),
             String::from_utf8_lossy(&self.lib_ver.borrow()),
@@ -143,6 +147,11 @@ pub struct Session {
     pub db: usize,
     pub resp3: bool,
     pub authenticated: bool,
+    /// The ACL user its commands are checked against; None for the server's own sessions
+    /// (the master's stream, loading), which may run anything (Redis' NULL user).
+    pub user: Option<std::sync::Arc<crate::acl::User>>,
+    /// The ACL table's version `user` was read at (see `acl`).
+    pub acl_version: u64,
     /// Set by QUIT: close after replying.
     pub closing: bool,
     /// Inside MULTI: the commands queued so far.
@@ -175,6 +184,8 @@ impl Session {
             db: 0,
             resp3: false,
             authenticated,
+            user: None,
+            acl_version: 0,
             closing: false,
             multi: None,
             watching: None,

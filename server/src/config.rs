@@ -209,6 +209,15 @@ pub struct Config {
     pub lfu_decay_time: u32,
     /// `replica-ignore-maxmemory`: a replica leaves eviction to its master.
     pub replica_ignore_maxmemory: bool,
+    /// `aclfile`: where ACL LOAD / ACL SAVE read and write the users (empty: none).
+    pub aclfile: String,
+    /// `acllog-max-len`: entries ACL LOG keeps.
+    pub acllog_max_len: u64,
+    /// `acl-pubsub-default`: new users start with `allchannels` (true) or `resetchannels`.
+    pub acl_pubsub_default_all: bool,
+    /// `user` directives: each the user name then its rules (selectors merged), applied at
+    /// start-up. Not a CONFIG GET / SET parameter, as in Redis.
+    pub users: Vec<Vec<Vec<u8>>>,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
 }
@@ -303,6 +312,10 @@ impl Default for Config {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             replica_ignore_maxmemory: true,
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default_all: false,
+            users: Vec::new(),
             started: false,
         }
     }
@@ -542,6 +555,36 @@ static PARAMS: &[Param] = &[
         kind: Kind::Str {
             get: |c| String::from_utf8_lossy(c.requirepass.as_deref().unwrap_or_default()).into(),
             set: |c, v| c.requirepass = (!v.is_empty()).then(|| v.to_vec()),
+        },
+    },
+    Param {
+        name: "aclfile",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Str {
+            get: |c| c.aclfile.clone(),
+            set: |c, v| c.aclfile = String::from_utf8_lossy(v).into_owned(),
+        },
+    },
+    Param {
+        name: "acllog-max-len",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.acllog_max_len as i64,
+            set: |c, v| c.acllog_max_len = v as u64,
+        },
+    },
+    Param {
+        name: "acl-pubsub-default",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Enum {
+            names: &["allchannels", "resetchannels"],
+            get: |c| usize::from(!c.acl_pubsub_default_all),
+            set: |c, i| c.acl_pubsub_default_all = i == 0,
         },
     },
     Param {
@@ -1531,6 +1574,8 @@ impl Config {
                 }
                 let apply = p.parse(self, &args).map_err(|e| fail(&e))?;
                 apply(self);
+            } else if name.eq_ignore_ascii_case(b"user") && !args.is_empty() {
+                self.add_user(&args).map_err(|e| fail(&e))?;
             } else if name.eq_ignore_ascii_case(b"include") && args.len() == 1 {
                 if depth >= MAX_INCLUDE_DEPTH {
                     return Err(fail("Too many nested include directives"));
@@ -1540,6 +1585,48 @@ impl Config {
                 return Err(fail("Bad directive or wrong number of arguments"));
             }
         }
+        Ok(())
+    }
+
+    /// `user <name> [rules...]`: checked now (Redis' ACLAppendUserForLoading), applied at
+    /// start-up by `acl::Acl::new`. One argument holding spaces (`--user "alice on >p"`) is
+    /// split at them.
+    fn add_user(&mut self, args: &[&[u8]]) -> Result<(), String> {
+        use crate::acl::user::{merge_selector_args, RuleError, User};
+        let split;
+        let args = match args {
+            [one] if one.contains(&b' ') => {
+                split = split_spaces(one)
+                    .into_iter()
+                    .filter(|a| !a.is_empty())
+                    .collect::<Vec<_>>();
+                &split[..]
+            }
+            _ => args,
+        };
+        let name = args[0];
+        let declared = |op: &[u8], e: RuleError| {
+            format!("Error in user declaration '{}': {}", lossy(op), e.message())
+        };
+        if self.users.iter().any(|u| u[0] == name) {
+            return Err(declared(name, RuleError::Duplicate));
+        }
+        let ops = merge_selector_args(&args[1..]).map_err(|i| {
+            format!(
+                "Error in user declaration '{}': Unmatched parenthesis in selector definition",
+                lossy(args[1 + i])
+            )
+        })?;
+        let mut probe = User::new(name, self.acl_pubsub_default_all);
+        for op in &ops {
+            match probe.apply(op, self.acl_pubsub_default_all) {
+                Ok(()) | Err(RuleError::UnknownCommand) => {}
+                Err(e) => return Err(declared(op, e)),
+            }
+        }
+        let mut user = vec![name.to_vec()];
+        user.extend(ops);
+        self.users.push(user);
         Ok(())
     }
 
@@ -1583,7 +1670,7 @@ fn read_config_file(path: &Path, shown: &str) -> Result<Vec<u8>, String> {
 }
 
 /// What C's strerror says for the error, without Rust's " (os error N)".
-fn strerror(e: &std::io::Error) -> String {
+pub(crate) fn strerror(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error ") {
         Some(i) => s[..i].to_string(),

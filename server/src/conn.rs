@@ -26,8 +26,10 @@ pub async fn serve(local: Rc<Local>, stream: TcpStream) {
     let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.as_raw_fd()));
     local.clients.borrow_mut().insert(id, info.clone());
     crate::client::publish_meta(&local, &info);
-    let authenticated = local.shared.config().requirepass.is_none();
+    let authenticated = !local.shared.acl.default_needs_auth();
     let mut sess = Session::new(info.clone(), authenticated);
+    let default = local.shared.acl.default_user();
+    crate::acl::set_session_user(&local, &mut sess, default);
     let _ = serve_session(&local, &mut stream, &mut sess).await;
     if sess.info.is_killed() {
         // Redis frees a killed client with whatever output it had not sent.

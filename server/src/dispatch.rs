@@ -212,8 +212,15 @@ pub fn prepare(local: &Local, sess: &mut Session, cmd: Cmd) -> Result<Job, Refus
             format!("ERR wrong number of arguments for '{}' command", spec.name).into(),
         ));
     }
-    if !sess.authenticated && spec.flags & flag::NO_AUTH == 0 {
+    if !sess.authenticated
+        && spec.flags & flag::NO_AUTH == 0
+        && local.shared.acl.default_needs_auth()
+    {
         return Err((Some(spec.name), b"NOAUTH Authentication required.".to_vec()));
+    }
+    // ACL: one atomic load and a flag test for a user allowed everything.
+    if let Err(e) = crate::acl::check(local, sess, spec, &cmd) {
+        return Err((Some(spec.name), e));
     }
     // A replica: -READONLY, -MASTERDOWN, -LOADING (one atomic load on a master).
     if let Some(e) = local.shared.follower.refusal(sess.info.id, spec.flags) {

@@ -1,5 +1,6 @@
 //! The Shardis server: runtime, protocol, routing and coordination. See ARCHITECTURE.md.
 
+pub mod acl;
 pub mod aof;
 pub mod aof_rewrite;
 pub mod blocking;

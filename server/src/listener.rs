@@ -65,7 +65,7 @@ fn refusal(local: &Local, stream: &TcpStream) -> Option<String> {
         return Some("-ERR max number of clients reached\r\n".into());
     }
     let loopback = stream.peer_addr().is_ok_and(|a| a.ip().is_loopback());
-    if cfg.protected_mode && cfg.requirepass.is_none() && !loopback {
+    if cfg.protected_mode && shared.acl.default_nopass() && !loopback {
         shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
         return Some(
             "-DENIED Redis is running in protected mode because protected mode is enabled and \

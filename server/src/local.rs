@@ -23,6 +23,8 @@ pub type Waiter = oneshot::Sender<()>;
 /// Process-wide state, shared by every executor thread.
 pub struct Shared {
     pub config: RwLock<Config>,
+    /// ACL users and log (see `acl`).
+    pub acl: crate::acl::Acl,
     /// Clients in MONITOR mode, on all executors (checked before formatting a line).
     pub monitors: AtomicUsize,
     /// The next SLOWLOG entry id (one sequence for the whole server).
@@ -72,6 +74,7 @@ impl Shared {
         port: u16,
         shards: usize,
         aof: Option<Arc<crate::aof::Aof>>,
+        acl: crate::acl::Acl,
     ) -> Shared {
         let seed = unix_ms() ^ std::process::id() as u64;
         let mut rng = shard::rng::Rng::new(seed);
@@ -86,6 +89,7 @@ impl Shared {
         let maxmemory = crate::maxmemory::MaxMemory::new(&config, shards);
         Shared {
             config: RwLock::new(config),
+            acl,
             monitors: AtomicUsize::new(0),
             slowlog_next_id: AtomicU64::new(0),
             client_meta: Default::default(),

@@ -392,6 +392,13 @@ pub async fn exec(local: &Rc<Local>, sess: &mut Session, out: &mut Reply) {
         ));
     }
     let mut jobs = queued.jobs;
+    for job in jobs.iter_mut() {
+        // The ACL rules may have changed since the command was queued.
+        if let Some(reason) = crate::acl::recheck_queued(local, sess, job.spec, &job.cmd) {
+            job.command = command::acl_denied(reason);
+            job.spec = job.command.spec;
+        }
+    }
     let plan = plan(local, sess.db, &mut jobs);
     let watched: Vec<(usize, Bytes)> = sess
         .watching

@@ -36,6 +36,8 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     };
     let io_memory = io_memory_per_shard(memlock, shards)?;
     let addrs = listen_addrs(&config)?;
+    // The users (`user` directives, `aclfile`) before anything else starts, as Redis.
+    let acl = crate::acl::Acl::new(&config).map_err(Fatal)?;
     let port = config.port;
     let pin = cpus.len() >= shards;
     // Spinning is for replies from other shards; one shard has none to wait for, and at
@@ -61,7 +63,7 @@ pub fn start(config: Config) -> Result<(), Fatal> {
     } else {
         None
     };
-    let shared = Arc::new(Shared::new(config, port, shards, aof));
+    let shared = Arc::new(Shared::new(config, port, shards, aof, acl));
     let mut handles = Vec::with_capacity(shards);
     for id in 0..shards {
         let placement = match cpus.get(id) {

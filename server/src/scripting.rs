@@ -220,11 +220,13 @@ struct Invocation {
 }
 
 /// Who a script's commands act for.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Caller {
     client: u64,
     /// Where the keys its read commands read are remembered, if it tracks them.
     track: Option<shard::tracking::Reader>,
+    /// The caller's ACL user, when its commands need checking (a restricted user).
+    acl: Option<Arc<crate::acl::ScriptAcl>>,
 }
 
 /// Parses `numkeys` and splits keys from arguments, with Redis' errors.
@@ -257,6 +259,7 @@ pub async fn run(
     let caller = Caller {
         client: sess.info.id,
         track: crate::tracking::script_reader(local, sess),
+        acl: crate::acl::ScriptAcl::for_session(local, sess),
     };
     crate::monitor::feed_script(local, sess, cmd);
     let (keys, args) = match split_keys(cmd) {
@@ -402,7 +405,7 @@ fn run_on_shard(l: &Rc<Local>, inv: Invocation) -> OnShard {
     l.shared.scripts.start(&inv.running);
     let mut host = ShardHost {
         l,
-        caller: inv.caller,
+        caller: inv.caller.clone(),
         db: inv.db,
         declared: &inv.keys,
         read_only: inv.read_only,
@@ -464,7 +467,7 @@ impl Host for ShardHost<'_> {
             return ERR_RESTART.to_vec();
         }
         let oom = self.running.oom_now();
-        let job = match check_call(self.l, args, self.db, self.read_only, self.caller, oom) {
+        let job = match check_call(self.l, args, self.db, self.read_only, &self.caller, oom) {
             Ok(job) => job,
             Err(e) => return e,
         };
@@ -593,7 +596,7 @@ fn check_call(
     args: &[&[u8]],
     db: usize,
     read_only: bool,
-    caller: Caller,
+    caller: &Caller,
     oom: bool,
 ) -> Result<Job, Vec<u8>> {
     let Some(name) = args.first() else {
@@ -615,6 +618,9 @@ fn check_call(
     }
     if spec.flags & flag::NOSCRIPT != 0 {
         return Err(b"-ERR This Redis command is not allowed from script\r\n".to_vec());
+    }
+    if let Some(acl) = &caller.acl {
+        acl.check(local, spec, args)?;
     }
     if read_only && spec.flags & flag::WRITE != 0 {
         return Err(b"-ERR Write commands are not allowed from read-only scripts.\r\n".to_vec());
@@ -799,7 +805,7 @@ async fn script_thread_run(
                     &refs,
                     script_sess.db,
                     inv.read_only,
-                    inv.caller,
+                    &inv.caller,
                     oom,
                 ) {
                     Err(e) => {

@@ -103,11 +103,13 @@ fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
 }
 
 /// `args` with secrets replaced by `(redacted)`, as Redis shows them in SLOWLOG and
-/// MONITOR: AUTH's, HELLO's AUTH pair, and the values of sensitive parameters in CONFIG SET.
+/// MONITOR: AUTH's, HELLO's AUTH pair, ACL SETUSER's user and rules, and the values of
+/// sensitive parameters in CONFIG SET.
 pub(crate) fn redact(spec: &CommandSpec, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     const HIDDEN: &[u8] = b"(redacted)";
     match spec.name {
         "auth" => args.iter_mut().skip(1).for_each(|a| *a = HIDDEN.to_vec()),
+        "acl|setuser" => args.iter_mut().skip(2).for_each(|a| *a = HIDDEN.to_vec()),
         "hello" => {
             if let Some(i) = args.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
                 args.iter_mut()

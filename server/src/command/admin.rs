@@ -535,6 +535,11 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
 /// Pushes runtime-changeable parameters that live outside the shared config to where they
 /// are used (the others are read from the config when needed).
 async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
+    if names.contains(&"requirepass") {
+        // The default user's password, as Redis' ACLUpdateDefaultUserPassword.
+        let pass = local.shared.config().requirepass.clone();
+        local.shared.acl.set_default_password(pass.as_deref());
+    }
     if names.contains(&"loglevel") {
         log::set_level(local.shared.config().loglevel.into());
     }

@@ -43,7 +43,9 @@ pub fn select(local: &Local, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
 pub fn reset(local: &Local, sess: &mut Session, out: &mut Reply) {
     sess.set_db(0);
     sess.set_resp(false);
-    sess.authenticated = local.shared.config().requirepass.is_none();
+    sess.authenticated = !local.shared.acl.default_needs_auth();
+    let default = local.shared.acl.default_user();
+    crate::acl::set_session_user(local, sess, default);
     sess.info.name.borrow_mut().clear();
     crate::client::publish_meta(local, &sess.info);
     sess.info.no_evict.set(false);
@@ -54,39 +56,23 @@ pub fn reset(local: &Local, sess: &mut Session, out: &mut Reply) {
     out.simple("RESET");
 }
 
-/// Checks a username/password pair against the default user (full ACL comes later).
-fn check_password(local: &Local, user: Option<&[u8]>, pass: &[u8]) -> bool {
-    if user.is_some_and(|u| u != b"default") {
-        return false;
-    }
-    match &local.shared.config().requirepass {
-        None => true,
-        Some(p) => constant_time_eq(p, pass),
-    }
-}
-
-/// Compares secrets without leaking where they differ through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 pub fn auth(local: &Local, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
     let (user, pass) = match cmd.len() {
         2 => (None, &cmd[1]),
         3 => (Some(&cmd[1]), &cmd[2]),
         _ => return out.error(err::SYNTAX),
     };
-    if user.is_none() && local.shared.config().requirepass.is_none() {
+    if user.is_none() && local.shared.acl.default_nopass() {
         return out.error(
             "ERR AUTH <password> called without any password configured for the default \
              user. Are you sure your configuration is correct?",
         );
     }
-    if check_password(local, user, pass) {
-        sess.authenticated = true;
-        out.ok();
+    let user = user.map_or(&b"default"[..], |u| u);
+    if crate::acl::authenticate(local, sess, &cmd[0], user, pass) {
+        out.ok()
     } else {
-        out.error(WRONGPASS);
+        out.error(WRONGPASS)
     }
 }
 
@@ -120,10 +106,9 @@ pub fn hello(local: &Local, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
         }
     }
     if let Some((user, pass)) = auth {
-        if !check_password(local, Some(user), pass) {
+        if !crate::acl::authenticate(local, sess, &cmd[0], user, pass) {
             return out.error(WRONGPASS);
         }
-        sess.authenticated = true;
     }
     if !sess.authenticated {
         return out.error(
@@ -241,7 +226,8 @@ struct ClientFilter {
     laddr: Option<String>,
     /// Only normal clients exist so far; another TYPE matches nothing.
     type_other: bool,
-    user_other: bool,
+    /// USER name: only its clients.
+    user: Option<String>,
     skip: Option<u64>,
     max_age: Option<u64>,
 }
@@ -255,7 +241,7 @@ impl ClientFilter {
                 .as_ref()
                 .is_none_or(|a| *a == c.laddr.to_string())
             && !self.type_other
-            && !self.user_other
+            && self.user.as_ref().is_none_or(|u| *u == *c.user.borrow())
             && self.skip != Some(c.id)
             && self
                 .max_age
@@ -472,9 +458,10 @@ async fn client_kill(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
                 Err(e) => return out.error(&e),
             },
             b"user" => {
-                if val != b"default" {
+                if local.shared.acl.user(val).is_none() {
                     return out.error(&format!("ERR No such user '{text}'"));
                 }
+                filter.user = Some(text);
             }
             b"skipme" => match val.to_ascii_lowercase().as_slice() {
                 b"yes" => filter.skip = Some(sess.info.id),

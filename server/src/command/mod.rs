@@ -104,6 +104,9 @@ pub enum Server {
     /// REPLICAOF / SLAVEOF (see `follower`).
     Replicaof,
     Role,
+    Acl,
+    /// A command queued in MULTI that the ACL rules no longer allow at EXEC: answers why.
+    AclDenied(crate::acl::Denied),
 }
 
 /// Runs a server command for `sess`.
@@ -192,6 +195,8 @@ pub async fn run_server(
         ),
         Replicaof => crate::follower::replicaof(local, sess, cmd, out).await,
         Role => crate::follower::role(local, out),
+        Acl => crate::acl::command(local, sess, cmd, out).await,
+        AclDenied(reason) => out.error(&crate::acl::exec_denied_message(reason)),
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -238,6 +243,21 @@ pub fn timeout_reply(name: &str, out: &mut Reply) {
 pub struct Command {
     pub spec: &'static CommandSpec,
     pub route: Route,
+}
+
+/// What a queued command becomes at EXEC when the ACL rules no longer allow it: a server
+/// step without keys that answers the NOPERM error (counted as EXEC's).
+pub fn acl_denied(reason: crate::acl::Denied) -> &'static Command {
+    use crate::acl::Denied;
+    static DENIED: OnceLock<[Command; 4]> = OnceLock::new();
+    let all = DENIED.get_or_init(|| {
+        let spec = meta::lookup(b"exec").expect("exec has metadata");
+        [Denied::Command, Denied::Key, Denied::Auth, Denied::Channel].map(|d| Command {
+            spec,
+            route: Route::Server(Server::AclDenied(d)),
+        })
+    });
+    &all[reason as usize]
 }
 
 /// MGET on one shard: the shard part writes items only; the whole reply needs the header.
@@ -370,6 +390,7 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("slaveof", Server(S::Replicaof)),
         ("role", Server(S::Role)),
         ("command", Server(S::Command)),
+        ("acl", Server(S::Acl)),
         // transactions
         ("multi", Server(S::MultiStart)),
         ("exec", Server(S::Exec)),

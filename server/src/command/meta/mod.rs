@@ -578,6 +578,11 @@ static FAMILIES: &[&[CommandSpec]] = &[
     stream::COMMANDS,
 ];
 
+/// Every family's commands (ACL categories walk them as Redis walks its command table).
+pub fn families() -> &'static [&'static [CommandSpec]] {
+    FAMILIES
+}
+
 /// Every top-level command.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|family| family.iter())

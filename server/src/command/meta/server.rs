@@ -12,6 +12,9 @@ const INTROSPECTION_ACL: &[&str] = &["slow", "connection"];
 /// Flags of the admin commands.
 const ADMIN_FLAGS: u64 = ADMIN | NOSCRIPT | LOADING | STALE;
 const ADMIN_ACL: &[&str] = &["admin", "slow", "dangerous"];
+/// Flags of the ACL subcommands: the admin ones, and CAT, GENPASS, WHOAMI.
+const ACL_ADMIN: u64 = ADMIN_FLAGS | SENTINEL;
+const ACL_PLAIN: u64 = NOSCRIPT | LOADING | STALE | SENTINEL;
 const FLUSH_ACL: &[&str] = &["keyspace", "write", "slow", "dangerous"];
 
 const ALL_SHARDS_SUCCEEDED: &[&str] =
@@ -128,6 +131,73 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                     string("category").token("ACLCAT"),
                     pattern("pattern").token("PATTERN"),
                 ]).token("FILTERBY").opt()]),
+        ]),
+    cmd("acl", -2, SENTINEL, &["slow"])
+        .doc(SERVER, "6.0.0", "Depends on subcommand.",
+            "A container for Access List Control commands.")
+        .subcommands(&[
+            cmd("acl|cat", -2, ACL_PLAIN, &["slow"])
+                .doc(SERVER, "6.0.0", "O(1) since the categories and commands are a fixed set.",
+                    "Lists the ACL categories, or the commands inside a category.")
+                .args(&[string("category").opt()]),
+            cmd("acl|deluser", -3, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(1) amortized time considering the typical user.",
+                    "Deletes ACL users, and terminates their connections.")
+                .tips(ALL_NODES_SUCCEEDED)
+                .args(&[string("username").multi()]),
+            cmd("acl|dryrun", -4, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "7.0.0", "O(1).",
+                    "Simulates the execution of a command by a user, without executing the \
+                    command.")
+                .args(&[string("username"), string("command"), string("arg").opt().multi()]),
+            cmd("acl|genpass", -2, ACL_PLAIN, &["slow"])
+                .doc(SERVER, "6.0.0", "O(1)",
+                    "Generates a pseudorandom, secure password that can be used to identify \
+                    ACL users.")
+                .args(&[integer("bits").opt()]),
+            cmd("acl|getuser", 3, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of password, command and \
+                    pattern rules that the user has.",
+                    "Lists the ACL rules of a user.")
+                .history(&[
+                    ("6.2.0", "Added Pub/Sub channel patterns."),
+                    ("7.0.0", "Added selectors and changed the format of key and channel \
+                        patterns from a list to their rule representation."),
+                ])
+                .args(&[string("username")]),
+            cmd("acl|help", 2, LOADING | STALE | SENTINEL, &["slow"])
+                .doc(SERVER, "6.0.0", "O(1)", HELP),
+            cmd("acl|list", 2, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of configured users.",
+                    "Dumps the effective rules in ACL file format."),
+            cmd("acl|load", 2, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of configured users.",
+                    "Reloads the rules from the configured ACL file."),
+            cmd("acl|log", -2, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N) with N being the number of entries shown.",
+                    "Lists recent security events generated due to ACL rules.")
+                .history(&[("7.2.0",
+                    "Added entry ID, timestamp created, and timestamp last updated.")])
+                .args(&[oneof("operation", &[integer("count"), pure("reset", "RESET")]).opt()]),
+            cmd("acl|save", 2, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of configured users.",
+                    "Saves the effective ACL rules in the configured ACL file.")
+                .tips(ALL_NODES_SUCCEEDED),
+            cmd("acl|setuser", -3, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of rules provided.",
+                    "Creates and modifies an ACL user and its rules.")
+                .history(&[
+                    ("6.2.0", "Added Pub/Sub channel patterns."),
+                    ("7.0.0", "Added selectors and key based permissions."),
+                ])
+                .tips(ALL_NODES_SUCCEEDED)
+                .args(&[string("username"), string("rule").opt().multi()]),
+            cmd("acl|users", 2, ACL_ADMIN, ADMIN_ACL)
+                .doc(SERVER, "6.0.0", "O(N). Where N is the number of configured users.",
+                    "Lists all ACL users."),
+            cmd("acl|whoami", 2, ACL_PLAIN, &["slow"])
+                .doc(SERVER, "6.0.0", "O(1)",
+                    "Returns the authenticated username of the current connection."),
         ]),
     cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),

@@ -32,6 +32,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{fence, AtomicU16, Ordering};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 /// Submission queue entries (the completion queue is four times larger; the kernel keeps
 /// overflowing completions, see `IORING_FEAT_NODROP`).
@@ -353,17 +354,25 @@ impl Ring {
         }
     }
 
-    /// Work the driver must not sleep through.
-    fn has_work(&self) -> bool {
+    /// What the driver may not sleep through: operations to submit, completions to reap,
+    /// sockets to re-arm; or only the taskrun flag (see `drive`).
+    fn work(&self) -> Work {
         let mut uring = self.uring.borrow_mut();
-        let pending = {
+        let (queued, taskrun) = {
             let sq = uring.submission();
-            !sq.is_empty() || sq.taskrun() || sq.cq_overflow()
+            (!sq.is_empty() || sq.cq_overflow(), sq.taskrun())
         };
-        pending
+        if queued
             || !uring.completion().is_empty()
             || !self.starved.borrow().is_empty()
             || !self.backlog.borrow().is_empty()
+        {
+            Work::Pending
+        } else if taskrun {
+            Work::OnlyTaskrun
+        } else {
+            Work::None
+        }
     }
 
     fn cancel(&self, sock: &Sock, kind: u64) {
@@ -375,12 +384,19 @@ impl Ring {
     }
 }
 
+/// How long the driver sleeps at first when only a stale taskrun flag says there is work
+/// (see `drive`), and at most, doubling in between.
+const STALE_WAIT_MIN: Duration = Duration::from_millis(1);
+const STALE_WAIT_MAX: Duration = Duration::from_millis(64);
+
 /// Runs the ring for as long as the executor lives: spawn once per executor.
 pub async fn drive(ring: Rc<Ring>) {
     let mut wakeup: Option<Pin<Box<dyn Future<Output = ()>>>> = None;
+    let mut stale_wait = STALE_WAIT_MIN;
     loop {
         if ring.pass() {
             // Let the woken connections run; their operations go out on the next pass.
+            stale_wait = STALE_WAIT_MIN;
             futures_lite::future::yield_now().await;
             continue;
         }
@@ -392,33 +408,57 @@ pub async fn drive(ring: Rc<Ring>) {
         // only when deferred work goes from none to some).
         ring.uring.borrow_mut().completion().enable_eventfd();
         fence(Ordering::SeqCst);
-        if !ring.has_work() {
-            let f = wakeup.get_or_insert_with(|| {
-                let file = ring.eventfd.clone();
-                Box::pin(async move {
-                    if let Err(e) = file.read_at(0, 8).await {
-                        // Not seen on any kernel we know; rather than spin, look every
-                        // millisecond.
-                        log_once(&format!("client ring: cannot wait on its eventfd: {e}"));
-                        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-                    }
-                })
-            });
-            let signalled = std::future::poll_fn(|cx| {
-                ring.driver.set(Some(cx.waker().clone()));
-                if f.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(true);
-                }
-                if ring.kicked.get() {
-                    return Poll::Ready(false);
-                }
-                Poll::Pending
-            })
-            .await;
-            ring.driver.set(None);
-            if signalled {
-                wakeup = None;
+        let timeout = match ring.work() {
+            Work::Pending => {
+                // Never loop without letting the executor's other tasks run.
+                ring.uring.borrow_mut().completion().disable_eventfd();
+                futures_lite::future::yield_now().await;
+                continue;
             }
+            Work::None => None,
+            // The kernel sets IORING_SQ_TASKRUN when it queues deferred work and clears it
+            // when a run starts; work queued during a run is run by it but leaves the flag
+            // set, and an enter that finds no work runs (and clears) nothing. The pass just
+            // made entered with the flag set and got nothing, so the flag is most likely
+            // stale: sleep on the eventfd. But work queued between that enter and enabling
+            // the eventfd would look the same and signal nothing, so not for long (looping
+            // on a stale flag instead stalled the whole executor: nothing else ran).
+            Work::OnlyTaskrun => {
+                let wait = stale_wait;
+                stale_wait = (stale_wait * 2).min(STALE_WAIT_MAX);
+                Some(wait)
+            }
+        };
+        let f = wakeup.get_or_insert_with(|| {
+            let file = ring.eventfd.clone();
+            Box::pin(async move {
+                if let Err(e) = file.read_at(0, 8).await {
+                    // Not seen on any kernel we know; rather than spin, look every
+                    // millisecond.
+                    log_once(&format!("client ring: cannot wait on its eventfd: {e}"));
+                    glommio::timer::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        });
+        let mut timer = timeout.map(|t| Box::pin(glommio::timer::sleep(t)));
+        let signalled = std::future::poll_fn(|cx| {
+            ring.driver.set(Some(cx.waker().clone()));
+            if f.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(true);
+            }
+            if ring.kicked.get()
+                || timer
+                    .as_mut()
+                    .is_some_and(|t| t.as_mut().poll(cx).is_ready())
+            {
+                return Poll::Ready(false);
+            }
+            Poll::Pending
+        })
+        .await;
+        ring.driver.set(None);
+        if signalled {
+            wakeup = None;
         }
         ring.uring.borrow_mut().completion().disable_eventfd();
     }
@@ -429,6 +469,13 @@ fn log_once(msg: &str) {
     if !SAID.with(|s| s.replace(true)) {
         crate::log::warning(msg);
     }
+}
+
+/// What the driver found to do (see [`Ring::work`]).
+enum Work {
+    Pending,
+    OnlyTaskrun,
+    None,
 }
 
 /// What a socket's reading side has.

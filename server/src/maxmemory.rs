@@ -184,31 +184,34 @@ fn memory_over(local: &Local, limit: u64) -> Option<u64> {
 /// Returns false when the server is out of memory: nothing may be evicted anywhere (or
 /// the policy is `noeviction`), so a `denyoom` command must be refused with [`OOM`].
 pub fn make_room(local: &Local, shard: &mut Shard) -> bool {
-    let mm = &local.shared.maxmemory;
-    let limit = mm.limit();
-    if limit == 0 {
-        return true;
-    }
-    let Some(excess) = memory_over(local, limit) else {
-        mm.note_over(false, unix_ms());
+    let Some(excess) = excess(local, shard) else {
         return true;
     };
-    if !may_evict(local, shard) {
-        return true;
-    }
-    mm.note_over(true, unix_ms());
     match evict(local, shard, excess) {
         Pass::Done | Pass::Timeout => true,
-        Pass::Nothing => mm.policy() != Policy::NoEviction && ask_others(local),
+        Pass::Nothing => local.shared.maxmemory.policy() != Policy::NoEviction && ask_others(local),
     }
 }
 
-/// Whether this server evicts at all now: not a replica (unless `replica-ignore-maxmemory
-/// no`), not loading its data.
-fn may_evict(local: &Local, shard: &Shard) -> bool {
+/// The bytes over the limit when this server must evict now (a limit is set, memory is
+/// over it, and it is neither loading its data nor a replica that leaves eviction to its
+/// master); also keeps the time spent over the limit.
+fn excess(local: &Local, shard: &Shard) -> Option<u64> {
     let mm = &local.shared.maxmemory;
-    local.shared.loaded.load(Ordering::Relaxed)
-        && !(shard.is_replica() && mm.replica_ignores.load(Ordering::Relaxed))
+    let limit = mm.limit();
+    if limit == 0 {
+        return None;
+    }
+    let Some(excess) = memory_over(local, limit) else {
+        mm.note_over(false, unix_ms());
+        return None;
+    };
+    let may_evict = local.shared.loaded.load(Ordering::Relaxed)
+        && !(shard.is_replica() && mm.replica_ignores.load(Ordering::Relaxed));
+    if may_evict {
+        mm.note_over(true, unix_ms());
+    }
+    may_evict.then_some(excess)
 }
 
 /// Evicts from `shard` until `excess` bytes were freed or the time budget ran out.
@@ -278,20 +281,13 @@ pub async fn evict_in_background(local: &Local) {
 
 /// One slice of [`evict_in_background`]; true when the time budget ran out first.
 fn evict_share(local: &Local) -> bool {
-    let mm = &local.shared.maxmemory;
-    let limit = mm.limit();
-    if limit == 0 {
-        return false;
+    if local.shared.maxmemory.limit() == 0 {
+        return false; // the cron's fast path: no borrow of the shard
     }
-    let Some(excess) = memory_over(local, limit) else {
-        mm.note_over(false, unix_ms());
+    let mut shard = local.shard();
+    let Some(excess) = excess(local, &shard) else {
         return false;
     };
-    let mut shard = local.shard();
-    if !may_evict(local, &shard) {
-        return false;
-    }
-    mm.note_over(true, unix_ms());
     let share = excess / local.shards() as u64;
     let pass = evict(local, &mut shard, share.max(1));
     drop(shard);

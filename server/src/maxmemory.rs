@@ -33,6 +33,9 @@ pub struct MaxMemory {
     barren: Box<[AtomicBool]>,
     /// Per shard: a request to evict is on its way there (one at a time).
     asked: Box<[AtomicBool]>,
+    /// Per shard: the bytes of its key tables' empty slots when it last looked (see
+    /// [`not_counted`]).
+    free: Box<[AtomicU64]>,
     /// Since when (Unix ms) memory is over the limit, 0 when it is not; and the time it was
     /// over before (INFO `current_eviction_exceeded_time`, `total_eviction_exceeded_time`).
     over_since: AtomicU64,
@@ -61,6 +64,7 @@ impl MaxMemory {
             replica_ignores: AtomicBool::new(true),
             barren: (0..shards).map(|_| AtomicBool::new(false)).collect(),
             asked: (0..shards).map(|_| AtomicBool::new(false)).collect(),
+            free: (0..shards).map(|_| AtomicU64::new(0)).collect(),
             over_since: AtomicU64::new(0),
             over_total: AtomicU64::new(0),
         };
@@ -155,28 +159,23 @@ pub fn clock(c: &Config) -> shard::db::Clock {
     }
 }
 
-/// Memory beyond what the allocator handed out that does not count toward `maxmemory`
-/// (INFO `mem_not_counted_for_evict`): the replication stream held for lagging replicas
-/// beyond the backlog, as Redis leaves replicas' output buffers out.
+/// Memory the allocator handed out that does not count toward `maxmemory` (INFO
+/// `mem_not_counted_for_evict`): the replication stream held for lagging replicas beyond the
+/// backlog, as Redis leaves replicas' output buffers out; and the key tables' empty slots. A
+/// key and a short value live in their table slot, so evicting them frees no allocation,
+/// only a slot the next key takes without allocating: counted as used, they made every
+/// eviction look useless, and a server full of small keys evicted until its tables shrank
+/// (a quarter of the keys that fit, in one measurement).
 pub fn not_counted(local: &Local) -> u64 {
     let leader = &local.shared.leader;
-    if leader.is_on() {
+    let held = if leader.is_on() {
         let size = local.shared.maxmemory.backlog_size.load(Ordering::Relaxed);
         leader.held_for_replicas(size)
     } else {
         0
-    }
-}
-
-/// Bytes over `limit`, if memory is over it.
-fn memory_over(local: &Local, limit: u64) -> Option<u64> {
-    let used = crate::memory::used_here();
-    if used <= limit {
-        return None; // the fast answer: what is not counted only lowers it
-    }
-    Some(used.saturating_sub(not_counted(local)))
-        .filter(|&u| u > limit)
-        .map(|u| u - limit)
+    };
+    let free = &local.shared.maxmemory.free;
+    held + free.iter().map(|f| f.load(Ordering::Relaxed)).sum::<u64>()
 }
 
 /// Before a command runs on this executor's shard (and before one that is not bound to a
@@ -202,7 +201,15 @@ fn excess(local: &Local, shard: &Shard) -> Option<u64> {
     if limit == 0 {
         return None;
     }
-    let Some(excess) = memory_over(local, limit) else {
+    let used = crate::memory::used_here();
+    if used > limit {
+        // Only then is what is not counted worth looking at (it only lowers the count).
+        mm.free[local.id].store(shard.free_table_bytes(), Ordering::Relaxed);
+    }
+    let Some(excess) = Some(used.saturating_sub(not_counted(local)))
+        .filter(|&u| u > limit)
+        .map(|u| u - limit)
+    else {
         mm.note_over(false, unix_ms());
         return None;
     };
@@ -223,14 +230,16 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
     }
     let samples = mm.samples.load(Ordering::Relaxed) as usize;
     let budget_us = mm.time_budget_us();
-    let (start, t0, now) = (crate::memory::thread_balance(), Instant::now(), unix_ms());
+    let (t0, now) = (Instant::now(), unix_ms());
+    let start = crate::memory::thread_balance() - shard.free_table_bytes() as i64;
     let mut evicted = 0u64;
     let pass = loop {
         if !shard.evict_one(policy, samples, now) {
             break Pass::Nothing;
         }
         evicted += 1;
-        let freed = start - crate::memory::thread_balance();
+        // Allocations freed, and table slots emptied (see `not_counted`).
+        let freed = start - crate::memory::thread_balance() + shard.free_table_bytes() as i64;
         if freed >= excess as i64 {
             break Pass::Done;
         }
@@ -239,6 +248,7 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
         }
     };
     mm.barren[local.id].store(pass == Pass::Nothing, Ordering::Relaxed);
+    mm.free[local.id].store(shard.free_table_bytes(), Ordering::Relaxed);
     if evicted > 0 {
         // Evicted keys invalidate what clients track (the server made the change).
         shard.changes_by(0);

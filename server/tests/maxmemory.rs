@@ -471,3 +471,47 @@ fn a_replica_does_not_evict() {
     assert_eq!(n, 100);
     assert_eq!(int_field(&mut f, "evicted_keys"), 0);
 }
+
+/// Small keys live in their table slot: evicting one frees no allocation, only room for
+/// the next key. A server full of them keeps about as many keys as its limit holds, rather
+/// than evicting until its tables shrink (it kept a quarter of them before empty slots
+/// counted as free memory).
+#[test]
+fn small_keys_are_not_over_evicted() {
+    let s = Server::start(1, &[]);
+    let mut c = s.client();
+    let base = int_field(&mut c, "used_memory");
+    let write = |c: &mut redis::Connection, from: usize, to: usize| {
+        for chunk in (from..to).step_by(5000) {
+            let mut pipe = redis::pipe();
+            for i in chunk..(chunk + 5000).min(to) {
+                pipe.cmd("SET")
+                    .arg(format!("key:{i:012}"))
+                    .arg("xxx")
+                    .ignore();
+            }
+            let _: () = pipe.query(c).unwrap();
+        }
+    };
+    write(&mut c, 0, 100_000);
+    let full = int_field(&mut c, "used_memory");
+    // Room for about 55% of them.
+    let limit = (base + (full - base) * 55 / 100).to_string();
+    let _: () = q(
+        &mut c,
+        &[
+            "CONFIG",
+            "SET",
+            "maxmemory-policy",
+            "allkeys-lru",
+            "maxmemory",
+            &limit,
+        ],
+    );
+    write(&mut c, 100_000, 200_000);
+    let keys: u64 = q(&mut c, &["DBSIZE"]);
+    let evicted = int_field(&mut c, "evicted_keys");
+    assert!(keys >= 40_000, "{keys} keys kept ({evicted} evicted)");
+    assert!(keys < 100_000, "{keys} keys kept");
+    assert!(int_field(&mut c, "mem_not_counted_for_evict") > 0);
+}

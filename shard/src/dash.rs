@@ -621,6 +621,11 @@ impl<V> DashTable<V> {
         BUCKETS * slots.sum::<usize>()
     }
 
+    /// Bytes of the slots allocated but empty: room new keys take without allocating.
+    pub fn free_slot_bytes(&self) -> usize {
+        (self.capacity() - self.len) * std::mem::size_of::<Slot<V>>()
+    }
+
     /// Bytes held by the table itself: directory, segment metadata and slots (each slot is
     /// a 24-byte key plus a `V`). Not included: keys over 23 bytes and the values' own heap.
     pub fn table_bytes(&self) -> usize {

@@ -174,6 +174,11 @@ impl Db {
         self.volatile
     }
 
+    /// Bytes of the key table's empty slots (see [`DashTable::free_slot_bytes`]).
+    pub fn free_table_bytes(&self) -> usize {
+        self.table.free_slot_bytes()
+    }
+
     /// Where the live entry of `key` is, with one lookup: an entry whose TTL has passed is
     /// removed on the way (with its "expired" event), as Redis' lookups do.
     fn locate_live(&mut self, key: &[u8], now_ms: u64) -> Option<Found> {

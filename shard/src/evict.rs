@@ -194,6 +194,13 @@ impl Shard {
         }
     }
 
+    /// Bytes of the key tables' empty slots: a key and a short value live in their slot,
+    /// so evicting one frees no allocation, only a slot the next key takes (maxmemory
+    /// counts these bytes as free).
+    pub fn free_table_bytes(&self) -> u64 {
+        self.dbs.iter().map(|d| d.free_table_bytes() as u64).sum()
+    }
+
     /// Evicts one key chosen by `policy` from `samples` sampled per database. Returns false
     /// when no key may go (`noeviction`, no keys, or no keys with a TTL for a volatile
     /// policy).

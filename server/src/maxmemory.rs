@@ -1,10 +1,11 @@
 //! `maxmemory`: when the data set must shrink, and what is refused meanwhile (Redis'
 //! performEvictions). Which key goes is the shard's business (`shard::evict`).
 //!
-//! Memory is one number for the whole process (`memory::used_here`), but keys live in
-//! shards, so a shard evicts its own keys: the shard that runs a command while memory is
-//! over the limit evicts until it freed the excess (measured exactly by its thread's
-//! allocation balance) or its time budget (`maxmemory-eviction-tenacity`) ran out. Writes
+//! Memory is one number for the whole process (`memory::used_here`, less what
+//! [`not_counted`] leaves out), but keys live in shards, so a shard evicts its own keys:
+//! the shard that runs a command while memory is over the limit evicts until it freed the
+//! excess (the allocations its thread freed, exactly, plus the table slots it emptied) or
+//! its time budget (`maxmemory-eviction-tenacity`) ran out. Writes
 //! are spread over the shards by key hash, so eviction is too; every shard's cron also
 //! evicts its share while the server stays over the limit (a shard nobody writes to, a
 //! lowered `maxmemory`). A shard with nothing left to evict asks the others and lets its

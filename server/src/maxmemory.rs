@@ -116,12 +116,14 @@ impl MaxMemory {
         (self.over_total.load(Ordering::Relaxed) + current, current)
     }
 
-    fn note_over(&self, over: bool, now_ms: u64) {
+    /// Memory is (or is not) over the limit now: keeps the time spent over it. Reads the
+    /// clock only when that changes.
+    fn note_over(&self, over: bool) {
         let since = self.over_since.load(Ordering::Relaxed);
         if over && since == 0 {
             let _ = self.over_since.compare_exchange(
                 0,
-                now_ms.max(1),
+                unix_ms().max(1),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             );
@@ -133,7 +135,7 @@ impl MaxMemory {
                 .is_ok()
         {
             self.over_total
-                .fetch_add(now_ms.saturating_sub(since), Ordering::Relaxed);
+                .fetch_add(unix_ms().saturating_sub(since), Ordering::Relaxed);
         }
     }
 
@@ -211,13 +213,13 @@ fn excess(local: &Local, shard: &Shard) -> Option<u64> {
         .filter(|&u| u > limit)
         .map(|u| u - limit)
     else {
-        mm.note_over(false, unix_ms());
+        mm.note_over(false);
         return None;
     };
     let may_evict = local.shared.loaded.load(Ordering::Relaxed)
         && !(shard.is_replica() && mm.replica_ignores.load(Ordering::Relaxed));
     if may_evict {
-        mm.note_over(true, unix_ms());
+        mm.note_over(true);
     }
     may_evict.then_some(excess)
 }
@@ -231,9 +233,12 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
     }
     let samples = mm.samples.load(Ordering::Relaxed) as usize;
     let budget_us = mm.time_budget_us();
-    let (t0, now) = (Instant::now(), unix_ms());
+    let now = unix_ms();
     let start = crate::memory::thread_balance() - shard.free_table_bytes() as i64;
     let mut evicted = 0u64;
+    // The budget is timed from the 16th key on: most passes evict a key or two, and should
+    // not pay for a clock read.
+    let mut t0 = None;
     let pass = loop {
         if !shard.evict_one(policy, samples, now) {
             break Pass::Nothing;
@@ -244,8 +249,11 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
         if freed >= excess as i64 {
             break Pass::Done;
         }
-        if evicted.is_multiple_of(16) && t0.elapsed().as_micros() as u64 > budget_us {
-            break Pass::Timeout;
+        if evicted.is_multiple_of(16) {
+            let t0 = *t0.get_or_insert_with(Instant::now);
+            if t0.elapsed().as_micros() as u64 > budget_us {
+                break Pass::Timeout;
+            }
         }
     };
     mm.barren[local.id].store(pass == Pass::Nothing, Ordering::Relaxed);

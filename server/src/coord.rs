@@ -588,7 +588,9 @@ async fn copy(local: &Rc<Local>, cmd: &Cmd, db: usize, out: &mut Reply) {
         .await;
     let copied = match entry {
         None => false,
-        Some(entry) => {
+        Some(mut entry) => {
+            // A new object, as Redis' COPY makes: its access data starts afresh.
+            entry.access = 0;
             tx.on(local, dst_shard, move |l| {
                 let mut shard = l.shard();
                 shard.dirty += 1;

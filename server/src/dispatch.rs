@@ -287,7 +287,7 @@ fn out_of_memory(
     let queued = sess.multi.is_some() && !crate::multi::runs_now(cmd);
     let elsewhere = spec.flags & flag::DENYOOM != 0
         && !matches!(command.route, Route::Keyed(_) | Route::Shard(_));
-    (queued || elsewhere) && crate::maxmemory::refuses(local, flag::DENYOOM)
+    (queued || elsewhere) && crate::maxmemory::out_of_memory(local)
 }
 
 /// Where a checked command runs.

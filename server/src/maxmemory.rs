@@ -205,17 +205,19 @@ fn excess(local: &Local, shard: &Shard) -> Option<u64> {
         return None;
     }
     let used = crate::memory::used_here();
-    if used > limit {
-        // Only then is what is not counted worth looking at (it only lowers the count).
+    // What is not counted only lowers the count: looked at (a lock when replicas are
+    // connected) only when the allocator's total is over the limit.
+    let counted = if used > limit {
         mm.free[local.id].store(shard.free_table_bytes(), Ordering::Relaxed);
-    }
-    let Some(excess) = Some(used.saturating_sub(not_counted(local)))
-        .filter(|&u| u > limit)
-        .map(|u| u - limit)
-    else {
+        used.saturating_sub(not_counted(local))
+    } else {
+        used
+    };
+    if counted <= limit {
         mm.note_over(false);
         return None;
-    };
+    }
+    let excess = counted - limit;
     let may_evict = local.shared.loaded.load(Ordering::Relaxed)
         && !(shard.is_replica() && mm.replica_ignores.load(Ordering::Relaxed));
     if may_evict {
@@ -261,7 +263,6 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
     if evicted > 0 {
         // Evicted keys invalidate what clients track (the server made the change).
         shard.changes_by(0);
-        shard.record_expired();
     }
     pass
 }
@@ -331,13 +332,11 @@ pub fn limit_changed(local: &Local) {
     }
 }
 
-/// Whether the `denyoom` command `spec` would be refused now, after this executor's shard
-/// tried to make room (for commands not bound to one shard: transactions, scripts,
-/// cross-shard writes).
-pub fn refuses(local: &Local, flags: u64) -> bool {
-    flags & crate::command::meta::flag::DENYOOM != 0
-        && local.shared.maxmemory.limit() != 0
-        && !make_room(local, &mut local.shard())
+/// Whether the server is out of memory now, after this executor's shard tried to make room
+/// (for commands not bound to one shard: transactions, scripts, cross-shard writes): a
+/// `denyoom` command is then refused with [`OOM`].
+pub fn out_of_memory(local: &Local) -> bool {
+    local.shared.maxmemory.limit() != 0 && !make_room(local, &mut local.shard())
 }
 
 #[cfg(test)]

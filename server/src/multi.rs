@@ -383,7 +383,7 @@ pub async fn exec(local: &Rc<Local>, sess: &mut Session, out: &mut Reply) {
         .jobs
         .iter()
         .any(|j| j.spec.flags & flag::DENYOOM != 0);
-    if grows && crate::maxmemory::refuses(local, flag::DENYOOM) {
+    if grows && crate::maxmemory::out_of_memory(local) {
         // As Redis' rejectCommand for EXEC: the transaction is discarded.
         forget_watches(local, sess);
         return out.error(&format!(

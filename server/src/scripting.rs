@@ -290,8 +290,7 @@ pub async fn run(
     if ro_command && !flags.no_writes() && !flags.eval_compat_mode() {
         return out.error("ERR Can not execute a script with write flag using *_ro command.");
     }
-    let oom = local.shared.maxmemory.limit() != 0
-        && !crate::maxmemory::make_room(local, &mut local.shard());
+    let oom = crate::maxmemory::out_of_memory(local);
     if oom
         && !flags.eval_compat_mode()
         && !flags.no_writes()

@@ -180,6 +180,12 @@ fn object_freq_and_idletime_follow_the_policy() {
              to adjust.",
             "{name}"
         );
+        // A copy is a new object: its counter starts afresh (on one shard and across shards).
+        for to in ["{k}copy", "copy-elsewhere"] {
+            let _: bool = q(&mut c, &["COPY", "k", to]);
+            let f: i64 = q(&mut c, &["OBJECT", "FREQ", to]);
+            assert_eq!(f, 5, "{name}: {to}");
+        }
         let none: Option<i64> = q(&mut c, &["OBJECT", "FREQ", "nosuch"]);
         assert_eq!(none, None, "{name}");
         let _: () = q(

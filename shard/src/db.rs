@@ -73,7 +73,7 @@ pub struct Db {
     /// What an access records in [`Entry::access`] (the eviction policy's kind).
     pub clock: Clock,
     /// The LFU counter's coin flips.
-    lfu_rng: u64,
+    lfu_rng: crate::rng::Rng,
 }
 
 /// What [`Entry::access`] holds: the time of the last access (LRU), or Redis' LFU data with
@@ -92,15 +92,14 @@ pub enum Clock {
 impl Clock {
     /// The access data of an entry accessed now whose data was `old`.
     #[inline]
-    fn touched(self, old: u32, now_ms: u64, rng: &mut u64) -> u32 {
+    fn touched(self, old: u32, now_ms: u64, rng: &mut crate::rng::Rng) -> u32 {
         match self {
             Clock::Lru => lru_clock(now_ms),
             Clock::Lfu {
                 log_factor,
                 decay_time,
             } => {
-                *rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let coin = crate::rng::mix(*rng);
+                let coin = rng.next_u64();
                 let counter = crate::evict::lfu_decayed(old, decay_time, now_ms);
                 let counter = crate::evict::lfu_incremented(counter, log_factor, coin);
                 crate::evict::lfu_data(now_ms, counter)

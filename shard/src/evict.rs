@@ -141,17 +141,12 @@ pub struct Evictor {
     /// Sorted by ascending score: the best candidate is last.
     pool: Vec<Candidate>,
     next_db: usize,
-    seed: u64,
+    rng: crate::rng::Rng,
     /// Keys evicted (INFO `evicted_keys`).
     pub evicted: u64,
 }
 
 impl Evictor {
-    fn next_seed(&mut self) -> u64 {
-        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        crate::rng::mix(self.seed)
-    }
-
     fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
         if self.pool.len() == POOL_SIZE {
             if score <= self.pool[0].score {
@@ -241,7 +236,7 @@ impl Shard {
                     continue;
                 }
                 self.evictor.next_db = (db + 1) % n;
-                let seed = self.evictor.next_seed();
+                let seed = self.evictor.rng.next_u64();
                 let mut pick = None;
                 self.dbs[db].sample(seed, 1, volatile, |k, _| {
                     if pick.is_none() {
@@ -260,7 +255,7 @@ impl Shard {
                 if !eligible(&self.dbs[db]) {
                     continue;
                 }
-                let seed = self.evictor.next_seed();
+                let seed = self.evictor.rng.next_u64();
                 let (d, ev) = (&self.dbs[db], &mut self.evictor);
                 let clock = d.clock;
                 d.sample(seed, samples, volatile, |k, e| {

@@ -682,7 +682,9 @@ fn copy_between(
         return Ok(false);
     }
     // Duplicate only now, so a refused COPY never deep-copies a large value.
-    let copy = duplicate_entry(src.peek(from, now).expect("looked up above"));
+    let mut copy = duplicate_entry(src.peek(from, now).expect("looked up above"));
+    // A new object, as Redis' COPY makes: its access data starts afresh (idle 0, LFU_INIT_VAL).
+    copy.access = 0;
     let target = dst.unwrap_or(src);
     // As Redis: a replaced destination is deleted, then added again ("new").
     target.remove(to);

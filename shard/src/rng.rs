@@ -1,6 +1,7 @@
 //! A small, fast, non-cryptographic PRNG (SplitMix64) for sampling: RANDOMKEY, eviction,
 //! SRANDMEMBER. Deterministic from its seed, so tests can reproduce it.
 
+#[derive(Default)]
 pub struct Rng(u64);
 
 impl Rng {

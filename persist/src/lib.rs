@@ -4,9 +4,11 @@
 //! live in `server/src/aof.rs`), the CRC64 Redis uses for RDB files and DUMP payloads, RDB
 //! length/string encodings (used by FUNCTION DUMP and FUNCTION RESTORE), and the RDB codec
 //! ([`rdb`]: writing Shardis' values in Redis 7.0's format, reading every encoding Redis 7.x
-//! writes).
+//! writes), and [`durable`] file replacement (write beside, flush, rename, flush the
+//! directory) for every file Shardis rewrites whole.
 
 pub mod crc64;
+pub mod durable;
 pub mod manifest;
 pub mod rdb;
 pub mod rdb_string;

@@ -157,14 +157,8 @@ impl Aof {
 
     /// Writes the manifest through a temporary file renamed over the old one.
     pub(crate) fn persist_manifest(&self, m: &Manifest) -> std::io::Result<()> {
-        let tmp = self.dir.join(format!("temp-{}.manifest", self.prefix));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(m.render().as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, self.dir.join(format!("{}.manifest", self.prefix)))?;
-        File::open(&self.dir)?.sync_all()
+        let dest = self.dir.join(format!("{}.manifest", self.prefix));
+        persist::durable::replace(&dest, m.render().as_bytes())
     }
 
     /// Adds `n` new incremental files to the manifest, in order, and returns their names.

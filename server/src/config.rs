@@ -124,6 +124,8 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// `enable-debug-command`.
     pub enable_debug_command: Access,
+    /// `enable-module-command`: who may MODULE LOAD / LOADEX / UNLOAD (none load here).
+    pub enable_module_command: Access,
     /// `enable-protected-configs`: who may CONFIG SET protected parameters (`dir`).
     pub enable_protected_configs: Access,
     /// `hz`: always within 1..=500 (Redis accepts any non-negative value and clamps it).
@@ -220,6 +222,9 @@ pub struct Config {
     pub users: Vec<Vec<Vec<u8>>>,
     /// Not a parameter: the server is running (CONFIG SET, not the configuration file).
     pub started: bool,
+    /// The configuration file the server started with, absolute (CONFIG REWRITE's target,
+    /// INFO `config_file`); `None` when started without one.
+    pub file: Option<PathBuf>,
 }
 
 /// When the AOF is flushed to disk (`appendfsync`).
@@ -266,6 +271,7 @@ impl Default for Config {
             proto_max_bulk_len: 512 << 20,
             client_query_buffer_limit: 1 << 30,
             enable_debug_command: Access::No,
+            enable_module_command: Access::No,
             enable_protected_configs: Access::No,
             hz: 10,
             busy_reply_threshold: 5000,
@@ -317,6 +323,7 @@ impl Default for Config {
             acl_pubsub_default_all: false,
             users: Vec::new(),
             started: false,
+            file: None,
         }
     }
 }
@@ -701,6 +708,16 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "enable-module-command",
+        aliases: &[],
+        flags: IMMUTABLE,
+        kind: Kind::Enum {
+            names: Access::NAMES,
+            get: |c| c.enable_module_command as usize,
+            set: |c, i| c.enable_module_command = Access::ALL[i],
+        },
+    },
+    Param {
         name: "enable-protected-configs",
         aliases: &[],
         flags: IMMUTABLE,
@@ -736,7 +753,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "client-output-buffer-limit",
         aliases: &[],
-        flags: 0,
+        flags: MULTI_ARG,
         kind: Kind::Special {
             parse: parse_buffer_limits,
             get: |c| {
@@ -1397,6 +1414,7 @@ impl Config {
             // Redis reports (and remembers) the file by its absolute path.
             let path = cfg.dir.join(&args[0]);
             text = read_config_file(&path, &path.to_string_lossy())?;
+            cfg.file = Some(path);
             first_option = 1;
         }
         let options = cli_options(args, first_option)?;
@@ -1434,6 +1452,56 @@ impl Config {
             }
         }
         out
+    }
+
+    /// CONFIG REWRITE's view of the configuration: every parameter as the line a config file
+    /// needs to reproduce it, and whether the line must be written even where the old file
+    /// does not mention the parameter (its value is not the default; `save` and `dir` always,
+    /// as Redis). Values are written as Redis' rewrite writes them: strings quoted, sizes with
+    /// the largest exact unit (`100mb`), multi-word values as words. `None`: the parameter's
+    /// lines are removed (`replicaof` on a primary).
+    pub fn rewrite_lines(&self) -> Vec<(&'static str, Option<String>, bool)> {
+        // The `Special` parameters whose value is one string (quoted like `Str`); the others
+        // are yes/no or words (`save 3600 1`, `client-output-buffer-limit normal 0 0 0 ...`).
+        const STRING_SPECIALS: &[&str] = &[
+            "dir",
+            "dbfilename",
+            "appendfilename",
+            "appenddirname",
+            "notify-keyspace-events",
+        ];
+        let defaults = Config::default();
+        PARAMS
+            .iter()
+            .map(|p| {
+                let value = p.render(self);
+                if p.name == "replicaof" && value.is_empty() {
+                    return (p.name, None, false);
+                }
+                let forced = matches!(p.name, "save" | "dir") || value != p.render(&defaults);
+                let mut line = p.name.as_bytes().to_vec();
+                line.push(b' ');
+                match p.kind {
+                    Kind::Memory { get, .. } => line.extend(memory_with_unit(get(self)).bytes()),
+                    Kind::Str { .. } => push_repr(&mut line, value.as_bytes()),
+                    Kind::Special { .. } if STRING_SPECIALS.contains(&p.name) => {
+                        push_repr(&mut line, value.as_bytes())
+                    }
+                    _ if value.is_empty() => line.extend_from_slice(b"\"\""),
+                    _ => line.extend(value.bytes()),
+                }
+                (
+                    p.name,
+                    Some(String::from_utf8_lossy(&line).into_owned()),
+                    forced,
+                )
+            })
+            .collect()
+    }
+
+    /// The canonical name of the parameter `name` names (any case, or an alias).
+    pub fn canonical_name(name: &[u8]) -> Option<&'static str> {
+        lookup(name).map(|(p, _)| p.name)
     }
 
     /// CONFIG SET for a client that is not local (see [`Config::set_for_client`]).
@@ -1718,6 +1786,15 @@ fn cli_options(args: &[String], start: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// A size as Redis' rewrite writes it: in the largest unit that divides it exactly.
+fn memory_with_unit(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
+    match UNITS.iter().find(|(n, _)| bytes != 0 && bytes.is_multiple_of(*n)) {
+        Some((n, unit)) => format!("{}{unit}", bytes / n),
+        None => bytes.to_string(),
+    }
+}
+
 /// sdscatrepr: a double-quoted string that split_args reads back as `s` (also MONITOR's
 /// quoting of arguments).
 pub(crate) fn push_repr(out: &mut Vec<u8>, s: &[u8]) {
@@ -1738,7 +1815,7 @@ pub(crate) fn push_repr(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// sdstrim(line, " \t\r\n").
-fn trim_line(mut s: &[u8]) -> &[u8] {
+pub(crate) fn trim_line(mut s: &[u8]) -> &[u8] {
     let junk = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     while s.first().is_some_and(junk) {
         s = &s[1..];
@@ -1752,7 +1829,7 @@ fn trim_line(mut s: &[u8]) -> &[u8] {
 /// sdssplitargs: words separated by spaces; "double quotes" with \n \r \t \b \a \xHH and
 /// \<any> escapes; 'single quotes' with only \' ; a quote may start mid-word (a"b c" is one
 /// word) but a closing quote must be followed by a space or the end. None if unbalanced.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C strings end at the first NUL.
     let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let (mut out, mut spans) = (Vec::new(), smallvec::SmallVec::new());

@@ -23,6 +23,7 @@ struct ShardReport {
     /// broadcast prefixes on this shard.
     tracking_clients: usize,
     tracking: (usize, usize, usize),
+    memory: crate::memory_report::ShardMemory,
 }
 
 const DEFAULT: &[&str] = &[
@@ -74,6 +75,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
                 blocking_keys: l.blocked.borrow().keys(),
                 tracking_clients: l.tracking.borrow().len(),
                 tracking: shard.tracking.counts(),
+                memory: crate::memory_report::ShardMemory::of(l),
             }
         })
         .await;
@@ -93,7 +95,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
         match section {
             "server" => server(local, &mut out),
             "clients" => clients(local, &reports, &mut out),
-            "memory" => memory_section(local, &mut out),
+            "memory" => memory_section(local, &reports, &mut out),
             "persistence" => persistence(local, &reports, &mut out),
             "stats" => stats(local, &total, rates, &reports, &mut out),
             "replication" => replication(local, &mut out),
@@ -171,7 +173,8 @@ fn server(local: &Local, out: &mut String) {
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     );
-    field!(out, "config_file", "");
+    let file = cfg.file.as_ref().map(|f| f.display().to_string());
+    field!(out, "config_file", "{}", file.unwrap_or_default());
     field!(out, "io_threads_active", "0");
     field!(out, "shardis_version", "{}", env!("CARGO_PKG_VERSION"));
     field!(out, "shards", "{}", local.shards());
@@ -237,63 +240,92 @@ fn clients(local: &Local, reports: &[ShardReport], out: &mut String) {
     field!(out, "total_blocking_keys_on_nokey", "0");
 }
 
-fn memory_section(local: &Local, out: &mut String) {
-    let used = memory::used();
-    let peak = memory::peak();
-    let rss = memory::rss();
+fn memory_section(local: &Local, reports: &[ShardReport], out: &mut String) {
+    let shards: Vec<_> = reports.iter().map(|r| r.memory.clone()).collect();
+    let m = crate::memory_report::Report::new(local, &shards);
+    let human = memory::human;
     let total = memory::total_system();
     out.push_str("# Memory\r\n");
-    field!(out, "used_memory", "{}", used);
-    field!(out, "used_memory_human", "{}", memory::human(used));
-    field!(out, "used_memory_rss", "{}", rss);
-    field!(out, "used_memory_rss_human", "{}", memory::human(rss));
-    field!(out, "used_memory_peak", "{}", peak);
-    field!(out, "used_memory_peak_human", "{}", memory::human(peak));
+    field!(out, "used_memory", "{}", m.total);
+    field!(out, "used_memory_human", "{}", human(m.total));
+    field!(out, "used_memory_rss", "{}", m.rss);
+    field!(out, "used_memory_rss_human", "{}", human(m.rss));
+    field!(out, "used_memory_peak", "{}", m.peak);
+    field!(out, "used_memory_peak_human", "{}", human(m.peak));
+    field!(out, "used_memory_peak_perc", "{:.2}%", m.peak_percent());
+    field!(out, "used_memory_overhead", "{}", m.overhead());
+    field!(out, "used_memory_startup", "{}", m.startup);
+    field!(out, "used_memory_dataset", "{}", m.dataset());
     field!(
         out,
-        "used_memory_peak_perc",
+        "used_memory_dataset_perc",
         "{:.2}%",
-        if peak > 0 {
-            used as f64 * 100.0 / peak as f64
-        } else {
-            100.0
-        }
+        m.dataset_percent()
     );
+    field!(out, "allocator_allocated", "{}", m.total);
+    field!(out, "allocator_active", "{}", m.committed);
+    field!(out, "allocator_resident", "{}", m.rss);
     field!(out, "total_system_memory", "{}", total);
-    field!(out, "total_system_memory_human", "{}", memory::human(total));
+    field!(out, "total_system_memory_human", "{}", human(total));
+    let (vm_eval, vm_functions) = m.lua;
+    field!(out, "used_memory_lua", "{vm_eval}");
+    field!(out, "used_memory_vm_eval", "{vm_eval}");
+    field!(out, "used_memory_lua_human", "{}", human(vm_eval));
+    field!(out, "used_memory_scripts_eval", "{}", m.scripts.1);
+    field!(out, "number_of_cached_scripts", "{}", m.scripts.0);
+    field!(out, "number_of_functions", "{}", m.functions.1);
+    field!(out, "number_of_libraries", "{}", m.functions.0);
+    field!(out, "used_memory_vm_functions", "{vm_functions}");
+    field!(out, "used_memory_vm_total", "{}", vm_eval + vm_functions);
+    field!(
+        out,
+        "used_memory_vm_total_human",
+        "{}",
+        human(vm_eval + vm_functions)
+    );
+    field!(out, "used_memory_functions", "{}", m.functions.2);
+    let scripts = m.scripts.1 + m.functions.2;
+    field!(out, "used_memory_scripts", "{scripts}");
+    field!(out, "used_memory_scripts_human", "{}", human(scripts));
     let maxmemory = local.shared.maxmemory.limit();
     field!(out, "maxmemory", "{maxmemory}");
-    field!(out, "maxmemory_human", "{}", memory::human(maxmemory));
+    field!(out, "maxmemory_human", "{}", human(maxmemory));
     field!(
         out,
         "maxmemory_policy",
         "{}",
         local.shared.maxmemory.policy().name()
     );
-    field!(
-        out,
-        "mem_fragmentation_ratio",
-        "{:.2}",
-        if used > 0 {
-            rss as f64 / used as f64
-        } else {
-            0.0
-        }
-    );
-    field!(
-        out,
-        "mem_fragmentation_bytes",
-        "{}",
-        rss as i64 - used as i64
-    );
+    for (name, ratio, bytes) in m.fragmentation() {
+        field!(out, format!("{name}_ratio"), "{ratio:.2}");
+        field!(out, format!("{name}_bytes"), "{bytes}");
+    }
     field!(
         out,
         "mem_not_counted_for_evict",
         "{}",
         crate::maxmemory::not_counted(local)
     );
+    field!(out, "mem_replication_backlog", "{}", m.backlog);
+    field!(
+        out,
+        "mem_total_replication_buffers",
+        "{}",
+        m.backlog + m.replica_buffers
+    );
+    field!(out, "mem_clients_slaves", "{}", m.replica_buffers);
+    field!(out, "mem_clients_normal", "{}", m.client_buffers);
+    field!(out, "mem_cluster_links", "0");
+    field!(out, "mem_aof_buffer", "0");
     field!(out, "mem_allocator", "mimalloc");
-    field!(out, "lazyfree_pending_objects", "0");
+    fixed(
+        out,
+        &[
+            ("active_defrag_running", "0"),
+            ("lazyfree_pending_objects", "0"),
+            ("lazyfreed_objects", "0"),
+        ],
+    );
 }
 
 fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {

@@ -249,6 +249,15 @@ impl Leader {
             .saturating_sub(backlog_size)
     }
 
+    /// Memory held for replication (MEMORY STATS): the backlog proper, the stream bytes held
+    /// beyond it for slow replicas (see [`Leader::held_for_replicas`]), and the replicas.
+    pub fn memory(&self, backlog_size: u64) -> (u64, u64, usize) {
+        let inner = self.inner();
+        let len = inner.stream.backlog_len();
+        let held = len.saturating_sub(backlog_size);
+        (len - held, held, inner.replicas.len())
+    }
+
     /// `repl-backlog-size` changed.
     pub fn set_backlog_size(&self, size: u64) {
         self.inner().stream.set_size(size);

@@ -50,6 +50,9 @@ pub struct Shared {
     pub scripts: crate::scripting::Scripts,
     /// The append-only file, when `appendonly` was on at start-up.
     pub aof: Option<Arc<crate::aof::Aof>>,
+    /// Executors that have set themselves up (shard 0 loads the data set once all have,
+    /// so the memory they need counts as start-up memory, not as data).
+    pub initialized: AtomicUsize,
     /// The data set is loaded: the listeners may open.
     pub loaded: AtomicBool,
     /// The last effects group id handed out (see `Local::fx_group_begin`).
@@ -105,6 +108,7 @@ impl Shared {
             cron_paused: AtomicBool::new(false),
             scripts: crate::scripting::Scripts::default(),
             aof,
+            initialized: AtomicUsize::new(0),
             loaded: AtomicBool::new(false),
             next_fx_group: AtomicU64::new(0),
             propagation: crate::propagate::Propagation::new(shards),

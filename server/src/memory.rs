@@ -15,6 +15,7 @@ const FLUSH_BYTES: i64 = 256 * 1024;
 
 static USED: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
+static STARTUP: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     // Const-initialised and without destructor: safe to touch from inside the allocator.
@@ -86,6 +87,54 @@ pub fn thread_balance() -> i64 {
 
 pub fn peak() -> u64 {
     PEAK.load(Ordering::Relaxed).max(used())
+}
+
+/// Remembers [`used`] now as what the server needs before it holds any data.
+pub fn mark_startup() {
+    STARTUP.store(used(), Ordering::Relaxed);
+}
+
+/// [`used`] when the server had started, before loading data (MEMORY STATS, INFO).
+pub fn startup() -> u64 {
+    STARTUP.load(Ordering::Relaxed)
+}
+
+/// Bytes mimalloc has committed from the OS for its heaps (what jemalloc calls active and
+/// resident, which mimalloc does not tell apart).
+pub fn committed() -> u64 {
+    let (mut elapsed, mut user, mut system, mut rss, mut peak_rss) = (0, 0, 0, 0, 0);
+    let (mut commit, mut peak_commit, mut faults) = (0, 0, 0);
+    // SAFETY: mi_process_info writes one usize through each pointer; all eight point to
+    // distinct, live, aligned locals of this frame, and it keeps none of them.
+    unsafe {
+        libmimalloc_sys::mi_process_info(
+            &mut elapsed,
+            &mut user,
+            &mut system,
+            &mut rss,
+            &mut peak_rss,
+            &mut commit,
+            &mut peak_commit,
+            &mut faults,
+        )
+    };
+    commit as u64
+}
+
+/// mimalloc's statistics report (MEMORY MALLOC-STATS), as its `mi_stats_print` writes it.
+pub fn allocator_report() -> String {
+    unsafe extern "C" fn append(msg: *const std::ffi::c_char, arg: *mut std::ffi::c_void) {
+        // SAFETY: `arg` is the `&mut String` passed below, alive and not otherwise borrowed
+        // while mi_stats_print_out runs (it calls back synchronously, on this thread);
+        // `msg` is a NUL-terminated string mimalloc owns for the duration of the call.
+        let out = unsafe { &mut *(arg as *mut String) };
+        out.push_str(&unsafe { std::ffi::CStr::from_ptr(msg) }.to_string_lossy());
+    }
+    let mut out = String::new();
+    // SAFETY: `append` matches mi_output_fun and only touches `out` through `arg` (see
+    // above); `out` outlives the call. mimalloc serialises its own statistics reads.
+    unsafe { libmimalloc_sys::mi_stats_print_out(Some(append), &mut out as *mut String as *mut _) };
+    out
 }
 
 /// Resident set size of the process, from /proc.

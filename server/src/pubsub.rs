@@ -41,6 +41,11 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
+    /// Bytes of messages waiting to be sent: the subscriber's output buffer.
+    pub fn queued_bytes(&self) -> usize {
+        self.bytes.get()
+    }
+
     pub fn new(info: Rc<crate::client::ClientInfo>, resp3: bool) -> Mailbox {
         Mailbox {
             frames: RefCell::default(),

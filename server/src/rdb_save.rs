@@ -135,13 +135,7 @@ async fn write(local: &Rc<Local>) -> std::io::Result<()> {
 async fn install(file: std::fs::File, tmp: PathBuf, dest: PathBuf) -> std::io::Result<()> {
     let (tx, rx) = futures_channel::oneshot::channel();
     let work = move || {
-        let r = file
-            .sync_all()
-            .and_then(|()| std::fs::rename(&tmp, &dest))
-            .and_then(|()| match dest.parent() {
-                Some(d) => std::fs::File::open(d)?.sync_all(),
-                None => Ok(()),
-            });
+        let r = persist::durable::install(&file, &tmp, &dest);
         if r.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }

@@ -10,6 +10,7 @@ use crate::{cron, listener, log};
 use glommio::{LocalExecutorBuilder, Placement};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// glommio refuses to start an executor below this much locked memory.
@@ -94,9 +95,15 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
         glommio::spawn_local(crate::ring::drive(ring.clone())).detach();
     }
     glommio::spawn_local(mesh::serve_mailbox(local.clone())).detach();
+    shared.initialized.fetch_add(1, Ordering::AcqRel);
     // The data set is loaded before anyone connects: shard 0 replays the AOF (the other
     // shards run what it sends them), the others wait.
     if id == 0 {
+        while shared.initialized.load(Ordering::Acquire) < local.shards() {
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // What the server holds before any data (MEMORY STATS `startup.allocated`).
+        crate::memory::mark_startup();
         if let Err(e) = crate::aof::load_and_start(&local).await {
             log::warning(&e);
             std::process::exit(1);
@@ -107,11 +114,9 @@ async fn shard_main(id: usize, mesh: Arc<Mesh>, shared: Arc<Shared>, addrs: Vec<
         }
         // `replicaof`: a replica from the start (read-only before anyone connects).
         crate::follower::start(&local).await;
-        shared
-            .loaded
-            .store(true, std::sync::atomic::Ordering::Release);
+        shared.loaded.store(true, Ordering::Release);
     } else {
-        while !shared.loaded.load(std::sync::atomic::Ordering::Acquire) {
+        while !shared.loaded.load(Ordering::Acquire) {
             glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
         }
     }

@@ -375,6 +375,15 @@ thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
+/// Bytes held by this thread's Lua states, EVAL's and FUNCTION's (0 before its first script,
+/// and while a script runs on this thread: asked from inside that script).
+pub fn thread_vm_memory() -> (usize, usize) {
+    ENGINE.with(|e| match e.try_borrow() {
+        Ok(engine) => engine.as_ref().map_or((0, 0), Engine::vm_memory),
+        Err(_) => (0, 0),
+    })
+}
+
 /// Runs `f` with this thread's engine, creating it on first use.
 fn with_engine<R>(local: &Local, f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|e| {

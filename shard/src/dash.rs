@@ -621,6 +621,11 @@ impl<V> DashTable<V> {
         BUCKETS * slots.sum::<usize>()
     }
 
+    /// Bytes of one slot: a 24-byte key and a `V`.
+    pub const fn slot_bytes() -> usize {
+        std::mem::size_of::<Slot<V>>()
+    }
+
     /// Bytes of the slots allocated but empty: room new keys take without allocating.
     pub fn free_slot_bytes(&self) -> usize {
         (self.capacity() - self.len) * std::mem::size_of::<Slot<V>>()

@@ -173,6 +173,26 @@ impl Db {
         self.volatile
     }
 
+    /// Bytes of the key table itself: directory, segments, slots (MEMORY STATS'
+    /// `overhead.hashtable.main`).
+    pub fn table_bytes(&self) -> usize {
+        self.table.table_bytes()
+    }
+
+    /// MEMORY USAGE: the bytes `key` and its value take: its table slot (a key of up to 23
+    /// bytes and the entry live there), a longer key's own allocation, the value's heap.
+    /// Not an access: no hit or miss, no LRU/LFU update. `None` if missing or expired.
+    pub fn memory_usage(&mut self, key: &[u8], now_ms: u64) -> Option<usize> {
+        let slot = DashTable::<Entry>::slot_bytes();
+        let key_heap = if key.len() > crate::compact::INLINE_MAX {
+            key.len()
+        } else {
+            0
+        };
+        let value = self.peek(key, now_ms)?.value.heap_size();
+        Some(slot + key_heap + value)
+    }
+
     /// Bytes of the key table's empty slots (see [`DashTable::free_slot_bytes`]).
     pub fn free_table_bytes(&self) -> usize {
         self.table.free_slot_bytes()

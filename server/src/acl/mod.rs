@@ -153,7 +153,7 @@ impl Acl {
         self.default_nopass.load(Ordering::Relaxed)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Users> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Users> {
         self.users.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -325,12 +325,17 @@ fn load_file(path: &str, current: &Users, all: bool) -> Result<Users, String> {
     Ok(users)
 }
 
-/// The file ACL SAVE writes: one `user` line per user.
-fn file_text(users: &Users) -> String {
+/// Every user as the `user` directive that recreates it (ACL LIST, ACL SAVE, CONFIG REWRITE).
+pub fn user_lines(users: &Users) -> Vec<String> {
     users
         .values()
-        .map(|u| format!("user {} {}\n", u.name_str(), u.describe()))
+        .map(|u| format!("user {} {}", u.name_str(), u.describe()))
         .collect()
+}
+
+/// The file ACL SAVE writes: one `user` line per user.
+fn file_text(users: &Users) -> String {
+    user_lines(users).into_iter().map(|l| l + "\n").collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -624,13 +629,15 @@ pub async fn command(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
             Some(u) => getuser(&u, out),
         },
         b"list" | b"users" => {
-            let users = acl.read().values().cloned().collect::<Vec<_>>();
+            let users = acl.read();
             out.array(users.len());
-            for u in users {
-                if sub == b"users" {
+            if sub == b"users" {
+                for u in users.values() {
                     out.bulk(&u.name);
-                } else {
-                    out.bulk(format!("user {} {}", u.name_str(), u.describe()).as_bytes());
+                }
+            } else {
+                for line in user_lines(&users) {
+                    out.bulk(line.as_bytes());
                 }
             }
         }
@@ -776,12 +783,9 @@ fn selector_fields(s: &user::Selector, out: &mut Reply) {
 
 fn save(local: &Local, path: &str, out: &mut Reply) {
     let text = file_text(&local.shared.acl.read());
-    let tmp = format!("{path}.tmp-{}-{}", std::process::id(), unix_ms());
-    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    match written {
+    match persist::durable::replace(std::path::Path::new(path), text.as_bytes()) {
         Ok(()) => out.ok(),
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
             crate::log::warning(&format!("Writing ACL file for ACL SAVE: {e}"));
             out.error(
                 "ERR There was an error trying to save the ACLs. Please check the server logs \

@@ -468,6 +468,8 @@ const CONFIG_HELP: &[&str] = &[
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
     "HELP",
     "    Print this help.",
 ];
@@ -524,6 +526,10 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             local.shared.maxmemory.reset_stats();
             out.ok();
         }
+        b"rewrite" => match crate::config_rewrite::rewrite(local) {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(&e),
+        },
         b"help" => write_help(out, CONFIG_HELP),
         _ => out.error(&format!(
             "ERR unknown subcommand '{}'. Try CONFIG HELP.",

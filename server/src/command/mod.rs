@@ -8,9 +8,11 @@ pub mod hash;
 pub mod hll;
 pub mod keyspace;
 pub mod list;
+pub mod memory;
 pub mod meta;
 pub mod set;
 pub mod sort;
+pub mod standalone;
 pub mod stream;
 pub mod zset;
 
@@ -107,6 +109,12 @@ pub enum Server {
     Acl,
     /// A command queued in MULTI that the ACL rules no longer allow at EXEC: answers why.
     AclDenied(crate::acl::Denied),
+    Memory,
+    Module,
+    Lolwut,
+    /// CLUSTER, and READONLY / READWRITE / ASKING: cluster mode is off (see `standalone`).
+    Cluster,
+    ClusterOnly,
 }
 
 /// Runs a server command for `sess`.
@@ -197,6 +205,11 @@ pub async fn run_server(
         Role => crate::follower::role(local, out),
         Acl => crate::acl::command(local, sess, cmd, out).await,
         AclDenied(reason) => out.error(&crate::acl::exec_denied_message(reason)),
+        Memory => memory::memory(local, sess, cmd, out).await,
+        Module => standalone::module(local, sess, cmd, out),
+        Lolwut => standalone::lolwut(cmd, out),
+        Cluster => standalone::cluster(cmd, out),
+        ClusterOnly => out.error(standalone::CLUSTER_DISABLED),
         Script => crate::scripting::script_command(local, cmd, out),
         Function => {
             let errors = out.errors;
@@ -365,6 +378,13 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("auth", Server(S::Auth)),
         ("hello", Server(S::Hello)),
         ("client", Server(S::Client)),
+        ("memory", Server(S::Memory)),
+        ("module", Server(S::Module)),
+        ("lolwut", Server(S::Lolwut)),
+        ("cluster", Server(S::Cluster)),
+        ("readonly", Server(S::ClusterOnly)),
+        ("readwrite", Server(S::ClusterOnly)),
+        ("asking", Server(S::ClusterOnly)),
         // server
         ("dbsize", Server(S::Dbsize)),
         ("flushdb", Server(S::FlushDb)),

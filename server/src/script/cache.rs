@@ -235,6 +235,11 @@ impl ScriptStore {
         )
     }
 
+    /// Bytes of the libraries' code (INFO `used_memory_functions`).
+    pub fn function_bytes(&self) -> usize {
+        self.read().libraries.values().map(|l| l.code.len()).sum()
+    }
+
     /// All libraries, by name.
     pub fn libraries(&self) -> Vec<Arc<Library>> {
         self.read().libraries.values().cloned().collect()

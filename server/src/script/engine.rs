@@ -153,6 +153,13 @@ impl Engine {
         }
     }
 
+    /// Bytes held by this engine's Lua states: EVAL's and FUNCTION's (INFO
+    /// `used_memory_vm_eval` / `used_memory_vm_functions`).
+    pub fn vm_memory(&self) -> (usize, usize) {
+        let used = |env: &Option<LuaEnv>| env.as_ref().map_or(0, |e| e.lua.used_memory());
+        (used(&self.eval), used(&self.func))
+    }
+
     /// The store this engine compiles from.
     pub fn store(&self) -> &Arc<ScriptStore> {
         &self.store

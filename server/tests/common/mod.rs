@@ -37,9 +37,33 @@ impl Server {
     /// Any Redis-protocol server (`program --port P args...`) on a free loopback port, once
     /// it answers PING.
     pub fn start_program(program: &std::path::Path, args: &[&str]) -> Server {
+        Server::start_program_with(program, &[], args)
+    }
+
+    /// A shardis-server started with a configuration file (`shardis-server FILE --port P
+    /// --dir D args...`).
+    pub fn start_with_config(
+        config: &std::path::Path,
+        dir: &std::path::Path,
+        args: &[&str],
+    ) -> Server {
+        let (config, dir) = (config.to_string_lossy(), dir.to_string_lossy());
+        let mut rest = vec!["--dir", &*dir];
+        rest.extend_from_slice(args);
+        let program = env!("CARGO_BIN_EXE_shardis-server").as_ref();
+        Server::start_program_with(program, &[&config], &rest)
+    }
+
+    /// `program leading... --port P args...` on a free loopback port, once it answers PING.
+    pub fn start_program_with(
+        program: &std::path::Path,
+        leading: &[&str],
+        args: &[&str],
+    ) -> Server {
         for _ in 0..20 {
             let port = free_port();
             let mut child = Command::new(program)
+                .args(leading)
                 .args(["--port", &port.to_string()])
                 .args(args)
                 .stdout(Stdio::null())

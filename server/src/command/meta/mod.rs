@@ -6,6 +6,7 @@
 //! these facts (redis-cli hints, cluster clients' key extraction), and the server uses the
 //! arity, the flags and the key positions to check and route every request.
 
+mod cluster;
 mod connection;
 mod generic;
 mod geo;
@@ -576,6 +577,7 @@ static FAMILIES: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     pubsub::COMMANDS,
     stream::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 /// Every family's commands (ACL categories walk them as Redis walks its command table).

@@ -21,6 +21,13 @@ const ALL_SHARDS_SUCCEEDED: &[&str] =
     &["request_policy:all_shards", "response_policy:all_succeeded"];
 const ALL_NODES_SUCCEEDED: &[&str] = &["request_policy:all_nodes", "response_policy:all_succeeded"];
 const LOOKUP_ORDER: &[&str] = &["nondeterministic_output_order"];
+/// MEMORY DOCTOR, MALLOC-STATS, STATS: every shard's answer, combined.
+const MEMORY_TIPS: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
+const MODULE_FLAGS: u64 = ADMIN | NOSCRIPT | NO_ASYNC_LOADING;
 
 const FLUSH_HISTORY: &[(&str, &str)] = &[
     ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
@@ -273,6 +280,9 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
             cmd("config|resetstat", 2, ADMIN_FLAGS, ADMIN_ACL)
                 .doc(SERVER, "2.0.0", "O(1)", "Resets the server's statistics.")
                 .tips(ALL_NODES_SUCCEEDED),
+            cmd("config|rewrite", 2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.0", "O(1)", "Persists the effective configuration to file.")
+                .tips(ALL_NODES_SUCCEEDED),
             cmd("config|set", -4, ADMIN_FLAGS, ADMIN_ACL)
                 .doc(SERVER, "2.0.0",
                     "O(N) when N is the number of configuration parameters provided",
@@ -281,4 +291,57 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                 .tips(ALL_NODES_SUCCEEDED)
                 .args(&[block("data", &[string("parameter"), string("value")]).multi()]),
         ]),
+    cmd("memory", -2, 0, &["slow"])
+        .doc(SERVER, "4.0.0", "Depends on subcommand.",
+            "A container for memory diagnostics commands.")
+        .subcommands(&[
+            cmd("memory|doctor", 2, 0, &["slow"])
+                .doc(SERVER, "4.0.0", "O(1)", "Outputs a memory problems report.")
+                .tips(MEMORY_TIPS),
+            cmd("memory|help", 2, LOADING | STALE, &["slow"])
+                .doc(SERVER, "4.0.0", "O(1)", HELP),
+            cmd("memory|malloc-stats", 2, 0, &["slow"])
+                .doc(SERVER, "4.0.0", "Depends on how much memory is allocated, could be slow",
+                    "Returns the allocator statistics.")
+                .tips(MEMORY_TIPS),
+            cmd("memory|purge", 2, 0, &["slow"])
+                .doc(SERVER, "4.0.0", "Depends on how much memory is allocated, could be slow",
+                    "Asks the allocator to release memory.")
+                .tips(ALL_SHARDS_SUCCEEDED),
+            cmd("memory|stats", 2, 0, &["slow"])
+                .doc(SERVER, "4.0.0", "O(1)", "Returns details about memory usage.")
+                .tips(MEMORY_TIPS),
+            cmd("memory|usage", -3, READONLY, &["read", "slow"])
+                .doc(SERVER, "4.0.0", "O(N) where N is the number of samples.",
+                    "Estimates the memory usage of a key.")
+                .keys(&[key_at(2, key_flag::RO)])
+                .args(&[key("key", 0), integer("count").token("SAMPLES").opt()]),
+        ]),
+    cmd("module", -2, 0, &["slow"])
+        .doc(SERVER, "4.0.0", "Depends on subcommand.", "A container for module commands.")
+        .subcommands(&[
+            cmd("module|help", 2, LOADING | STALE, &["slow"])
+                .doc(SERVER, "5.0.0", "O(1)", HELP),
+            cmd("module|list", 2, ADMIN | NOSCRIPT, ADMIN_ACL)
+                .doc(SERVER, "4.0.0", "O(N) where N is the number of loaded modules.",
+                    "Returns all loaded modules.")
+                .tips(&["nondeterministic_output_order"]),
+            cmd("module|load", -3, MODULE_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "4.0.0", "O(1)", "Loads a module.")
+                .args(&[string("path"), string("arg").opt().multi()]),
+            cmd("module|loadex", -3, MODULE_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "7.0.0", "O(1)", "Loads a module using extended parameters.")
+                .args(&[
+                    string("path"),
+                    block("configs", &[string("name"), string("value")])
+                        .token("CONFIG").opt().multi().multi_token(),
+                    string("args").token("ARGS").opt().multi(),
+                ]),
+            cmd("module|unload", 3, MODULE_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "4.0.0", "O(1)", "Unloads a module.")
+                .args(&[string("name")]),
+        ]),
+    cmd("lolwut", -1, READONLY | FAST, &["read", "fast"])
+        .doc(SERVER, "5.0.0", "", "Displays computer art and the Redis version")
+        .args(&[integer("version").token("VERSION").opt()]),
 ];

@@ -43,11 +43,25 @@ fn restore(
 ) -> Result<(), String> {
     let mut cmd = redis::cmd("RESTORE");
     cmd.arg(key).arg(ttl).arg(payload).arg(opts);
-    cmd.query::<()>(c).map_err(|e| {
-        format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""))
-            .trim()
-            .to_string()
-    })
+    cmd.query::<()>(c).map_err(error_text)
+}
+
+/// An error as Redis sent it: `CODE message`.
+fn error_text(e: redis::RedisError) -> String {
+    format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""))
+        .trim()
+        .to_string()
+}
+
+/// MIGRATE to 127.0.0.1:`port` with `args` after the port (key, database, timeout,
+/// options): the reply, or the error text.
+fn migrate(c: &mut redis::Connection, port: &str, args: &[&str]) -> Result<String, String> {
+    redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(port)
+        .arg(args)
+        .query(c)
+        .map_err(error_text)
 }
 
 fn digest(c: &mut redis::Connection, key: &str) -> String {
@@ -423,20 +437,7 @@ fn keyspace_events_of_restore_and_migrate() {
         let (a, b) = cross("ev");
         let migrated = events(&mut c, &|c| {
             let _: () = q(c, &["MSET", &a, "1", &b, "2"]);
-            let r: String = q(
-                c,
-                &[
-                    "MIGRATE",
-                    "127.0.0.1",
-                    &port,
-                    "",
-                    "0",
-                    "5000",
-                    "KEYS",
-                    &a,
-                    &b,
-                ],
-            );
+            let r: String = migrate(c, &port, &["", "0", "5000", "KEYS", &a, &b]).unwrap();
             assert_eq!(r, "OK");
         });
         let mut migrated = migrated;
@@ -486,25 +487,9 @@ fn restore_and_migrate_propagate_deterministic_forms() {
     let port = target.port.to_string();
     let (a, b) = cross("mig");
     let _: () = q(&mut c, &["MSET", &a, "1", &b, "2", "kept", "3"]);
-    let r: String = q(
-        &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "0",
-            "5000",
-            "KEYS",
-            &a,
-            &b,
-        ],
-    );
+    let r: String = migrate(&mut c, &port, &["", "0", "5000", "KEYS", &a, &b]).unwrap();
     assert_eq!(r, "OK");
-    let r: String = q(
-        &mut c,
-        &["MIGRATE", "127.0.0.1", &port, "kept", "0", "5000", "COPY"],
-    );
+    let r: String = migrate(&mut c, &port, &["kept", "0", "5000", "COPY"]).unwrap();
     assert_eq!(r, "OK");
     let text = aof_text(&dir);
     drop(s);
@@ -664,10 +649,7 @@ fn migrate_to(target: &Server, redis_target: bool) {
     let keys = some_keys(&mut c);
     let digests: Vec<String> = keys.iter().map(|k| digest(&mut c, k)).collect();
     // One key.
-    let r: String = q(
-        &mut c,
-        &["MIGRATE", "127.0.0.1", &port, &keys[0], "0", "5000"],
-    );
+    let r: String = migrate(&mut c, &port, &[&keys[0], "0", "5000"]).unwrap();
     assert_eq!(r, "OK");
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &keys[0]]), 0);
     assert_eq!(digest(&mut t, &keys[0]), digests[0]);
@@ -689,35 +671,17 @@ fn migrate_to(target: &Server, redis_target: bool) {
     }
     // Nothing to move.
     assert_eq!(
-        q::<String>(
-            &mut c,
-            &["MIGRATE", "127.0.0.1", &port, "missing", "3", "5000"]
-        ),
+        migrate(&mut c, &port, &["missing", "3", "5000"]).unwrap(),
         "NOKEY"
     );
     // The target has the key: BUSYKEY, the key stays; REPLACE and COPY.
     let _: () = q(&mut c, &["RPUSH", &keys[1], "new"]);
     assert_eq!(
-        qerr(
-            &mut c,
-            &["MIGRATE", "127.0.0.1", &port, &keys[1], "3", "5000"]
-        ),
+        migrate(&mut c, &port, &[&keys[1], "3", "5000"]).unwrap_err(),
         format!("ERR Target instance replied with error: {BUSYKEY}")
     );
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &keys[1]]), 1);
-    let r: String = q(
-        &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            &keys[1],
-            "3",
-            "5000",
-            "COPY",
-            "REPLACE",
-        ],
-    );
+    let r: String = migrate(&mut c, &port, &[&keys[1], "3", "5000", "COPY", "REPLACE"]).unwrap();
     assert_eq!(r, "OK");
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &keys[1]]), 1);
     assert_eq!(
@@ -728,20 +692,7 @@ fn migrate_to(target: &Server, redis_target: bool) {
     let (x, y) = cross("mid");
     let _: () = q(&mut c, &["MSET", &x, "1", &y, "2"]);
     let _: () = q(&mut t, &["SET", &y, "there"]);
-    let e = qerr(
-        &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "3",
-            "5000",
-            "KEYS",
-            &y,
-            &x,
-        ],
-    );
+    let e = migrate(&mut c, &port, &["", "3", "5000", "KEYS", &y, &x]).unwrap_err();
     assert_eq!(
         e,
         format!("ERR Target instance replied with error: {BUSYKEY}")
@@ -749,15 +700,12 @@ fn migrate_to(target: &Server, redis_target: bool) {
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &x]), 0);
     assert_eq!(common::get(&mut c, &y).as_deref(), Some("2"));
     // The target's own errors.
-    let e = qerr(&mut c, &["MIGRATE", "127.0.0.1", &port, &y, "99", "5000"]);
+    let e = migrate(&mut c, &port, &[&y, "99", "5000"]).unwrap_err();
     assert_eq!(
         e,
         "ERR Target instance replied with error: ERR DB index is out of range"
     );
-    let e = qerr(
-        &mut c,
-        &["MIGRATE", "127.0.0.1", &port, &y, "0", "5000", "AUTH", "pw"],
-    );
+    let e = migrate(&mut c, &port, &[&y, "0", "5000", "AUTH", "pw"]).unwrap_err();
     assert!(
         e.starts_with("ERR Target instance replied with error: ERR AUTH <password> called without"),
         "{e}"
@@ -787,60 +735,26 @@ fn migrate_authenticates() {
     let mut c = src.client();
     let (a, b) = cross("auth");
     let _: () = q(&mut c, &["MSET", &a, "1", &b, "2"]);
-    let e = qerr(&mut c, &["MIGRATE", "127.0.0.1", &port, &a, "0", "5000"]);
+    let e = migrate(&mut c, &port, &[&a, "0", "5000"]).unwrap_err();
     assert_eq!(
         e,
         "ERR Target instance replied with error: NOAUTH Authentication required."
     );
-    let e = qerr(
-        &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            &a,
-            "0",
-            "5000",
-            "AUTH",
-            "wrong",
-        ],
-    );
+    let e = migrate(&mut c, &port, &[&a, "0", "5000", "AUTH", "wrong"]).unwrap_err();
     assert_eq!(
         e,
         "ERR Target instance replied with error: WRONGPASS invalid username-password pair or \
          user is disabled."
     );
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &a, &b]), 2);
-    let r: String = q(
-        &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            &a,
-            "0",
-            "5000",
-            "AUTH",
-            "secret",
-        ],
-    );
+    let r: String = migrate(&mut c, &port, &[&a, "0", "5000", "AUTH", "secret"]).unwrap();
     assert_eq!(r, "OK");
-    let r: String = q(
+    let r: String = migrate(
         &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "0",
-            "5000",
-            "AUTH2",
-            "default",
-            "secret",
-            "KEYS",
-            &b,
-        ],
-    );
+        &port,
+        &["", "0", "5000", "AUTH2", "default", "secret", "KEYS", &b],
+    )
+    .unwrap();
     assert_eq!(r, "OK");
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &a, &b]), 0);
     let mut t = redis::Client::open(format!("redis://:secret@127.0.0.1:{port}/"))
@@ -850,22 +764,12 @@ fn migrate_authenticates() {
     assert_eq!(q::<Vec<String>>(&mut t, &["MGET", &a, &b]), ["1", "2"]);
     // The password is not shown.
     let _: () = q(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
-    let none: String = q(
+    let none: String = migrate(
         &mut c,
-        &[
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "0",
-            "5000",
-            "AUTH2",
-            "u",
-            "pw",
-            "KEYS",
-            "k",
-        ],
-    );
+        &port,
+        &["", "0", "5000", "AUTH2", "u", "pw", "KEYS", "k"],
+    )
+    .unwrap();
     assert_eq!(none, "NOKEY");
     type Entry = (i64, i64, i64, Vec<String>, String, String);
     let entry: Vec<Entry> = q(&mut c, &["SLOWLOG", "GET", "1"]);

@@ -970,3 +970,32 @@ fn migrate_in_multi_and_lua() {
     assert_eq!(q::<i64>(&mut c, &["EXISTS", &a, &b]), 0);
     assert_eq!(q::<Vec<String>>(&mut t, &["MGET", &a, &b]), ["3", "4"]);
 }
+
+#[test]
+fn restore_serves_blocked_clients_and_touches_watched_keys() {
+    let t = Target::start(2);
+    let mut c = t.client();
+    let _: () = q(&mut c, &["RPUSH", "src", "a", "b"]);
+    let p = dump(&mut c, "src").unwrap();
+    let url = t.url();
+    let waiter = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        q::<Vec<String>>(&mut c, &["BLPOP", "dst", "10"])
+    });
+    let blocked = |c: &mut redis::Connection| {
+        common::info_field(c, "blocked_clients").as_deref() == Some("1")
+    };
+    assert!(common::eventually(5, || blocked(&mut c)));
+    restore(&mut c, "dst", "0", &p, &[]).unwrap();
+    assert_eq!(waiter.join().unwrap(), ["dst", "a"]);
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]),
+        ["b"]
+    );
+    let mut w = t.client();
+    let _: () = q(&mut w, &["WATCH", "dst"]);
+    restore(&mut c, "dst", "0", &p, &["REPLACE"]).unwrap();
+    let _: () = q(&mut w, &["MULTI"]);
+    let _: () = q(&mut w, &["PING"]);
+    assert_eq!(q::<redis::Value>(&mut w, &["EXEC"]), redis::Value::Nil);
+}

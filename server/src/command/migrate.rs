@@ -415,7 +415,7 @@ mod tests {
         .unwrap();
         assert!(r.copy && r.replace);
         assert_eq!(r.auth, Some((Some(b"u".to_vec()), b"p".to_vec())));
-        assert_eq!((r.keys, r.timeout), (9..11, Duration::from_millis(50)));
+        assert_eq!((r.keys, r.timeout), (12..14, Duration::from_millis(50)));
         assert_eq!(
             req(&["", "0", "5", "AUTH", "KEYS"]).unwrap().auth,
             Some((None, b"KEYS".to_vec()))

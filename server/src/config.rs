@@ -1789,7 +1789,10 @@ fn cli_options(args: &[String], start: usize) -> Result<Vec<u8>, String> {
 /// A size as Redis' rewrite writes it: in the largest unit that divides it exactly.
 fn memory_with_unit(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
-    match UNITS.iter().find(|(n, _)| bytes != 0 && bytes.is_multiple_of(*n)) {
+    match UNITS
+        .iter()
+        .find(|(n, _)| bytes != 0 && bytes.is_multiple_of(*n))
+    {
         Some((n, unit)) => format!("{}{unit}", bytes / n),
         None => bytes.to_string(),
     }

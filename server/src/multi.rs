@@ -212,7 +212,8 @@ struct Plan {
     global: bool,
 }
 
-/// Server commands that read or change a whole database (or all of them).
+/// Server commands that read or change a whole database (or all of them), and MIGRATE,
+/// which then finds its keys locked (it locks them itself outside a transaction).
 fn whole_keyspace(which: Server) -> bool {
     use Server::*;
     matches!(
@@ -231,6 +232,7 @@ fn whole_keyspace(which: Server) -> bool {
             | EvalShaRo
             | Fcall
             | FcallRo
+            | Migrate
     )
 }
 

@@ -103,7 +103,7 @@ fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
 }
 
 /// `args` with secrets replaced by `(redacted)`, as Redis shows them in SLOWLOG and
-/// MONITOR: AUTH's, HELLO's AUTH pair, ACL SETUSER's user and rules, and the values of
+/// MONITOR: AUTH's, HELLO's AUTH pair, MIGRATE's AUTH / AUTH2, ACL SETUSER's user and rules, and the values of
 /// sensitive parameters in CONFIG SET.
 pub(crate) fn redact(spec: &CommandSpec, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     const HIDDEN: &[u8] = b"(redacted)";
@@ -116,6 +116,24 @@ pub(crate) fn redact(spec: &CommandSpec, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>>
                     .skip(i + 1)
                     .take(2)
                     .for_each(|a| *a = HIDDEN.to_vec());
+            }
+        }
+        "migrate" => {
+            // Redis' migrateCommand redacts as it parses: AUTH's password, AUTH2's pair.
+            let mut j = 6;
+            while j < args.len() && !args[j].eq_ignore_ascii_case(b"keys") {
+                let n = if args[j].eq_ignore_ascii_case(b"auth") {
+                    1
+                } else if args[j].eq_ignore_ascii_case(b"auth2") {
+                    2
+                } else {
+                    0
+                };
+                args.iter_mut()
+                    .skip(j + 1)
+                    .take(n)
+                    .for_each(|a| *a = HIDDEN.to_vec());
+                j += n + 1;
             }
         }
         "config|set" => {

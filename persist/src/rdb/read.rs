@@ -153,6 +153,15 @@ pub fn read_rdb<R: std::io::Read>(
     Ok(())
 }
 
+/// One value without its key, as a DUMP payload's body holds it: the type byte, then the
+/// value. An empty collection is an error (Redis' loader refuses to RESTORE one); bytes
+/// after the value are ignored, as Redis ignores them.
+pub fn read_value_only(body: &[u8], limits: &Limits) -> std::result::Result<Value, RdbError> {
+    let mut r = Input::new(body);
+    let t = r.u8()?;
+    read_value(&mut r, t, limits)?.ok_or_else(|| r.corrupt("an empty collection"))
+}
+
 /// A key for an error message: lossy, and not too long.
 fn show(key: &[u8]) -> String {
     let text = String::from_utf8_lossy(&key[..key.len().min(64)]).into_owned();

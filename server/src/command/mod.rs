@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod connection;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -10,6 +11,7 @@ pub mod keyspace;
 pub mod list;
 pub mod memory;
 pub mod meta;
+pub mod migrate;
 pub mod set;
 pub mod sort;
 pub mod standalone;
@@ -107,6 +109,8 @@ pub enum Server {
     Replicaof,
     Role,
     Acl,
+    /// MIGRATE: talks to another server (see `migrate`).
+    Migrate,
     /// A command queued in MULTI that the ACL rules no longer allow at EXEC: answers why.
     AclDenied(crate::acl::Denied),
     Memory,
@@ -204,6 +208,7 @@ pub async fn run_server(
         Replicaof => crate::follower::replicaof(local, sess, cmd, out).await,
         Role => crate::follower::role(local, out),
         Acl => crate::acl::command(local, sess, cmd, out).await,
+        Migrate => migrate::migrate(local, sess, cmd, out).await,
         AclDenied(reason) => out.error(&crate::acl::exec_denied_message(reason)),
         Memory => memory::memory(local, sess, cmd, out).await,
         Module => standalone::module(local, sess, cmd, out),
@@ -366,6 +371,10 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("renamenx", Multi(M::Rename { nx: true }, k::renamenx)),
         ("copy", MultiShard(M::Copy, copy_local)),
         ("move", Shard(k::move_key)),
+        ("dump", Keyed(dump::dump)),
+        ("restore", Keyed(dump::restore)),
+        ("restore-asking", Keyed(dump::restore)),
+        ("migrate", Server(S::Migrate)),
         ("keys", Server(S::Keys)),
         ("scan", Server(S::Scan)),
         ("randomkey", Server(S::RandomKey)),

@@ -10,7 +10,6 @@
 use super::cache::{Library, ScriptStore};
 use super::engine::Engine;
 use super::ScriptError;
-use persist::crc64::crc64;
 use persist::rdb_string::{read_string, write_string, RDB_VERSION};
 use shard::reply::Reply;
 use std::sync::Arc;
@@ -168,25 +167,8 @@ impl ScriptStore {
             out.push(RDB_OPCODE_FUNCTION2);
             write_string(&mut out, &lib.code);
         }
-        out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-        let crc = crc64(0, &out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
+        persist::dump::frame(out, RDB_VERSION)
     }
-}
-
-/// Redis' `verifyDumpPayload`: a known RDB version and a matching CRC64.
-fn verify_payload(payload: &[u8]) -> bool {
-    if payload.len() < 10 {
-        return false;
-    }
-    let footer = &payload[payload.len() - 10..];
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version > RDB_VERSION {
-        return false;
-    }
-    let crc = crc64(0, &payload[..payload.len() - 8]);
-    crc.to_le_bytes() == footer[2..]
 }
 
 impl Engine {
@@ -197,10 +179,9 @@ impl Engine {
         payload: &[u8],
         policy: RestorePolicy,
     ) -> Result<(), ScriptError> {
-        if !verify_payload(payload) {
-            return Err(err("ERR DUMP payload version or checksum are wrong"));
-        }
-        let body = &payload[..payload.len() - 10];
+        let Some(body) = persist::dump::verify(payload) else {
+            return Err(err(persist::dump::RestoreError::VersionOrChecksum.message()));
+        };
         let mut pos = 0;
         let mut restored: Vec<Library> = Vec::new();
         while pos < body.len() {

@@ -36,6 +36,29 @@ const fn object_sub(name: &'static str, since: &'static str, summary: &'static s
         .args(KEY)
 }
 
+/// RESTORE and RESTORE-ASKING (`server.rs`) share everything but their flags and group.
+pub(super) const RESTORE_COMPLEXITY: &str = "O(1) to create the new key and additional O(N*M) to \
+    reconstruct the serialized value, where N is the number of Redis objects composing the value \
+    and M their average size. For small string values the time complexity is thus O(1)+O(1*M) \
+    where M is small, so simply O(1). However for sorted set values the complexity is \
+    O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
+pub(super) const RESTORE_HISTORY: &[(&str, &str)] = &[
+    ("3.0.0", "Added the `REPLACE` modifier."),
+    ("5.0.0", "Added the `ABSTTL` modifier."),
+    ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+];
+pub(super) const RESTORE_KEYS: &[KeySpec] = &[key_at(1, OW | UPDATE)];
+pub(super) const RESTORE_ARGS: &[Arg] = &[
+    key("key", 0),
+    integer("ttl"),
+    string("serialized-value"),
+    pure("replace", "REPLACE").since("3.0.0").opt(),
+    pure("absttl", "ABSTTL").since("5.0.0").opt(),
+    integer("seconds").token("IDLETIME").since("5.0.0").opt(),
+    integer("frequency").token("FREQ").since("5.0.0").opt(),
+];
+const RW_ACCESS_DELETE: u64 = RW | ACCESS | DELETE;
+
 // The tables are formatted by hand: one command is a few lines.
 #[rustfmt::skip]
 pub(super) static COMMANDS: &[CommandSpec] = &[
@@ -190,4 +213,88 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
             object_sub("object|refcount", "2.2.3",
                 "Returns the reference count of a value of a key."),
         ]),
+    cmd("dump", 2, READONLY, &["keyspace", "read", "slow"])
+        .doc(GENERIC, "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it, \
+            where N is the number of Redis objects composing the value and M their average size. \
+            For small string values the time complexity is thus O(1)+O(1*M) where M is small, so \
+            simply O(1).",
+            "Returns a serialized representation of the value stored at a key.")
+        .tips(&["nondeterministic_output"])
+        .keys(&[key_at(1, RO | ACCESS)])
+        .args(KEY),
+    cmd("restore", -4, WRITE | DENYOOM, &["keyspace", "write", "slow", "dangerous"])
+        .doc(GENERIC, "2.6.0", RESTORE_COMPLEXITY,
+            "Creates a key from the serialized representation of a value.")
+        .history(RESTORE_HISTORY)
+        .keys(RESTORE_KEYS)
+        .args(RESTORE_ARGS),
+    cmd("migrate", -6, WRITE, &["keyspace", "write", "slow", "dangerous"])
+        .doc(GENERIC, "2.6.0", "This command actually executes a DUMP+DEL in the source \
+            instance, and a RESTORE in the target instance. See the pages of these commands for \
+            time complexity. Also an O(N) data transfer between the two instances is performed.",
+            "Atomically transfers a key from one Redis instance to another.")
+        .history(&[
+            ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+            ("3.0.6", "Added the `KEYS` option."),
+            ("4.0.7", "Added the `AUTH` option."),
+            ("6.0.0", "Added the `AUTH2` option."),
+        ])
+        .tips(&["nondeterministic_output"])
+        .keys(&[
+            key_at(3, RW_ACCESS_DELETE),
+            KeySpec::new(
+                RW_ACCESS_DELETE | INCOMPLETE,
+                BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 },
+                FindKeys::Range { lastkey: -1, step: 1, limit: 0 },
+            ),
+        ])
+        .args(&[
+            string("host"),
+            integer("port"),
+            oneof("key-selector", &[key("key", 0), pure("empty-string", "\"\"")]),
+            integer("destination-db"),
+            integer("timeout"),
+            pure("copy", "COPY").since("3.0.0").opt(),
+            pure("replace", "REPLACE").since("3.0.0").opt(),
+            oneof("authentication", &[
+                string("auth").token("AUTH").display("password").since("4.0.7"),
+                block("auth2", &[string("username"), string("password")])
+                    .token("AUTH2").since("6.0.0"),
+            ]).opt(),
+            key("keys", 1).token("KEYS").display("key").since("3.0.6").opt().multi(),
+        ]),
 ];
+
+/// MIGRATE's keys, as Redis' `migrateGetKeys` finds them (its KEYS spec is incomplete): the
+/// key argument, or every argument after KEYS (options before it skipped with their
+/// values); none when KEYS follows a non-empty key argument.
+pub(super) fn migrate_keys(name: &str, args: &[&[u8]]) -> Option<Vec<(usize, u64)>> {
+    if name != "migrate" {
+        return None;
+    }
+    let (mut first, mut num) = (3, 1);
+    let mut i = 6;
+    while i < args.len() {
+        let a = args[i];
+        if a.eq_ignore_ascii_case(b"keys") {
+            if args.get(3).is_some_and(|k| !k.is_empty()) {
+                return Some(Vec::new());
+            }
+            first = i + 1;
+            num = args.len() - first;
+            break;
+        }
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    Some(
+        (first..first + num)
+            .filter(|&p| p < args.len())
+            .map(|p| (p, RW_ACCESS_DELETE))
+            .collect(),
+    )
+}

@@ -677,7 +677,9 @@ fn find_keys(
     mut found: impl FnMut(usize, u64),
 ) -> Result<(), &'static str> {
     // Commands whose specs cannot find every key (Redis' getkeys procs).
-    if let Some(keys) = sort::sort_keys(spec.name, args) {
+    if let Some(keys) =
+        sort::sort_keys(spec.name, args).or_else(|| generic::migrate_keys(spec.name, args))
+    {
         keys.into_iter().for_each(|(pos, flags)| found(pos, flags));
         return Ok(());
     }

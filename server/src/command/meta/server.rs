@@ -97,6 +97,13 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
             pure("force", "FORCE").since("7.0.0").opt(),
             pure("abort", "ABORT").since("7.0.0").opt(),
         ]),
+    cmd("restore-asking", -4, WRITE | DENYOOM | ASKING, &["keyspace", "write", "slow", "dangerous"])
+        .doc(SERVER, "3.0.0", generic::RESTORE_COMPLEXITY,
+            "An internal command for migrating keys in a cluster.")
+        .history(generic::RESTORE_HISTORY)
+        .syscmd()
+        .keys(generic::RESTORE_KEYS)
+        .args(generic::RESTORE_ARGS),
     cmd("debug", -2, ADMIN_FLAGS | PROTECTED, ADMIN_ACL)
         .doc(SERVER, "1.0.0", "Depends on subcommand.", "A container for debugging commands.")
         .syscmd(),

@@ -89,6 +89,9 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("renamenx", 3, 1, 2, 1),
     ("copy", -3, 1, 2, 1),
     ("move", 3, 1, 1, 1),
+    ("dump", 2, 1, 1, 1),
+    ("restore", -4, 1, 1, 1),
+    ("migrate", -6, 3, 3, 1),
     // transactions
     ("multi", 1, 0, 0, 0),
     ("exec", 1, 0, 0, 0),
@@ -215,6 +218,7 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
     ("info", -1, 0, 0, 0),
     ("shutdown", -1, 0, 0, 0),
     ("debug", -2, 0, 0, 0),
+    ("restore-asking", -4, 1, 1, 1),
     ("command", -1, 0, 0, 0),
     ("command|count", 2, 0, 0, 0),
     ("command|docs", -2, 0, 0, 0),
@@ -390,6 +394,7 @@ const EXPECTED: &[(&str, i32, i32, i32, i32)] = &[
 
 /// The commands whose keys are found by their key specs (`movablekeys` in COMMAND INFO).
 const MOVABLE: &[&str] = &[
+    "migrate",
     "eval",
     "evalsha",
     "eval_ro",
@@ -550,6 +555,17 @@ fn key_positions_follow_the_specs() {
         Ok(vec![2, 3, 4, 5])
     );
     assert_eq!(keys("object", &["OBJECT", "ENCODING", "k"]), Ok(vec![2]));
+    // MIGRATE: Redis' migrateGetKeys (checked against redis-server).
+    let m = |args: &[&str]| keys("migrate", &[&["MIGRATE", "h", "p"][..], args].concat());
+    assert_eq!(m(&["k", "0", "5"]), Ok(vec![3]));
+    assert_eq!(m(&["", "0", "5", "COPY"]), Ok(vec![3]));
+    assert_eq!(m(&["", "0", "5", "KEYS", "a", "b"]), Ok(vec![7, 8]));
+    assert_eq!(m(&["", "0", "5", "AUTH", "KEYS", "KEYS", "a"]), Ok(vec![9]));
+    assert_eq!(
+        m(&["", "0", "5", "AUTH2", "u", "KEYS", "KEYS", "a"]),
+        Ok(vec![10])
+    );
+    assert_eq!(m(&["k", "0", "5", "KEYS", "a"]), Ok(vec![]));
     assert_eq!(keys("scan", &["SCAN", "0", "MATCH", "*"]), Ok(vec![]));
     assert_eq!(keys("copy", &["COPY", "a", "b", "DB", "1"]), Ok(vec![1, 2]));
     assert_eq!(keys("rename", &["RENAME", "a", "b"]), Ok(vec![1, 2]));

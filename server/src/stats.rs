@@ -1,6 +1,6 @@
 //! Per-shard counters, summed across shards by INFO.
 
-use crate::latency::histogram::{self, Histogram};
+use crate::latency::histogram::{self, Histogram, Latencies};
 use ahash::AHashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
@@ -11,9 +11,9 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
-    /// The calls' latency histogram (`latency-tracking`), made at the first call tracked.
-    /// In the same map entry as the counters: one lookup per command feeds both.
-    pub latency: Option<Box<Histogram>>,
+    /// The calls' latencies (`latency-tracking`), made at the first call tracked. In the
+    /// same map entry as the counters: one lookup per command feeds both.
+    pub latency: Option<Box<Latencies>>,
 }
 
 impl CmdStat {
@@ -168,7 +168,7 @@ impl ShardStats {
     pub fn histograms(&self) -> Vec<(&'static str, Box<Histogram>)> {
         self.per_command
             .iter()
-            .filter_map(|(k, v)| Some((k.0, v.latency.clone()?)))
+            .filter_map(|(k, v)| Some((k.0, v.latency.as_ref()?.histogram())))
             .collect()
     }
 

@@ -2,6 +2,12 @@
 //! two significant digits, fed with each call's time in nanoseconds (microseconds x 1000:
 //! the clock Shardis times commands with counts microseconds, as Redis' does). The same
 //! buckets as Redis', so percentiles and LATENCY HISTOGRAM's buckets come out the same.
+//!
+//! Recording is on every command's path, so the common case is one increment: calls under
+//! [`DIRECT_USEC`] microseconds are counted in a plain array by their microsecond, slower
+//! ones go into the HdrHistogram ([`Latencies`]). The values are whole microseconds either
+//! way, so the histogram made of both when asked for is the one recording every call into
+//! it would have made.
 
 use std::fmt::Write;
 
@@ -15,6 +21,11 @@ const SIGNIFICANT_DIGITS: u8 = 2;
 /// The first bucket LATENCY HISTOGRAM reports ends at 1024 ns; each next one doubles.
 const FIRST_REPORTED_NS: u64 = 1024;
 
+/// Calls faster than this are counted by their microsecond without the HdrHistogram (see
+/// the module comment): a direct increment costs about a nanosecond, a record into the
+/// HdrHistogram about six (measured in docs/BENCHMARKS.md).
+const DIRECT_USEC: usize = 64;
+
 pub fn new() -> Box<Histogram> {
     Box::new(
         Histogram::new_with_bounds(LOWEST_NS, HIGHEST_NS, SIGNIFICANT_DIGITS)
@@ -22,11 +33,46 @@ pub fn new() -> Box<Histogram> {
     )
 }
 
-/// Records a call of `usec` microseconds, clamped to the histogram's range as Redis does.
+/// A call's time as the histogram holds it: nanoseconds, clamped to its range as Redis does.
+fn ns(usec: u64) -> u64 {
+    usec.saturating_mul(1000).clamp(LOWEST_NS, HIGHEST_NS)
+}
+
+/// One command's calls on one shard.
+#[derive(Clone)]
+pub struct Latencies {
+    /// Calls by their time in microseconds, under DIRECT_USEC.
+    fast: [u64; DIRECT_USEC],
+    /// The slower calls, made at the first one.
+    slow: Option<Box<Histogram>>,
+}
+
+impl Latencies {
+    /// Every call as one histogram.
+    pub fn histogram(&self) -> Box<Histogram> {
+        let mut h = self.slow.clone().unwrap_or_else(new);
+        for (usec, &calls) in self.fast.iter().enumerate() {
+            if calls > 0 {
+                h.saturating_record_n(ns(usec as u64), calls);
+            }
+        }
+        h
+    }
+}
+
+/// Records a call of `usec` microseconds.
 #[inline]
-pub fn record(slot: &mut Option<Box<Histogram>>, usec: u64) {
-    let ns = usec.saturating_mul(1000).clamp(LOWEST_NS, HIGHEST_NS);
-    slot.get_or_insert_with(new).saturating_record(ns);
+pub fn record(slot: &mut Option<Box<Latencies>>, usec: u64) {
+    let l = slot.get_or_insert_with(|| {
+        Box::new(Latencies {
+            fast: [0; DIRECT_USEC],
+            slow: None,
+        })
+    });
+    match l.fast.get_mut(usec as usize) {
+        Some(calls) => *calls += 1,
+        None => l.slow.get_or_insert_with(new).saturating_record(ns(usec)),
+    }
 }
 
 /// Adds `from` into `into` (histograms of the same command on different shards).
@@ -111,7 +157,25 @@ mod tests {
         for &u in usecs {
             record(&mut slot, u);
         }
-        slot.unwrap()
+        slot.unwrap().histogram()
+    }
+
+    #[test]
+    fn counting_fast_calls_apart_changes_nothing() {
+        let usecs: Vec<u64> = (0..5000).map(|i| (i * i) % 3000).collect();
+        let mut direct = new();
+        for &u in &usecs {
+            direct.saturating_record(ns(u));
+        }
+        let split = of(&usecs);
+        assert_eq!(split, direct);
+        assert_eq!(split.len(), 5000);
+        for p in [0.0, 50.0, 99.0, 99.9, 100.0] {
+            assert_eq!(
+                value_at_percentile(&split, p),
+                value_at_percentile(&direct, p)
+            );
+        }
     }
 
     #[test]

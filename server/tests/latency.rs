@@ -298,6 +298,14 @@ fn subcommands_and_errors_as_redis() {
         qerr(&mut c, &["LATENCY", "foo"]),
         "ERR unknown subcommand 'foo'. Try LATENCY HELP."
     );
+    let long = "x".repeat(200);
+    assert_eq!(
+        qerr(&mut c, &["LATENCY", &long]),
+        format!(
+            "ERR unknown subcommand '{}'. Try LATENCY HELP.",
+            &long[..128]
+        )
+    );
     for (args, name) in [
         (&["LATENCY"][..], "latency"),
         (&["LATENCY", "HISTORY"], "latency|history"),

@@ -29,6 +29,7 @@
 
 use crate::client::{ClientInfo, Session};
 use crate::config::{AppendFsync, Config};
+use crate::latency;
 use crate::local::Local;
 use crate::log;
 use persist::manifest::{AofFile, FileKind, Manifest};
@@ -63,6 +64,9 @@ pub struct Aof {
     rotating: AtomicBool,
     /// Files shards moved away from, to flush once more (`everysec`).
     retired: Mutex<Vec<Arc<File>>>,
+    /// The once-a-second fsync is running (the latency monitor tells the writes that
+    /// waited for it: `aof-write-pending-fsync`).
+    syncing: AtomicBool,
 }
 
 /// Held while every shard moves to its new file; dropping it lets the next rotation go.
@@ -124,6 +128,7 @@ impl Aof {
             rewrite: Default::default(),
             rotating: AtomicBool::new(false),
             retired: Mutex::new(Vec::new()),
+            syncing: AtomicBool::new(false),
         })
     }
 
@@ -232,6 +237,7 @@ impl Aof {
 
     /// Flushes every shard's open file to disk (`everysec`'s thread, SHUTDOWN).
     pub fn sync_files(&self) {
+        self.syncing.store(true, Ordering::Relaxed);
         self.sync_retired();
         for f in self.files.iter() {
             let f = f.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -239,6 +245,15 @@ impl Aof {
                 let _ = f.sync_data();
             }
         }
+        self.syncing.store(false, Ordering::Relaxed);
+    }
+
+    /// The files' total size, timed as the latency monitor's `aof-fstat` on this executor.
+    pub fn current_size_timed(&self, local: &Local) -> u64 {
+        let timer = latency::start(local);
+        let size = self.current_size();
+        latency::end(local, latency::event::AOF_FSTAT, timer);
+        size
     }
 
     /// Flushes (and closes) the files shards moved away from.
@@ -363,13 +378,11 @@ pub(crate) fn write(local: &Local, aof: &Aof, buf: Vec<u8>) -> bool {
     let policy = aof.policy();
     let mut f = &*file;
     let mut done = 0;
-    let result = loop {
+    let timer = latency::start(local);
+    let fsyncing = timer.is_some() && aof.syncing.load(Ordering::Relaxed);
+    let mut result = loop {
         if done == data.len() {
-            break if policy == AppendFsync::Always {
-                file.sync_data()
-            } else {
-                Ok(())
-            };
+            break Ok(());
         }
         match f.write(&data[done..]) {
             Ok(0) => break Err(std::io::ErrorKind::WriteZero.into()),
@@ -378,6 +391,21 @@ pub(crate) fn write(local: &Local, aof: &Aof, buf: Vec<u8>) -> bool {
             Err(e) => break Err(e),
         }
     };
+    if let Some(t) = timer {
+        let ms = t.elapsed().as_millis() as u64;
+        let during = if fsyncing {
+            latency::event::AOF_WRITE_PENDING_FSYNC
+        } else {
+            latency::event::AOF_WRITE_ALONE
+        };
+        local.latency.sample(during, ms);
+        local.latency.sample(latency::event::AOF_WRITE, ms);
+    }
+    if result.is_ok() && policy == AppendFsync::Always {
+        let timer = latency::start(local);
+        result = file.sync_data();
+        latency::end(local, latency::event::AOF_FSYNC_ALWAYS, timer);
+    }
     match result {
         Ok(()) => {
             aof.record_success();

@@ -282,7 +282,7 @@ pub async fn maybe_start(local: &Rc<Local>) {
     {
         return;
     }
-    let size = aof.current_size();
+    let size = aof.current_size_timed(local);
     let base = aof.rewrite.base_size.load(Ordering::Relaxed).max(1);
     if size >= min_size && (size - base.min(size)) * 100 / base >= percentage {
         log::notice(&format!(

@@ -153,6 +153,13 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// `slowlog-max-len`: entries SLOWLOG keeps.
     pub slowlog_max_len: u64,
+    /// `latency-monitor-threshold`: milliseconds from which an event is sampled by the
+    /// latency monitor (0: off).
+    pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO latencystats shows.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// `appendonly`: the AOF is written (see `aof`).
     pub appendonly: bool,
     /// `appendfsync`.
@@ -291,6 +298,9 @@ impl Default for Config {
             tracking_table_max_keys: 1_000_000,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             appendonly: false,
             appendfsync: AppendFsync::Everysec,
             appendfilename: "appendonly.aof".into(),
@@ -805,6 +815,41 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "latency-monitor-threshold",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+            get: |c| c.latency_monitor_threshold as i64,
+            set: |c, v| c.latency_monitor_threshold = v as u64,
+        },
+    },
+    Param {
+        name: "latency-tracking",
+        aliases: &[],
+        flags: 0,
+        kind: Kind::Bool {
+            get: |c| c.latency_tracking,
+            set: |c, v| c.latency_tracking = v,
+        },
+    },
+    Param {
+        name: "latency-tracking-info-percentiles",
+        aliases: &[],
+        flags: MULTI_ARG,
+        kind: Kind::Special {
+            parse: parse_percentiles,
+            get: |c| {
+                c.latency_tracking_info_percentiles
+                    .iter()
+                    .map(|p| percentile_text(*p))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+        },
+    },
+    Param {
         name: "tracking-table-max-keys",
         aliases: &[],
         flags: 0,
@@ -1280,6 +1325,38 @@ fn parse_buffer_limits(cfg: &Config, args: &[&[u8]]) -> Result<Apply, String> {
         limits[class] = limit;
     }
     Ok(Box::new(move |c| c.client_output_buffer_limit = limits))
+}
+
+/// `latency-tracking-info-percentiles`: numbers within [0, 100]; one empty argument (CONFIG
+/// SET to "") means none.
+fn parse_percentiles(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
+    let args = if args.len() == 1 && args[0].is_empty() {
+        &[][..]
+    } else {
+        args
+    };
+    let mut percentiles = Vec::with_capacity(args.len());
+    for a in args {
+        let p = shard::num::parse_f64(a)
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        percentiles.push(p);
+    }
+    Ok(Box::new(move |c| {
+        c.latency_tracking_info_percentiles = percentiles
+    }))
+}
+
+/// A percentile as Redis prints it in CONFIG GET and INFO latencystats: C's `%f` with the
+/// trailing zeros (and a bare point) dropped, so 99.9 is `99.9` and 50 is `50`.
+pub fn percentile_text(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').into()
 }
 
 fn parse_notify_keyspace_events(_: &Config, args: &[&[u8]]) -> Result<Apply, String> {
@@ -2599,5 +2676,51 @@ mod tests {
                 assert_eq!(format!("{copy:?}"), format!("{c:?}"), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn latency_parameters() {
+        let mut c = Config::default();
+        assert_eq!(get1(&c, "latency-monitor-threshold"), "0");
+        assert_eq!(get1(&c, "latency-tracking"), "yes");
+        assert_eq!(get1(&c, "latency-tracking-info-percentiles"), "50 99 99.9");
+        set(
+            &mut c,
+            &[("latency-tracking-info-percentiles", "0 0.0001 12.5 1e1 100")],
+        )
+        .unwrap();
+        assert_eq!(
+            get1(&c, "latency-tracking-info-percentiles"),
+            "0 0.0001 12.5 10 100"
+        );
+        set(&mut c, &[("latency-tracking-info-percentiles", "")]).unwrap();
+        assert_eq!(get1(&c, "latency-tracking-info-percentiles"), "");
+        let err = |v: &str| {
+            let mut c = Config::default();
+            set(&mut c, &[("latency-tracking-info-percentiles", v)]).unwrap_err()
+        };
+        let invalid = Config::set_error(
+            "latency-tracking-info-percentiles",
+            "Invalid latency-tracking-info-percentiles parameters",
+        );
+        let range = Config::set_error(
+            "latency-tracking-info-percentiles",
+            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+        );
+        assert_eq!(err("50 abc"), invalid);
+        assert_eq!(err("50  99"), invalid, "a doubled space is an empty word");
+        assert_eq!(err(" 50"), invalid);
+        assert_eq!(err("nan"), invalid);
+        assert_eq!(err("101"), range);
+        assert_eq!(err("-1"), range);
+        assert_eq!(
+            set(&mut c, &[("latency-monitor-threshold", "-1")]).unwrap_err(),
+            Config::set_error(
+                "latency-monitor-threshold",
+                "argument must be between 0 and 9223372036854775807 inclusive"
+            )
+        );
+        let c = cli(&["--latency-tracking-info-percentiles", "90", "99.99"]).unwrap();
+        assert_eq!(c.latency_tracking_info_percentiles, [90.0, 99.99]);
     }
 }

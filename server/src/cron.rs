@@ -25,6 +25,7 @@ pub async fn run(local: Rc<Local>) {
         {
             let mut shard = local.shard();
             if shard.active_expire {
+                let timer = crate::latency::start(&local);
                 for db in shard.dbs.iter_mut() {
                     // Keep going while a large share of what we looked at was expired.
                     for _ in 0..16 {
@@ -34,6 +35,7 @@ pub async fn run(local: Rc<Local>) {
                     }
                 }
                 shard.record_expired();
+                crate::latency::end(&local, crate::latency::event::EXPIRE_CYCLE, timer);
             }
         }
         crate::maxmemory::evict_in_background(&local).await;

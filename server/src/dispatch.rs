@@ -562,9 +562,11 @@ pub fn run_jobs(
     None
 }
 
-/// A command finished (`client` 0: one a script called): SLOWLOG and MONITOR see it.
+/// A command finished (`client` 0: one a script called): SLOWLOG, the latency monitor and
+/// MONITOR see it.
 pub fn completed(local: &Local, client: u64, db: usize, spec: &CommandSpec, cmd: &Cmd, usec: u64) {
     crate::slowlog::record(local, client, spec, cmd, usec);
+    crate::latency::command_ran(local, spec.flags & flag::FAST != 0, usec);
     crate::monitor::feed(local, client, db, spec, cmd);
 }
 

@@ -65,7 +65,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
         .call_all(|l| {
             let shard = l.shard_ref();
             ShardReport {
-                stats: l.stats.borrow().clone(),
+                stats: l.stats.borrow().counters(),
                 dbs: shard.dbs.iter().map(|d| (d.len(), d.volatile())).collect(),
                 hits: shard.dbs.iter().map(|d| d.hits).sum(),
                 misses: shard.dbs.iter().map(|d| d.misses).sum(),
@@ -105,7 +105,7 @@ pub async fn info(local: &Rc<Local>, args: &[&[u8]]) -> String {
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(&reports, &mut out),
             "commandstats" => commandstats(&total, &mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(local, &mut out).await,
             _ => {}
         }
     }
@@ -431,7 +431,7 @@ fn persistence(local: &Local, reports: &[ShardReport], out: &mut String) {
     field!(out, "module_fork_in_progress", "0");
     field!(out, "module_fork_last_cow_size", "0");
     if let Some(aof) = aof {
-        field!(out, "aof_current_size", "{}", aof.current_size());
+        field!(out, "aof_current_size", "{}", aof.current_size_timed(local));
         let base = aof.rewrite.base_size.load(Ordering::Relaxed);
         field!(out, "aof_base_size", "{base}");
         fixed(
@@ -622,6 +622,30 @@ fn keyspace(reports: &[ShardReport], out: &mut String) {
                 "keys={keys},expires={expires},avg_ttl=0"
             );
         }
+    }
+}
+
+/// Each command's latency percentiles (`latency-tracking-info-percentiles`), from every
+/// executor's histograms; only the header while `latency-tracking` is off.
+async fn latencystats(local: &Rc<Local>, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let (on, percentiles) = {
+        let c = local.shared.config();
+        (
+            c.latency_tracking,
+            c.latency_tracking_info_percentiles.clone(),
+        )
+    };
+    if !on {
+        return;
+    }
+    for (name, h) in crate::latency::command::histograms(local).await {
+        out.push_str(&crate::latency::histogram::info_line(
+            name,
+            &h,
+            &percentiles,
+        ));
+        out.push_str("\r\n");
     }
 }
 

@@ -14,6 +14,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod follower;
 pub mod info;
+pub mod latency;
 pub mod leader;
 pub mod listener;
 pub mod local;

@@ -151,6 +151,8 @@ pub struct Local {
     pub read_scratch: RefCell<Vec<u8>>,
     /// The commands this executor ran slowly (SLOWLOG).
     pub slowlog: RefCell<crate::slowlog::SlowLog>,
+    /// The latency monitor's samples of what ran on this executor (LATENCY).
+    pub latency: crate::latency::Monitor,
     /// This executor's clients in MONITOR mode.
     pub monitors: RefCell<Vec<Rc<crate::pubsub::Mailbox>>>,
     /// This shard's AOF file writer.
@@ -172,6 +174,13 @@ impl Local {
                 c.client_ring,
                 c.client_ring_buffers,
                 crate::maxmemory::clock(&c),
+            )
+        };
+        let (latency, latency_tracking) = {
+            let c = shared.config();
+            (
+                crate::latency::Monitor::new(c.latency_monitor_threshold),
+                c.latency_tracking,
             )
         };
         let ring = match client_ring.then(|| crate::ring::Ring::new(ring_buffers)) {
@@ -198,13 +207,17 @@ impl Local {
             shared,
             shard_cell: RefCell::new(shard),
             locks: RefCell::new(LockTable::default()),
-            stats: RefCell::new(ShardStats::default()),
+            stats: RefCell::new(ShardStats {
+                latency_tracking,
+                ..ShardStats::default()
+            }),
             clients: RefCell::new(BTreeMap::new()),
             pubsub: RefCell::default(),
             blocked: RefCell::default(),
             tracking: RefCell::default(),
             read_scratch: RefCell::new(vec![0; READ_SCRATCH]),
             slowlog: RefCell::new(slowlog),
+            latency,
             monitors: RefCell::default(),
             aof: RefCell::default(),
             ring,

@@ -13,6 +13,7 @@
 //! shard has anything to evict, or under `noeviction`.
 
 use crate::config::Config;
+use crate::latency;
 use crate::local::{unix_ms, Local};
 use shard::evict::Policy;
 use shard::Shard;
@@ -241,10 +242,16 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
     // The budget is timed from the 16th key on: most passes evict a key or two, and should
     // not pay for a clock read.
     let mut t0 = None;
+    let cycle = latency::start(local);
     let pass = loop {
-        if !shard.evict_one(policy, samples, now) {
+        let Some((db, key)) = shard.eviction_candidate(policy, samples, now) else {
+            break Pass::Nothing;
+        };
+        let del = cycle.map(|_| Instant::now());
+        if !shard.evict_key(db, &key) {
             break Pass::Nothing;
         }
+        latency::end(local, latency::event::EVICTION_DEL, del);
         evicted += 1;
         // Allocations freed, and table slots emptied (see `not_counted`).
         let freed = start - crate::memory::thread_balance() + shard.free_table_bytes() as i64;
@@ -258,6 +265,7 @@ fn evict(local: &Local, shard: &mut Shard, excess: u64) -> Pass {
             }
         }
     };
+    latency::end(local, latency::event::EVICTION_CYCLE, cycle);
     mm.barren[local.id].store(pass == Pass::Nothing, Ordering::Relaxed);
     mm.free[local.id].store(shard.free_table_bytes(), Ordering::Relaxed);
     if evicted > 0 {

@@ -510,14 +510,10 @@ pub async fn pubsub(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             out.int(unique.len() as i64);
         }
         b"help" if cmd.len() == 2 => crate::command::connection::write_help(out, HELP),
-        b"channels" | b"shardchannels" | b"numpat" | b"help" => out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        b"channels" | b"shardchannels" | b"numpat" | b"help" => {
+            crate::command::connection::subcommand_error(out, "PUBSUB", &cmd[1], true)
+        }
+        _ => crate::command::connection::subcommand_error(out, "PUBSUB", &cmd[1], false),
     }
 }
 

@@ -123,7 +123,9 @@ async fn write(local: &Rc<Local>) -> std::io::Result<()> {
     let header = crate::snapshot::header(local, &[]);
     let to_file = async |bytes: &[u8]| file.write_all(bytes);
     if let Err(e) = crate::snapshot::write_rdb(&header, pieces, &aborted, to_file).await {
+        let timer = crate::latency::start(local);
         let _ = std::fs::remove_file(&tmp);
+        crate::latency::end(local, crate::latency::event::RDB_UNLINK_TEMP_FILE, timer);
         return Err(e);
     }
     let file = file.into_inner().map_err(|e| e.into_error())?;

@@ -250,14 +250,10 @@ pub async fn command(local: &Rc<Local>, _sess: &Session, cmd: &Cmd, out: &mut Re
                 "    Print this help.",
             ],
         ),
-        (b"get" | b"len" | b"reset" | b"help", _) => out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try SLOWLOG HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        (b"get" | b"len" | b"reset" | b"help", _) => {
+            crate::command::connection::subcommand_error(out, "SLOWLOG", &cmd[1], true)
+        }
+        _ => crate::command::connection::subcommand_error(out, "SLOWLOG", &cmd[1], false),
     }
 }
 

@@ -1,18 +1,23 @@
 //! Per-shard counters, summed across shards by INFO.
 
+use crate::latency::histogram::{self, Histogram, Latencies};
 use ahash::AHashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 pub struct CmdStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// The calls' latencies (`latency-tracking`), made at the first call tracked. In the
+    /// same map entry as the counters: one lookup per command feeds both.
+    pub latency: Option<Box<Latencies>>,
 }
 
 impl CmdStat {
+    /// Adds `o`'s counters (not its histogram).
     fn add(&mut self, o: &CmdStat) {
         self.calls += o.calls;
         self.usec += o.usec;
@@ -86,15 +91,22 @@ pub struct ShardStats {
     /// Recent samples for the instantaneous_* rates: (unix ms, commands, input bytes,
     /// output bytes).
     pub samples: Vec<(u64, u64, u64, u64)>,
+    /// `latency-tracking`: each command's time goes into its histogram too. A setting,
+    /// not a statistic: CONFIG RESETSTAT keeps it.
+    pub latency_tracking: bool,
 }
 
 impl ShardStats {
     /// Counts a command that ran; `reply` is its reply, looked at only when it failed.
     pub fn record(&mut self, name: &'static str, usec: u64, failed: bool, reply: &[u8]) {
         self.commands += 1;
+        let track = self.latency_tracking;
         let s = self.per_command.entry(CmdName(name)).or_default();
         s.calls += 1;
         s.usec += usec;
+        if track {
+            histogram::record(&mut s.latency, usec);
+        }
         if failed {
             s.failed += 1;
             self.count_error(reply);
@@ -128,6 +140,36 @@ impl ShardStats {
                 self.error_codes.insert(code.into(), 1);
             }
         }
+    }
+
+    /// A copy without the latency histograms (INFO's other sections do not need them, and
+    /// they are kilobytes each).
+    pub fn counters(&self) -> ShardStats {
+        ShardStats {
+            per_command: self
+                .per_command
+                .iter()
+                .map(|(k, v)| {
+                    let stat = CmdStat {
+                        latency: None,
+                        ..*v
+                    };
+                    (*k, stat)
+                })
+                .collect(),
+            error_codes: self.error_codes.clone(),
+            samples: self.samples.clone(),
+            ..*self
+        }
+    }
+
+    /// Copies of the commands' latency histograms (commands with the same name counted
+    /// apart are added up by the caller).
+    pub fn histograms(&self) -> Vec<(&'static str, Box<Histogram>)> {
+        self.per_command
+            .iter()
+            .filter_map(|(k, v)| Some((k.0, v.latency.as_ref()?.histogram())))
+            .collect()
     }
 
     pub fn merge(&mut self, o: &ShardStats) {
@@ -184,8 +226,12 @@ impl ShardStats {
         }
     }
 
+    /// CONFIG RESETSTAT: every counter and histogram to zero.
     pub fn reset(&mut self) {
-        *self = ShardStats::default();
+        *self = ShardStats {
+            latency_tracking: self.latency_tracking,
+            ..ShardStats::default()
+        };
     }
 }
 
@@ -208,12 +254,37 @@ mod tests {
         total.merge(&a);
         let rows = total.by_name();
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), ["get", "set"]);
-        let get = rows[0].1;
+        let get = &rows[0].1;
         assert_eq!(
             (get.calls, get.usec, get.failed, get.rejected),
             (4, 14, 2, 2)
         );
         assert_eq!(total.commands, 6);
+    }
+
+    #[test]
+    fn latency_histograms_follow_the_setting_and_survive_no_reset() {
+        let mut a = ShardStats {
+            latency_tracking: true,
+            ..ShardStats::default()
+        };
+        a.record("get", 3, false, b"");
+        a.record("get", 5, false, b"");
+        a.latency_tracking = false;
+        a.record("get", 7, false, b"");
+        let h = a.histograms();
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].0, h[0].1.len()),
+            ("get", 2),
+            "calls untracked are not counted"
+        );
+        assert!(a.counters().histograms().is_empty());
+        assert_eq!(a.counters().by_name()[0].1.calls, 3);
+        a.latency_tracking = true;
+        a.reset();
+        assert!(a.histograms().is_empty() && a.per_command.is_empty());
+        assert!(a.latency_tracking, "a setting, not a statistic");
     }
 
     #[test]

@@ -200,13 +200,30 @@ impl Shard {
     /// when no key may go (`noeviction`, no keys, or no keys with a TTL for a volatile
     /// policy).
     pub fn evict_one(&mut self, policy: Policy, samples: usize, now_ms: u64) -> bool {
-        let Some((db, key)) = self.choose(policy, samples.max(1), now_ms) else {
-            return false;
-        };
-        if !self.dbs[db].evict(&key) {
+        match self.eviction_candidate(policy, samples, now_ms) {
+            Some((db, key)) => self.evict_key(db, &key),
+            None => false,
+        }
+    }
+
+    /// The key [`Shard::evict_one`] would evict, as (database, key), without evicting it:
+    /// the caller can time the removal alone (the latency monitor's `eviction-del`).
+    pub fn eviction_candidate(
+        &mut self,
+        policy: Policy,
+        samples: usize,
+        now_ms: u64,
+    ) -> Option<(usize, Box<[u8]>)> {
+        self.choose(policy, samples.max(1), now_ms)
+    }
+
+    /// Evicts `key` of database `db` (an [`Shard::eviction_candidate`]); false when it is
+    /// not there.
+    pub fn evict_key(&mut self, db: usize, key: &[u8]) -> bool {
+        if !self.dbs[db].evict(key) {
             return false;
         }
-        self.effects.expired(db, &key);
+        self.effects.expired(db, key);
         self.evictor.evicted += 1;
         true
     }

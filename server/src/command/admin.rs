@@ -587,6 +587,16 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             })
             .await;
     }
+    if names.contains(&"latency-monitor-threshold") {
+        let ms = local.shared.config().latency_monitor_threshold;
+        local.call_all(move |l| l.latency.set_threshold(ms)).await;
+    }
+    if names.contains(&"latency-tracking") {
+        let on = local.shared.config().latency_tracking;
+        local
+            .call_all(move |l| l.stats.borrow_mut().latency_tracking = on)
+            .await;
+    }
     if names
         .iter()
         .any(|n| matches!(*n, "replica-read-only" | "replica-serve-stale-data"))

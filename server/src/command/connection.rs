@@ -218,6 +218,21 @@ pub fn write_help(out: &mut Reply, lines: &[&str]) {
     }
 }
 
+/// A container's error for subcommand `sub`: one it has, given the wrong number of
+/// arguments (`known`), or one it does not have; `container` is upper case (`PUBSUB`).
+/// The subcommand is cut at 128 bytes, as Redis prints it (`%.128s`).
+pub fn subcommand_error(out: &mut Reply, container: &str, sub: &[u8], known: bool) {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+    out.error(&if known {
+        format!(
+            "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} \
+             HELP."
+        )
+    } else {
+        format!("ERR unknown subcommand '{sub}'. Try {container} HELP.")
+    });
+}
+
 /// A CLIENT KILL / CLIENT LIST filter, evaluated on every shard.
 #[derive(Clone, Default)]
 struct ClientFilter {

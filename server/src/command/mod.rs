@@ -75,6 +75,7 @@ pub enum Server {
     Debug,
     Config,
     Slowlog,
+    Latency,
     Monitor,
     BgRewriteAof,
     Command,
@@ -159,6 +160,7 @@ pub async fn run_server(
         Debug => admin::debug(local, sess, cmd, out).await,
         Config => admin::config(local, cmd, out).await,
         Slowlog => crate::slowlog::command(local, sess, cmd, out).await,
+        Latency => crate::latency::command::latency(local, cmd, out).await,
         Monitor => crate::monitor::start(local, sess, out),
         BgRewriteAof => match crate::aof_rewrite::start(local).await {
             Ok(()) => out.simple("Background append only file rewriting started"),
@@ -405,6 +407,7 @@ fn core_routes() -> Vec<(&'static str, Route)> {
         ("debug", Server(S::Debug)),
         ("config", Server(S::Config)),
         ("slowlog", Server(S::Slowlog)),
+        ("latency", Server(S::Latency)),
         ("monitor", Server(S::Monitor)),
         ("bgrewriteaof", Server(S::BgRewriteAof)),
         // replication

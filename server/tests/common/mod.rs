@@ -250,6 +250,12 @@ pub enum Target {
 
 impl Target {
     pub fn start(shards: usize) -> Target {
+        Target::start_with(shards, &[])
+    }
+
+    /// [`Target::start`] with extra arguments for a fresh shardis-server (the reference
+    /// Redis must have been started with their equivalent).
+    pub fn start_with(shards: usize, extra: &[&str]) -> Target {
         match std::env::var("REFERENCE_PORT")
             .ok()
             .and_then(|p| p.parse().ok())
@@ -259,7 +265,7 @@ impl Target {
                 let _: () = redis::cmd("FLUSHALL").query(&mut t.client()).unwrap();
                 t
             }
-            None => Target::Shardis(Server::start(shards, &[])),
+            None => Target::Shardis(Server::start(shards, extra)),
         }
     }
 

@@ -52,6 +52,13 @@ const REPLICAOF_ARGS: &[Arg] = &[oneof(
 )];
 
 const COMMAND_NAMES: &[Arg] = &[string("command-name").opt().multi()];
+/// The LATENCY subcommands that read every node's samples.
+const LATENCY_TIPS: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_nodes",
+    "response_policy:special",
+];
+const EVENT: &[Arg] = &[string("event")];
 const FULL_COMMAND: &[Arg] = &[string("command"), string("arg").opt().multi()];
 const HELP: &str = "Returns helpful text about the different subcommands.";
 
@@ -270,6 +277,38 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
                 .doc(SERVER, "2.2.12", "O(N) where N is the number of entries in the slowlog",
                     "Clears all entries from the slow log.")
                 .tips(ALL_NODES_SUCCEEDED),
+        ]),
+    cmd("latency", -2, 0, &["slow"])
+        .doc(SERVER, "2.8.13", "Depends on subcommand.",
+            "A container for latency diagnostics commands.")
+        .subcommands(&[
+            cmd("latency|doctor", 2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Returns a human-readable latency analysis report.")
+                .tips(LATENCY_TIPS),
+            cmd("latency|graph", 3, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Returns a latency graph for an event.")
+                .tips(LATENCY_TIPS)
+                .args(EVENT),
+            cmd("latency|help", 2, LOADING | STALE, &["slow"])
+                .doc(SERVER, "2.8.13", "O(1)", HELP),
+            cmd("latency|histogram", -2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "7.0.0",
+                    "O(N) where N is the number of commands with latency information being \
+                    retrieved.",
+                    "Returns the cumulative distribution of latencies of a subset or all commands.")
+                .tips(LATENCY_TIPS)
+                .args(&[string("command").opt().multi()]),
+            cmd("latency|history", 3, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Returns timestamp-latency samples for an event.")
+                .tips(LATENCY_TIPS)
+                .args(EVENT),
+            cmd("latency|latest", 2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Returns the latest latency samples for all events.")
+                .tips(LATENCY_TIPS),
+            cmd("latency|reset", -2, ADMIN_FLAGS, ADMIN_ACL)
+                .doc(SERVER, "2.8.13", "O(1)", "Resets the latency data for one or more events.")
+                .tips(&["request_policy:all_nodes", "response_policy:agg_sum"])
+                .args(&[string("event").opt().multi()]),
         ]),
     cmd("config", -2, 0, &["slow"])
         .doc(SERVER, "2.0.0", "Depends on subcommand.",

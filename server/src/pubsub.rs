@@ -197,6 +197,34 @@ impl Registry {
         }
     }
 
+    /// The clients of `user` subscribed to a channel, shard channel or pattern that
+    /// `allowed(name, literal)` denies (patterns are checked literally, as Redis checks a
+    /// PSUBSCRIBE), each once.
+    pub fn denied_subscribers(
+        &self,
+        user: &str,
+        allowed: impl Fn(&[u8], bool) -> bool,
+    ) -> Vec<Rc<crate::client::ClientInfo>> {
+        let mut denied: Vec<Rc<crate::client::ClientInfo>> = Vec::new();
+        let mut check = |name: &[u8], literal: bool, mb: &Rc<Mailbox>| {
+            if *mb.info.user.borrow() == user
+                && !denied.iter().any(|c| Rc::ptr_eq(c, &mb.info))
+                && !allowed(name, literal)
+            {
+                denied.push(mb.info.clone());
+            }
+        };
+        for (channel, mailboxes) in self.channels.iter().chain(&self.shard_channels) {
+            for mb in mailboxes {
+                check(channel, false, mb);
+            }
+        }
+        for (pattern, mb) in &self.patterns {
+            check(pattern, true, mb);
+        }
+        denied
+    }
+
     /// Delivers a message to this executor's subscribers; returns how many received it.
     fn deliver(&self, shard: bool, channel: &[u8], msg: &[u8], limits: BufferLimit) -> usize {
         // One frame per protocol and kind, shared by every subscriber that takes it.

@@ -471,6 +471,57 @@ fn changes_apply_at_once_on_every_thread() {
     }
 }
 
+/// A connection of `user` that sent `subscribe` (inline) and read its confirmation.
+fn subscriber(port: u16, user: &str, subscribe: &str) -> std::net::TcpStream {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let got = send_raw(&mut s, &format!("AUTH {user} pw\r\n{subscribe}\r\n"));
+    assert!(got.starts_with("+OK\r\n*3\r\n"), "{got:?}");
+    s
+}
+
+/// Whether the server closed `s` (read returns end of file within the read timeout).
+fn closed(s: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn setuser_disconnects_subscribers_whose_channels_it_revokes() {
+    let (t, mut c) = target();
+    let rules = ["on", ">pw", "+@all", "~*", "resetchannels", "&news:*", "&other"];
+    let _: () = q(&mut c, &[&["ACL", "SETUSER", "s"][..], &rules].concat());
+    let mut news = subscriber(t.port(), "s", "SUBSCRIBE news:1");
+    let mut pattern = subscriber(t.port(), "s", "PSUBSCRIBE news:*");
+    let mut other = subscriber(t.port(), "s", "SSUBSCRIBE other");
+    // news:1 is still allowed; the pattern news:* is not (patterns are checked literally).
+    let _: () = q(
+        &mut c,
+        &["ACL", "SETUSER", "s", "resetchannels", "&news:1", "&other"],
+    );
+    assert!(closed(&mut pattern));
+    assert!(!closed(&mut news));
+    assert!(!closed(&mut other));
+    let _: () = q(&mut c, &["ACL", "SETUSER", "s", "resetchannels"]);
+    assert!(closed(&mut news));
+    assert!(closed(&mut other));
+    // Other users' subscribers are not touched by a rule change of this one.
+    let _: () = q(&mut c, &["ACL", "SETUSER", "s", "allchannels"]);
+    let _: () = q(&mut c, &["ACL", "SETUSER", "t", "on", ">pw", "+@all", "allchannels"]);
+    let mut theirs = subscriber(t.port(), "t", "SUBSCRIBE news:1");
+    let _: () = q(&mut c, &["ACL", "SETUSER", "s", "resetchannels"]);
+    assert!(!closed(&mut theirs));
+}
+
 #[test]
 fn deluser_disconnects_the_users_clients() {
     let (t, mut c) = target();
@@ -834,6 +885,15 @@ fn aclfile_save_load_and_restart() {
     let _: () = q(&mut b, &["AUTH", "bob", "b"]);
     let _: Option<String> = q(&mut b, &["GET", "b1"]);
     let _: () = q(&mut b, &["SET", "s1", "v"]);
+    // A LOAD that takes a channel away disconnects the user's subscribers to it.
+    std::fs::write(&file, "user dan on >pw +@all ~* &feed &keep\n").unwrap();
+    let _: () = q(&mut c, &["ACL", "LOAD"]);
+    let mut feed = subscriber(s.port, "dan", "SUBSCRIBE feed");
+    let mut keep = subscriber(s.port, "dan", "SUBSCRIBE keep");
+    std::fs::write(&file, "user dan on >pw +@all ~* &keep\n").unwrap();
+    let _: () = q(&mut c, &["ACL", "LOAD"]);
+    assert!(closed(&mut feed));
+    assert!(!closed(&mut keep));
     drop(s);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -622,7 +622,7 @@ pub async fn command(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
     let sub = cmd[1].to_ascii_lowercase();
     let acl = &local.shared.acl;
     match sub.as_slice() {
-        b"setuser" => setuser(local, cmd, out).await,
+        b"setuser" => setuser(local, sess, cmd, out).await,
         b"deluser" => deluser(local, sess, cmd, out).await,
         b"getuser" => match acl.user(&cmd[2]) {
             None => out.null(),
@@ -668,7 +668,7 @@ pub async fn command(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
     }
 }
 
-async fn setuser(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
+async fn setuser(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut Reply) {
     let name = &cmd[2];
     if user::has_spaces(name) {
         return out.error("ERR Usernames can't contain spaces or null characters");
@@ -703,7 +703,10 @@ async fn setuser(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
         Ok(())
     });
     match result {
-        Ok(()) => out.ok(),
+        Ok(()) => {
+            disconnect_denied_subscribers(local, sess, vec![name.to_vec()]).await;
+            out.ok()
+        }
         Err(e) => out.error(&e),
     }
 }
@@ -748,6 +751,40 @@ async fn disconnect_users(local: &Rc<Local>, sess: &mut Session, names: Vec<Vec<
             }
         })
         .await;
+}
+
+/// Closes the connections of `names` subscribed to a channel or pattern their user's rules
+/// no longer allow (Redis' ACLKillPubsubClientsIfNeeded); the caller's own after its reply.
+async fn disconnect_denied_subscribers(local: &Rc<Local>, sess: &mut Session, names: Vec<Vec<u8>>) {
+    let users: Vec<(String, Arc<User>)> = names
+        .iter()
+        .filter_map(|n| local.shared.acl.user(n))
+        .map(|u| (u.name_str(), u))
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    let me = sess.info.id;
+    let caller_denied = local
+        .call_all(move |l| {
+            let registry = l.pubsub.borrow();
+            let mut caller = false;
+            for (name, user) in &users {
+                let allowed = |channel: &[u8], literal| user.channel_allowed(channel, literal);
+                for c in registry.denied_subscribers(name, allowed) {
+                    if c.id == me {
+                        caller = true;
+                    } else {
+                        c.kill();
+                    }
+                }
+            }
+            caller
+        })
+        .await;
+    if caller_denied.contains(&true) {
+        sess.closing = true;
+    }
 }
 
 fn getuser(u: &User, out: &mut Reply) {
@@ -808,8 +845,10 @@ async fn load(local: &Rc<Local>, sess: &mut Session, path: &str, out: &mut Reply
                 .filter(|n| !users.contains_key(n.as_slice()))
                 .cloned()
                 .collect();
+            let kept: Vec<Vec<u8>> = users.keys().cloned().collect();
             acl.replace(users);
             disconnect_users(local, sess, gone).await;
+            disconnect_denied_subscribers(local, sess, kept).await;
             out.ok();
         }
         Err(e) => out.error(&format!("ERR {e}")),

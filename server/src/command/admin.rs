@@ -619,6 +619,13 @@ async fn apply_config_changes(local: &Rc<Local>, names: &[&str]) {
             crate::maxmemory::limit_changed(local);
         }
     }
+    if names.contains(&"appendfsync") {
+        // The writers read the policy from the AOF at every write (the everysec flush
+        // thread runs whenever the AOF is on and looks at it each second).
+        if let Some(aof) = &local.shared.aof {
+            aof.set_policy(local.shared.config().appendfsync);
+        }
+    }
     if names.contains(&"notify-keyspace-events") {
         let flags = local.shared.config().notify_keyspace_events;
         local

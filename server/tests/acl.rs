@@ -498,7 +498,15 @@ fn closed(s: &mut std::net::TcpStream) -> bool {
 #[test]
 fn setuser_disconnects_subscribers_whose_channels_it_revokes() {
     let (t, mut c) = target();
-    let rules = ["on", ">pw", "+@all", "~*", "resetchannels", "&news:*", "&other"];
+    let rules = [
+        "on",
+        ">pw",
+        "+@all",
+        "~*",
+        "resetchannels",
+        "&news:*",
+        "&other",
+    ];
     let _: () = q(&mut c, &[&["ACL", "SETUSER", "s"][..], &rules].concat());
     let mut news = subscriber(t.port(), "s", "SUBSCRIBE news:1");
     let mut pattern = subscriber(t.port(), "s", "PSUBSCRIBE news:*");
@@ -516,7 +524,10 @@ fn setuser_disconnects_subscribers_whose_channels_it_revokes() {
     assert!(closed(&mut other));
     // Other users' subscribers are not touched by a rule change of this one.
     let _: () = q(&mut c, &["ACL", "SETUSER", "s", "allchannels"]);
-    let _: () = q(&mut c, &["ACL", "SETUSER", "t", "on", ">pw", "+@all", "allchannels"]);
+    let _: () = q(
+        &mut c,
+        &["ACL", "SETUSER", "t", "on", ">pw", "+@all", "allchannels"],
+    );
     let mut theirs = subscriber(t.port(), "t", "SUBSCRIBE news:1");
     let _: () = q(&mut c, &["ACL", "SETUSER", "s", "resetchannels"]);
     assert!(!closed(&mut theirs));

@@ -12,6 +12,7 @@ use persist::rdb::write::{write_entry, write_eof, write_header, write_select_db}
 use persist::rdb_string::{write_len, write_string};
 use shard::digest::{db_digest, hex};
 use shard::limits::Limits;
+use shard::snapshot::Access;
 use shard::{Entry, Shard, Value};
 
 /// RDB 10 holds no consumer active time: a reader takes the seen time for it (as Redis
@@ -623,7 +624,7 @@ fn expired_keys_are_the_callers_business() {
     write_select_db(&mut out, 3, 2, 2);
     let mut e = Entry::new(Value::Str(shard::string::StrValue::from_bytes(b"v")));
     e.expire_at = 5;
-    write_entry(b"old", &e, &mut out);
+    write_entry(b"old", &e, Access::None, &mut out);
     out.push(0xFC);
     out.extend_from_slice(&(-7i64).to_le_bytes());
     key(&mut out, 0, "neg");
@@ -631,11 +632,59 @@ fn expired_keys_are_the_callers_business() {
     let file = finish(out);
     let mut got = Vec::new();
     read_rdb(&file[..], &limits(), &mut |item| {
-        if let persist::rdb::read::Item::Key { db, key, entry } = item {
+        if let persist::rdb::read::Item::Key { db, key, entry, .. } = item {
             got.push((db, key, entry.expire_at));
         }
         Ok(())
     })
     .unwrap();
     assert_eq!(got, [(3, b"old".to_vec(), 5), (3, b"neg".to_vec(), 1)]);
+}
+
+/// IDLE and FREQ go before the key they describe (after its expiry, as Redis writes them)
+/// and come back with it; a key without one gets none.
+#[test]
+fn idle_times_and_lfu_counters_round_trip() {
+    use persist::rdb::read::Item;
+    use shard::snapshot::AccessValue;
+    let now_ms = 1_700_000_000_000u64;
+    let mut out = Vec::new();
+    write_header(&mut out, 0, false, &[]);
+    write_select_db(&mut out, 0, 3, 1);
+    let mut idle = Entry::new(Value::Str(shard::string::StrValue::from_bytes(b"v")));
+    idle.access = (now_ms / 1000 - 300) as u32;
+    idle.expire_at = now_ms + 5000;
+    write_entry(b"idle", &idle, Access::Idle { now_ms }, &mut out);
+    let clock = shard::db::Clock::Lfu {
+        log_factor: 10,
+        decay_time: 1,
+    };
+    let mut hot = Entry::new(Value::Str(shard::string::StrValue::from_bytes(b"v")));
+    hot.access = shard::evict::lfu_data(now_ms, 200);
+    write_entry(b"hot", &hot, Access::Freq { clock, now_ms }, &mut out);
+    write_entry(b"plain", &hot, Access::None, &mut out);
+    let file = finish(out);
+    let mut got = Vec::new();
+    read_rdb(&file[..], &limits(), &mut |item| {
+        if let Item::Key {
+            key, entry, access, ..
+        } = item
+        {
+            got.push((key, entry.expire_at, access));
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        got,
+        [
+            (
+                b"idle".to_vec(),
+                now_ms + 5000,
+                Some(AccessValue::Idle(300))
+            ),
+            (b"hot".to_vec(), 0, Some(AccessValue::Freq(200))),
+            (b"plain".to_vec(), 0, None),
+        ]
+    );
 }

@@ -17,6 +17,8 @@ use crate::local::Local;
 use crate::log;
 use crate::mesh::Mesh;
 use persist::rdb::read::{read_rdb, Item};
+use shard::evict::access_from;
+use shard::snapshot::AccessValue;
 use shard::{Cmd, Entry};
 use std::path::Path;
 use std::rc::Rc;
@@ -172,13 +174,18 @@ fn load_file(
     mesh: &Mesh,
 ) -> Result<(u64, Vec<Vec<u8>>), String> {
     let shards = mesh.shards();
-    let mut batches: Vec<Vec<(usize, Vec<u8>, Entry)>> = (0..shards).map(|_| Vec::new()).collect();
+    let mut batches: Vec<Batch> = (0..shards).map(|_| Vec::new()).collect();
     let mut functions = Vec::new();
     let mut keys = 0u64;
     {
         let mut sink = |item: Item| -> Result<(), String> {
             match item {
-                Item::Key { db, key, entry } => {
+                Item::Key {
+                    db,
+                    key,
+                    entry,
+                    access,
+                } => {
                     if db >= databases {
                         return Err(format!(
                             "the RDB has a database {db}: this server is configured with \
@@ -186,7 +193,7 @@ fn load_file(
                         ));
                     }
                     let s = shard::slot::key_shard(&key, shards);
-                    batches[s].push((db, key, entry));
+                    batches[s].push((db, key, entry, access));
                     keys += 1;
                     if batches[s].len() >= BATCH {
                         send(mesh, s, std::mem::take(&mut batches[s]));
@@ -207,15 +214,25 @@ fn load_file(
     Ok((keys, functions))
 }
 
-/// Puts a batch of keys into `shard` (no events: Redis' loading notifies nobody).
-fn send(mesh: &Mesh, shard: usize, batch: Vec<(usize, Vec<u8>, Entry)>) {
+/// Keys for one shard: database, key, entry, the access the file recorded.
+type Batch = Vec<(usize, Vec<u8>, Entry, Option<AccessValue>)>;
+
+/// Puts a batch of keys into `shard` (no events: Redis' loading notifies nobody). A key's
+/// recorded idle time or LFU counter becomes its access data under this server's policy.
+fn send(mesh: &Mesh, shard: usize, batch: Batch) {
     mesh.send(
         shard,
         Box::new(move |l| {
             let mut shard = l.shard();
             let now = crate::local::unix_ms();
-            for (db, key, entry) in batch {
-                shard.dbs[db].write_back(&key, entry, now);
+            for (db, key, mut entry, access) in batch {
+                let db = &mut shard.dbs[db];
+                entry.access = match access {
+                    Some(AccessValue::Idle(secs)) => access_from(db.clock, Some(secs), None, now),
+                    Some(AccessValue::Freq(f)) => access_from(db.clock, None, Some(f), now),
+                    None => 0,
+                };
+                db.write_back(&key, entry, now);
             }
         }),
     );

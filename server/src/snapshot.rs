@@ -76,10 +76,14 @@ where
     let (tx, rx) = futures_channel::mpsc::channel(2);
     let walking = Arc::new(AtomicUsize::new(local.shards()));
     let flag = aborted.clone();
+    let policy = local.shared.maxmemory.policy();
     local
         .call_all(move |l| {
             prepare(l);
-            l.shard().snapshot_start(persist::rdb::write::write_entry);
+            let mut shard = l.shard();
+            let access = policy.snapshot_access(shard.dbs[0].clock, crate::local::unix_ms());
+            shard.snapshot_start_with(persist::rdb::write::write_entry, access);
+            drop(shard);
             let walk = walk(l.clone(), tx.clone(), flag.clone(), walking.clone());
             glommio::spawn_local(walk).detach();
         })

@@ -146,3 +146,85 @@ fn debug_reload_saves_and_loads_back() {
     assert!(e.contains("syntax error"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `key`'s DUMP payload from a scratch connection (RESTORE needs one to set access data).
+fn dump_of(c: &mut redis::Connection, key: &str) -> Vec<u8> {
+    redis::cmd("DUMP").arg(key).query(c).unwrap()
+}
+
+/// RESTORE `key` with its access data set by `option` (`IDLETIME n` / `FREQ n`).
+fn restore_with(c: &mut redis::Connection, key: &str, payload: &[u8], option: &[&str]) {
+    let _: () = redis::cmd("RESTORE")
+        .arg(key)
+        .arg(0)
+        .arg(payload)
+        .arg("REPLACE")
+        .arg(option)
+        .query(c)
+        .unwrap();
+}
+
+#[test]
+fn files_carry_idle_times_under_lru_and_counters_under_lfu() {
+    // Shardis -> Shardis and Shardis -> Redis, under an LFU policy: FREQ.
+    let dir = data_dir("lfu");
+    let lfu = ["--maxmemory-policy", "allkeys-lfu"];
+    let server = start(&dir, 2, &lfu);
+    let mut c = server.client();
+    q::<()>(&mut c, &["SET", "k", "v"]);
+    let payload = dump_of(&mut c, "k");
+    restore_with(&mut c, "k", &payload, &["FREQ", "77"]);
+    q::<()>(&mut c, &["SAVE"]);
+    drop(server);
+    let again = start(&dir, 3, &lfu);
+    let freq: i64 = q(&mut again.client(), &["OBJECT", "FREQ", "k"]);
+    assert!((76..=77).contains(&freq), "{freq}");
+    drop(again);
+    let reference = common::start_redis(&[
+        "--dir",
+        dir.to_str().unwrap(),
+        "--maxmemory-policy",
+        "allkeys-lfu",
+    ]);
+    let freq: i64 = q(&mut reference.client(), &["OBJECT", "FREQ", "k"]);
+    assert!((76..=77).contains(&freq), "redis read {freq}");
+    drop(reference);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Redis -> Shardis under an LRU policy: IDLE.
+    let dir = data_dir("lru");
+    let lru = ["--maxmemory-policy", "allkeys-lru"];
+    let reference = common::start_redis(&[
+        "--dir",
+        dir.to_str().unwrap(),
+        "--maxmemory-policy",
+        "allkeys-lru",
+    ]);
+    let mut r = reference.client();
+    q::<()>(&mut r, &["SET", "k", "v"]);
+    let payload = dump_of(&mut r, "k");
+    restore_with(&mut r, "k", &payload, &["IDLETIME", "5000"]);
+    q::<()>(&mut r, &["SAVE"]);
+    drop(reference);
+    let ours = start(&dir, 2, &lru);
+    let mut c = ours.client();
+    let idle: i64 = q(&mut c, &["OBJECT", "IDLETIME", "k"]);
+    assert!((5000..5100).contains(&idle), "{idle}");
+    // ... and writes it back out: a restart keeps it.
+    q::<()>(&mut c, &["SAVE"]);
+    drop(ours);
+    let again = start(&dir, 1, &lru);
+    let idle: i64 = q(&mut again.client(), &["OBJECT", "IDLETIME", "k"]);
+    assert!((5000..5100).contains(&idle), "{idle}");
+    // Without an LRU/LFU policy nothing is recorded: a load starts the key fresh.
+    q::<()>(
+        &mut again.client(),
+        &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+    );
+    q::<()>(&mut again.client(), &["SAVE"]);
+    drop(again);
+    let fresh = start(&dir, 1, &lru);
+    let idle: i64 = q(&mut fresh.client(), &["OBJECT", "IDLETIME", "k"]);
+    assert!(idle < 100, "{idle}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

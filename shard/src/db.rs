@@ -552,8 +552,12 @@ impl Db {
 
     /// Starts a snapshot of the keys as they are now (restarting one in progress), each key
     /// serialized by `serializer`.
-    pub fn snapshot_start(&mut self, serializer: crate::snapshot::Serializer) {
-        self.snap = Some(Box::new(DbSnapshot::start(&self.table, serializer)));
+    pub fn snapshot_start(
+        &mut self,
+        serializer: crate::snapshot::Serializer,
+        access: crate::snapshot::Access,
+    ) {
+        self.snap = Some(Box::new(DbSnapshot::start(&self.table, serializer, access)));
     }
 
     /// Drops the snapshot in progress and what it serialized.

@@ -65,6 +65,24 @@ impl Policy {
         matches!(self, Policy::VolatileLfu | Policy::AllkeysLfu)
     }
 
+    /// Redis' MAXMEMORY_FLAG_LRU: the policies under which RDB files carry idle times.
+    pub fn lru(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::AllkeysLru)
+    }
+
+    /// What a snapshot taken under this policy records of each key's access (Redis writes
+    /// IDLE under the LRU policies, FREQ under the LFU ones, nothing otherwise).
+    pub fn snapshot_access(self, clock: Clock, now_ms: u64) -> crate::snapshot::Access {
+        use crate::snapshot::Access;
+        if self.lru() {
+            Access::Idle { now_ms }
+        } else if self.lfu() {
+            Access::Freq { clock, now_ms }
+        } else {
+            Access::None
+        }
+    }
+
     fn random(self) -> bool {
         matches!(self, Policy::VolatileRandom | Policy::AllkeysRandom)
     }
@@ -114,6 +132,20 @@ pub fn lfu_incremented(counter: u8, log_factor: u32, coin: u64) -> u8 {
         counter + 1
     } else {
         counter
+    }
+}
+
+/// An entry's access data from an idle time (seconds) or an LFU counter, as Redis'
+/// `objectSetLRUOrLFU` sets it (RESTORE's IDLETIME / FREQ, an RDB's IDLE / FREQ): each
+/// counts only under its clock; 0 (a fresh entry's, stamped when stored) otherwise.
+pub fn access_from(clock: Clock, idle_secs: Option<u64>, freq: Option<u8>, now_ms: u64) -> u32 {
+    match (clock, idle_secs, freq) {
+        (Clock::Lru, Some(idle), _) => {
+            // 0 means "never stored": the oldest access kept is 1 s after the epoch.
+            (now_ms / 1000).saturating_sub(idle).max(1) as u32
+        }
+        (Clock::Lfu { .. }, _, Some(freq)) => lfu_data(now_ms, freq),
+        _ => 0,
     }
 }
 

@@ -245,9 +245,18 @@ impl Shard {
     /// Starts a snapshot of every database as it is now, each key serialized by
     /// `serializer` (see [`crate::snapshot`]); one in progress starts over.
     pub fn snapshot_start(&mut self, serializer: crate::snapshot::Serializer) {
+        self.snapshot_start_with(serializer, crate::snapshot::Access::None);
+    }
+
+    /// [`Shard::snapshot_start`] recording each key's access data as `access` says.
+    pub fn snapshot_start_with(
+        &mut self,
+        serializer: crate::snapshot::Serializer,
+        access: crate::snapshot::Access,
+    ) {
         self.dbs
             .iter_mut()
-            .for_each(|d| d.snapshot_start(serializer));
+            .for_each(|d| d.snapshot_start(serializer, access));
     }
 
     /// Drops the snapshot in progress and everything it serialized.

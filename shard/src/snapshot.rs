@@ -26,20 +26,64 @@
 //! [`touch_segment`]: DashTable::touch_segment
 
 use crate::dash::DashTable;
-use crate::db::Entry;
+use crate::db::{Clock, Entry};
 use crate::effects::encode_command;
 
-/// Appends one key (its name, its entry) to a snapshot's output.
-pub type Serializer = fn(&[u8], &Entry, &mut Vec<u8>);
+/// Appends one key (its name, its entry, what to record of its access) to a snapshot's
+/// output.
+pub type Serializer = fn(&[u8], &Entry, Access, &mut Vec<u8>);
+
+/// What a snapshot records of each key's access data, fixed when it starts (see
+/// `evict::Policy::snapshot_access`): RDB files carry Redis' IDLE or FREQ before a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    None,
+    /// Seconds since the key's last access, at `now_ms` (LRU policies).
+    Idle {
+        now_ms: u64,
+    },
+    /// The LFU counter as it reads at `now_ms` (LFU policies).
+    Freq {
+        clock: Clock,
+        now_ms: u64,
+    },
+}
+
+impl Access {
+    /// `IDLE` seconds or the `FREQ` counter of `entry`; None when nothing is recorded.
+    pub fn of(self, entry: &Entry) -> Option<AccessValue> {
+        match self {
+            Access::None => None,
+            Access::Idle { now_ms } => {
+                let idle = match entry.access {
+                    0 => 0,
+                    at => (now_ms / 1000).saturating_sub(at as u64),
+                };
+                Some(AccessValue::Idle(idle))
+            }
+            Access::Freq { clock, now_ms } => Some(AccessValue::Freq(crate::evict::frequency(
+                entry, clock, now_ms,
+            ))),
+        }
+    }
+}
+
+/// One key's recorded access: idle seconds or LFU counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessValue {
+    Idle(u64),
+    Freq(u8),
+}
 
 /// The AOF rewrite's serializer: the RESP commands that recreate the key.
-pub fn rebuild_commands(key: &[u8], entry: &Entry, out: &mut Vec<u8>) {
+pub fn rebuild_commands(key: &[u8], entry: &Entry, _: Access, out: &mut Vec<u8>) {
     crate::rebuild::rebuild(key, entry, &mut |args| encode_command(out, args.iter()));
 }
 
 /// The state of one database's snapshot.
 pub struct DbSnapshot {
     serializer: Serializer,
+    access: Access,
     /// The table version when the snapshot started.
     epoch: u64,
     /// The next segment the walk looks at.
@@ -51,10 +95,12 @@ pub struct DbSnapshot {
 }
 
 impl DbSnapshot {
-    /// A snapshot of `table` as it is now, each key serialized by `serializer`.
-    pub fn start(table: &DashTable<Entry>, serializer: Serializer) -> DbSnapshot {
+    /// A snapshot of `table` as it is now, each key serialized by `serializer` with
+    /// `access`.
+    pub fn start(table: &DashTable<Entry>, serializer: Serializer, access: Access) -> DbSnapshot {
         DbSnapshot {
             serializer,
+            access,
             epoch: table.version(),
             next: 0,
             end: table.segment_count(),
@@ -74,10 +120,10 @@ impl DbSnapshot {
             return 0;
         }
         let mut n = 0;
-        let (out, serialize) = (&mut self.out, self.serializer);
+        let (out, serialize, access) = (&mut self.out, self.serializer, self.access);
         table.scan_segment(seg, |k, e| {
             n += 1;
-            serialize(k, e, out);
+            serialize(k, e, access, out);
         });
         table.touch_segment(seg);
         n

@@ -19,6 +19,7 @@ use shard::hash::HashValue;
 use shard::limits::Limits;
 use shard::list::ListValue;
 use shard::set::SetValue;
+use shard::snapshot::AccessValue;
 use shard::string::StrValue;
 use shard::zset::{parse_score, ZSetValue};
 use shard::{Entry, Value};
@@ -30,11 +31,14 @@ pub enum Item {
     Aux { key: Vec<u8>, value: Vec<u8> },
     /// A FUNCTION2 library's code.
     Function(Vec<u8>),
-    /// One key of database `db`, with its expiry in `entry.expire_at` (0: none).
+    /// One key of database `db`, with its expiry in `entry.expire_at` (0: none) and the
+    /// idle time (IDLE) or LFU counter (FREQ) the file recorded for it, which the loader
+    /// turns into access data under its own eviction policy.
     Key {
         db: usize,
         key: Vec<u8>,
         entry: Entry,
+        access: Option<AccessValue>,
     },
 }
 
@@ -85,6 +89,7 @@ pub fn read_rdb<R: std::io::Read>(
     let sunk = |r: std::result::Result<(), String>| r.map_err(RdbError);
     let mut db = 0usize;
     let mut expire: Option<i64> = None;
+    let mut access: Option<AccessValue> = None;
     loop {
         let t = r.u8()?;
         match t {
@@ -92,12 +97,8 @@ pub fn read_rdb<R: std::io::Read>(
                 expire = Some(i32::from_le_bytes(r.array()?) as i64 * 1000);
             }
             opcode::EXPIRETIME_MS => expire = Some(r.i64_le()?),
-            opcode::FREQ => {
-                r.u8()?;
-            }
-            opcode::IDLE => {
-                r.len()?;
-            }
+            opcode::FREQ => access = Some(AccessValue::Freq(r.u8()?)),
+            opcode::IDLE => access = Some(AccessValue::Idle(r.len()?)),
             opcode::EOF => break,
             opcode::SELECTDB => {
                 let n = r.len()?;
@@ -134,9 +135,15 @@ pub fn read_rdb<R: std::io::Read>(
                 if let Some(value) = value {
                     let mut entry = Entry::new(value);
                     entry.expire_at = expire.map_or(0, |ms| ms.max(1) as u64);
-                    sunk(sink(Item::Key { db, key, entry }))?;
+                    sunk(sink(Item::Key {
+                        db,
+                        key,
+                        entry,
+                        access,
+                    }))?;
                 }
                 expire = None;
+                access = None;
             }
         }
     }

@@ -17,6 +17,7 @@ use crate::rdb_string::{write_len, write_string};
 use shard::hash::HashValue;
 use shard::list::ListValue;
 use shard::set::SetValue;
+use shard::snapshot::{Access, AccessValue};
 use shard::zset::ZSetValue;
 use shard::{Entry, Value};
 
@@ -65,12 +66,21 @@ pub fn write_select_db(out: &mut Vec<u8>, db: usize, keys: u64, expires: u64) {
     write_len(out, expires);
 }
 
-/// Appends one key: its expiry (EXPIRETIME_MS) when it has one, the value's type byte, the
-/// key and the value. The signature of `shard::snapshot`'s serializers.
-pub fn write_entry(key: &[u8], entry: &Entry, out: &mut Vec<u8>) {
+/// Appends one key: its expiry (EXPIRETIME_MS) when it has one, its idle time (IDLE) or LFU
+/// counter (FREQ) when `access` records one, the value's type byte, the key and the value,
+/// in Redis' order. The signature of `shard::snapshot`'s serializers.
+pub fn write_entry(key: &[u8], entry: &Entry, access: Access, out: &mut Vec<u8>) {
     if entry.expire_at != 0 {
         out.push(opcode::EXPIRETIME_MS);
         out.extend_from_slice(&(entry.expire_at as i64).to_le_bytes());
+    }
+    match access.of(entry) {
+        Some(AccessValue::Idle(secs)) => {
+            out.push(opcode::IDLE);
+            write_len(out, secs);
+        }
+        Some(AccessValue::Freq(counter)) => out.extend_from_slice(&[opcode::FREQ, counter]),
+        None => {}
     }
     out.push(type_byte(&entry.value));
     write_string(out, key);

@@ -10,6 +10,7 @@ use persist::rdb::read::{read_rdb, Item};
 use persist::rdb::write::{write_entry, write_eof, write_function, write_header, write_select_db};
 use redis::Value;
 use shard::limits::Limits;
+use shard::snapshot::Access;
 use shard::{Cmd, Handler, Reply, Shard};
 
 /// The shard clock of the tests (Unix ms).
@@ -292,7 +293,7 @@ pub fn dump(shard: &Shard, functions: &[&str]) -> Vec<u8> {
             continue;
         }
         write_select_db(&mut out, i, db.len() as u64, db.volatile() as u64);
-        db.for_each(NOW, |k, e| write_entry(k, e, &mut out));
+        db.for_each(NOW, |k, e| write_entry(k, e, Access::None, &mut out));
     }
     let crc = crc64(0, &out);
     write_eof(&mut out, crc);
@@ -316,7 +317,7 @@ pub fn load(file: &[u8], limits: Limits) -> Result<Loaded, String> {
         match item {
             Item::Aux { key, value } => aux.push((key, value)),
             Item::Function(code) => functions.push(code),
-            Item::Key { db, key, entry } => {
+            Item::Key { db, key, entry, .. } => {
                 let db = shard.dbs.get_mut(db).ok_or("database out of range")?;
                 if db.contains(&key, NOW) {
                     return Err("duplicate key".into());

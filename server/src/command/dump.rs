@@ -120,15 +120,8 @@ pub fn restore(ctx: &mut Ctx, cmd: &Cmd) {
 /// The entry's access data from IDLETIME (under LRU) or FREQ (under LFU), as Redis'
 /// `objectSetLRUOrLFU`; 0 (a fresh entry's) when the option for the policy is absent.
 fn access_data(clock: Clock, opts: &Options, now_ms: u64) -> u32 {
-    match (clock, opts.idle, opts.freq) {
-        (Clock::Lru, Some(idle), _) => {
-            let now_s = now_ms / 1000;
-            // 0 means "never stored": the oldest access kept is 1 s after the epoch.
-            now_s.saturating_sub(idle as u64).max(1) as u32
-        }
-        (Clock::Lfu { .. }, _, Some(freq)) => shard::evict::lfu_data(now_ms, freq),
-        _ => 0,
-    }
+    let idle = opts.idle.map(|i| i as u64);
+    shard::evict::access_from(clock, idle, opts.freq, now_ms)
 }
 
 #[cfg(test)]

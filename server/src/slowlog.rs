@@ -103,8 +103,8 @@ fn redacted(spec: &CommandSpec, cmd: &Cmd) -> Vec<Vec<u8>> {
 }
 
 /// `args` with secrets replaced by `(redacted)`, as Redis shows them in SLOWLOG and
-/// MONITOR: AUTH's, HELLO's AUTH pair, MIGRATE's AUTH / AUTH2, ACL SETUSER's user and rules, and the values of
-/// sensitive parameters in CONFIG SET.
+/// MONITOR: AUTH's, HELLO's AUTH pair, MIGRATE's AUTH / AUTH2, ACL SETUSER's user and rules,
+/// and the values of sensitive parameters in CONFIG SET.
 pub(crate) fn redact(spec: &CommandSpec, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     const HIDDEN: &[u8] = b"(redacted)";
     match spec.name {

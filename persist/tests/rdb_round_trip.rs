@@ -77,8 +77,8 @@ fn every_type_and_encoding_round_trips() {
         let names = keys(&original, db);
         assert_eq!(names, keys(&loaded.shard, db), "db {db}");
         assert_eq!(
-            hex(db_digest(&original.dbs[db], NOW)),
-            hex(db_digest(&loaded.shard.dbs[db], NOW)),
+            hex(&db_digest(&original.dbs[db], NOW)),
+            hex(&db_digest(&loaded.shard.dbs[db], NOW)),
             "db {db}"
         );
         assert_eq!(describe(&mut original, db), describe(&mut loaded.shard, db));
@@ -160,8 +160,8 @@ fn encodings_follow_the_loading_limits() {
     }
     let mut original = original;
     assert_eq!(
-        hex(db_digest(&original.dbs[2], NOW)),
-        hex(db_digest(&small.dbs[2], NOW))
+        hex(&db_digest(&original.dbs[2], NOW)),
+        hex(&db_digest(&small.dbs[2], NOW))
     );
     assert_eq!(describe(&mut original, 9), describe(&mut small, 9));
 }

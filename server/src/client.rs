@@ -71,6 +71,12 @@ impl ClientInfo {
         }
     }
 
+    /// Whether the client connects from this machine (Redis' connIsLocal), for the
+    /// `local` setting of `enable-debug-command` and `enable-module-command`.
+    pub fn is_local(&self) -> bool {
+        self.addr.ip().is_loopback()
+    }
+
     /// Asks the connection to close (CLIENT KILL): it stops after its current batch.
     pub fn kill(&self) {
         self.killed.set(true);

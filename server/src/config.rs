@@ -350,6 +350,9 @@ const PROTECTED: u8 = 2;
 const SENSITIVE: u8 = 4;
 /// Takes several arguments: all the words of a directive, or a CONFIG SET value split at spaces.
 const MULTI_ARG: u8 = 8;
+/// A `Special` parameter whose value is one string: CONFIG REWRITE quotes it, as `Str`s
+/// (the other `Special`s are yes/no or words: `save 3600 1`).
+const STRING: u8 = 16;
 
 /// A validated new value, applied only once every value of a CONFIG SET is known to be good.
 type Apply = Box<dyn FnOnce(&mut Config)>;
@@ -660,7 +663,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "dir",
         aliases: &[],
-        flags: PROTECTED,
+        flags: PROTECTED | STRING,
         kind: Kind::Special {
             parse: parse_dir,
             get: |c| c.dir.to_string_lossy().into(),
@@ -786,7 +789,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "notify-keyspace-events",
         aliases: &[],
-        flags: 0,
+        flags: STRING,
         kind: Kind::Special {
             parse: parse_notify_keyspace_events,
             get: |c| shard::notify::flags_string(c.notify_keyspace_events),
@@ -908,7 +911,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "dbfilename",
         aliases: &[],
-        flags: 0,
+        flags: STRING,
         kind: Kind::Special {
             parse: |_, args| {
                 let name = parse_plain_name(args, "dbfilename")?;
@@ -941,7 +944,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "appendfilename",
         aliases: &[],
-        flags: IMMUTABLE,
+        flags: IMMUTABLE | STRING,
         kind: Kind::Special {
             parse: parse_aof_name,
             get: |c| c.appendfilename.clone(),
@@ -950,7 +953,7 @@ static PARAMS: &[Param] = &[
     Param {
         name: "appenddirname",
         aliases: &[],
-        flags: IMMUTABLE,
+        flags: IMMUTABLE | STRING,
         kind: Kind::Special {
             parse: parse_aof_dirname,
             get: |c| c.appenddirname.clone(),
@@ -1538,15 +1541,6 @@ impl Config {
     /// the largest exact unit (`100mb`), multi-word values as words. `None`: the parameter's
     /// lines are removed (`replicaof` on a primary).
     pub fn rewrite_lines(&self) -> Vec<(&'static str, Option<String>, bool)> {
-        // The `Special` parameters whose value is one string (quoted like `Str`); the others
-        // are yes/no or words (`save 3600 1`, `client-output-buffer-limit normal 0 0 0 ...`).
-        const STRING_SPECIALS: &[&str] = &[
-            "dir",
-            "dbfilename",
-            "appendfilename",
-            "appenddirname",
-            "notify-keyspace-events",
-        ];
         let defaults = Config::default();
         PARAMS
             .iter()
@@ -1561,7 +1555,7 @@ impl Config {
                 match p.kind {
                     Kind::Memory { get, .. } => line.extend(memory_with_unit(get(self)).bytes()),
                     Kind::Str { .. } => push_repr(&mut line, value.as_bytes()),
-                    Kind::Special { .. } if STRING_SPECIALS.contains(&p.name) => {
+                    Kind::Special { .. } if p.flags & STRING != 0 => {
                         push_repr(&mut line, value.as_bytes())
                     }
                     _ if value.is_empty() => line.extend_from_slice(b"\"\""),

@@ -86,17 +86,12 @@ impl Report {
         let store = &local.shared.scripts.store;
         let (scripts, script_bytes) = store.script_stats();
         let (libraries, functions) = store.function_counts();
-        let mut dbs: Vec<(usize, u64, u64)> = Vec::new();
-        for s in shards {
-            for (i, &(keys, table)) in s.dbs.iter().enumerate() {
-                match dbs.iter_mut().find(|d| d.0 == i) {
-                    Some(d) => {
-                        d.1 += keys as u64;
-                        d.2 += table as u64;
-                    }
-                    None => dbs.push((i, keys as u64, table as u64)),
-                }
-            }
+        // Every shard has the same databases: summed by index.
+        let databases = shards.first().map_or(0, |s| s.dbs.len());
+        let mut dbs: Vec<(usize, u64, u64)> = (0..databases).map(|i| (i, 0, 0)).collect();
+        for (i, &(keys, table)) in shards.iter().flat_map(|s| s.dbs.iter().enumerate()) {
+            dbs[i].1 += keys as u64;
+            dbs[i].2 += table as u64;
         }
         dbs.retain(|d| d.1 > 0);
         let sum = |f: fn(&ShardMemory) -> usize| shards.iter().map(f).sum::<usize>() as u64;

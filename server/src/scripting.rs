@@ -1114,10 +1114,7 @@ pub fn script_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
                 "    Print this help.",
             ],
         ),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try SCRIPT HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => command::connection::subcommand_error(out, "SCRIPT", &cmd[1], false),
     }
 }
 
@@ -1200,11 +1197,7 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) -> bool {
                 3 => Ok(RestorePolicy::Append),
                 4 => RestorePolicy::parse(&cmd[3]),
                 _ => {
-                    out.error(&format!(
-                        "ERR unknown subcommand or wrong number of arguments for '{}'. Try \
-                         FUNCTION HELP.",
-                        String::from_utf8_lossy(&cmd[1])
-                    ));
+                    command::connection::subcommand_error(out, "FUNCTION", &cmd[1], true);
                     return false;
                 }
             };
@@ -1219,10 +1212,7 @@ pub fn function_command(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) -> bool {
             false
         }
         _ => {
-            out.error(&format!(
-                "ERR unknown subcommand '{}'. Try FUNCTION HELP.",
-                String::from_utf8_lossy(&cmd[1])
-            ));
+            command::connection::subcommand_error(out, "FUNCTION", &cmd[1], false);
             false
         }
     };

@@ -731,6 +731,19 @@ fn acl_log_entries() {
 #[test]
 fn dryrun_cat_genpass_help() {
     let (_t, mut c) = target();
+    // Wrong argument counts name the subcommand as typed, as Redis does.
+    for (args, sub) in [
+        (&["ACL", "CaT", "a", "b"][..], "CaT"),
+        (&["ACL", "GENPASS", "1", "2"], "GENPASS"),
+        (&["ACL", "Log", "1", "2", "3"], "Log"),
+    ] {
+        assert_eq!(
+            qerr(&mut c, args),
+            format!(
+                "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try ACL HELP."
+            )
+        );
+    }
     let _: () = q(
         &mut c,
         &[

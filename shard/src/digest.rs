@@ -145,8 +145,15 @@ pub fn key_digest(db: &mut Db, key: &[u8], now_ms: u64) -> Digest {
     d
 }
 
-pub fn hex(d: Digest) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
+/// Lowercase hex of `bytes`: digests (DEBUG DIGEST, script SHA1s, ACL password hashes) and
+/// ACL GENPASS.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|&b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -167,7 +174,7 @@ mod tests {
     fn order_independent_and_zero_when_empty() {
         let mut a = Db::default();
         let mut b = Db::default();
-        assert_eq!(hex(dataset(&[vec![db_part(&a, 0)]])), "0".repeat(40));
+        assert_eq!(hex(&dataset(&[vec![db_part(&a, 0)]])), "0".repeat(40));
         for (k, v) in [("x", "1"), ("y", "2")] {
             set(&mut a, k, v);
         }
@@ -186,11 +193,11 @@ mod tests {
         let mut db = Db::default();
         set(&mut db, "foo", "bar");
         assert_eq!(
-            hex(key_digest(&mut db, b"foo", 0)),
+            hex(&key_digest(&mut db, b"foo", 0)),
             "68467c70ae30376e7ce005bcc8827f5ba7fd67dc"
         );
         assert_eq!(
-            hex(dataset(&[vec![db_part(&db, 0)]])),
+            hex(&dataset(&[vec![db_part(&db, 0)]])),
             "d2ab4820c1be0580ea28efbfe8bfa1dc05bb802a"
         );
     }

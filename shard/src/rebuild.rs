@@ -390,8 +390,8 @@ mod tests {
         let mut copy = replay(&cmds);
         assert_eq!(original.dbs[0].len(), copy.dbs[0].len());
         assert_eq!(
-            hex(db_digest(&original.dbs[0], NOW)),
-            hex(db_digest(&copy.dbs[0], NOW))
+            hex(&db_digest(&original.dbs[0], NOW)),
+            hex(&db_digest(&copy.dbs[0], NOW))
         );
         for (key, enc) in keys {
             assert_eq!(encoding(&mut original, key), *enc, "{key}");
@@ -640,8 +640,8 @@ mod tests {
         let cmds = rebuild_all(&original);
         let mut copy = replay(&cmds);
         assert_eq!(
-            hex(db_digest(&original.dbs[0], NOW)),
-            hex(db_digest(&copy.dbs[0], NOW))
+            hex(&db_digest(&original.dbs[0], NOW)),
+            hex(&db_digest(&copy.dbs[0], NOW))
         );
         for key in ["s", "long"] {
             assert_eq!(xinfo_full(&mut original, key), xinfo_full(&mut copy, key));
@@ -690,8 +690,8 @@ mod tests {
         let cmds = rebuild_all(&original);
         let mut copy = replay(&cmds);
         assert_eq!(
-            hex(db_digest(&original.dbs[0], NOW)),
-            hex(db_digest(&copy.dbs[0], NOW))
+            hex(&db_digest(&original.dbs[0], NOW)),
+            hex(&db_digest(&copy.dbs[0], NOW))
         );
         for key in ["fresh", "emptied", "trimmed"] {
             assert_eq!(xinfo_full(&mut original, key), xinfo_full(&mut copy, key));

@@ -218,7 +218,7 @@ mod tests {
 
     fn digests(shard: &Shard, now: u64) -> Vec<String> {
         let d: Vec<Digest> = shard.dbs.iter().map(|d| db_digest(d, now)).collect();
-        d.into_iter().map(hex).collect()
+        d.iter().map(|d| hex(d)).collect()
     }
 
     /// Runs the snapshot to its end with steps of `budget`, taking the output after every

@@ -13,6 +13,7 @@ pub mod sha256;
 pub mod user;
 
 use crate::client::Session;
+use crate::command::connection::subcommand_error;
 use crate::command::meta::{self, CommandSpec};
 use crate::config::Config;
 use crate::local::{unix_ms, Local};
@@ -661,10 +662,7 @@ pub async fn command(local: &Rc<Local>, sess: &mut Session, cmd: &Cmd, out: &mut
         b"log" => log_command(local, cmd, out),
         b"dryrun" => dryrun(local, cmd, out),
         b"help" => crate::command::connection::write_help(out, HELP),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try ACL HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => subcommand_error(out, "ACL", &cmd[1], false),
     }
 }
 
@@ -864,8 +862,7 @@ fn cat(cmd: &Cmd, out: &mut Reply) {
         return;
     }
     if cmd.len() > 3 {
-        return out
-            .error("ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.");
+        return subcommand_error(out, "ACL", &cmd[1], true);
     }
     let wanted = cmd[2].to_ascii_lowercase();
     let Some(cat) = meta::ACL_CATEGORIES
@@ -892,9 +889,7 @@ fn cat(cmd: &Cmd, out: &mut Reply) {
 fn genpass(cmd: &Cmd, out: &mut Reply) {
     const MAX_BITS: i64 = 4096;
     if cmd.len() > 3 {
-        return out.error(
-            "ERR unknown subcommand or wrong number of arguments for 'genpass'. Try ACL HELP.",
-        );
+        return subcommand_error(out, "ACL", &cmd[1], true);
     }
     let bits = match cmd.args().nth(2) {
         None => 256,
@@ -912,8 +907,7 @@ fn genpass(cmd: &Cmd, out: &mut Reply) {
     let chars = (bits as usize).div_ceil(4);
     let mut bytes = vec![0u8; chars.div_ceil(2)];
     random_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    out.bulk(&hex.as_bytes()[..chars]);
+    out.bulk(&shard::digest::hex(&bytes).as_bytes()[..chars]);
 }
 
 /// Random bytes from the kernel (GENPASS).
@@ -938,8 +932,7 @@ fn random_bytes(buf: &mut [u8]) {
 
 fn log_command(local: &Local, cmd: &Cmd, out: &mut Reply) {
     if cmd.len() > 3 {
-        return out
-            .error("ERR unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP.");
+        return subcommand_error(out, "ACL", &cmd[1], true);
     }
     let mut count = 10usize;
     if let Some(a) = cmd.args().nth(2) {

@@ -11,13 +11,7 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
 
 /// The lowercase hex of the SHA-256 of `data`, as Redis' ACLHashPassword.
 pub fn hex(data: &[u8]) -> String {
-    use std::fmt::Write;
-    digest(data)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    shard::digest::hex(&digest(data))
 }
 
 #[cfg(test)]

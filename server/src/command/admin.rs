@@ -2,9 +2,8 @@
 //! COMMAND.
 
 use crate::client::Session;
-use crate::command::connection::write_help;
+use crate::command::connection::{subcommand_error, write_help};
 use crate::command::meta;
-use crate::config::Access;
 use crate::coord;
 use crate::local::{unix_us, Local};
 use crate::log;
@@ -233,17 +232,9 @@ const DEBUG_HELP: &[&str] = &[
     "    Print this help.",
 ];
 
-/// Whether DEBUG is allowed for this client (enable-debug-command: no|yes|local).
-fn debug_allowed(local: &Local, sess: &Session) -> bool {
-    match local.shared.config().enable_debug_command {
-        Access::Yes => true,
-        Access::Local => sess.info.addr.ip().is_loopback(),
-        Access::No => false,
-    }
-}
-
 pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply) {
-    if !debug_allowed(local, sess) {
+    let allowed = local.shared.config().enable_debug_command;
+    if !allowed.allows(sess.info.is_local()) {
         return out.error(
             "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
              \"local\", you can run it from a local connection, otherwise you need to set this \
@@ -294,7 +285,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                     parts
                 })
                 .await;
-            out.bulk(shard::digest::hex(shard::digest::dataset(&parts)).as_bytes());
+            out.bulk(shard::digest::hex(&shard::digest::dataset(&parts)).as_bytes());
         }
         (b"digest-value", _) => {
             out.array(cmd.len() - 2);
@@ -307,7 +298,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
                         shard::digest::key_digest(&mut l.shard().dbs[db], &key, now)
                     })
                     .await;
-                out.bulk(shard::digest::hex(d).as_bytes());
+                out.bulk(shard::digest::hex(&d).as_bytes());
             }
         }
         (b"listpack", 3) => debug_structure(local, sess, cmd, "listpack", out).await,
@@ -332,10 +323,7 @@ pub async fn debug(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Reply
             }
         }
         (b"reload", _) => debug_reload(local, cmd, out).await,
-        _ => out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => subcommand_error(out, "DEBUG", &cmd[1], true),
     }
 }
 
@@ -531,10 +519,7 @@ pub async fn config(local: &Rc<Local>, cmd: &Cmd, out: &mut Reply) {
             Err(e) => out.error(&e),
         },
         b"help" => write_help(out, CONFIG_HELP),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => subcommand_error(out, "CONFIG", &cmd[1], false),
     }
 }
 

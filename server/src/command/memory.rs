@@ -1,7 +1,7 @@
 //! MEMORY: USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE, HELP.
 
 use crate::client::Session;
-use crate::command::connection::write_help;
+use crate::command::connection::{subcommand_error, write_help};
 use crate::local::{unix_ms, Local};
 use crate::memory_report;
 use shard::num::parse_i64;
@@ -46,10 +46,7 @@ pub async fn memory(local: &Rc<Local>, sess: &Session, cmd: &Cmd, out: &mut Repl
             out.ok();
         }
         b"help" => write_help(out, HELP),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try MEMORY HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => subcommand_error(out, "MEMORY", &cmd[1], false),
     }
 }
 

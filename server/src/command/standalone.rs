@@ -9,7 +9,7 @@
 //! - LOLWUT: the version line (Redis' art for versions 5 and 6 is not drawn).
 
 use crate::client::Session;
-use crate::command::connection::write_help;
+use crate::command::connection::{subcommand_error, write_help};
 use crate::local::Local;
 use shard::num::parse_i64;
 use shard::reply::err;
@@ -26,10 +26,7 @@ pub fn cluster(cmd: &Cmd, out: &mut Reply) {
     if known {
         out.error(CLUSTER_DISABLED)
     } else {
-        out.error(&format!(
-            "ERR unknown subcommand '{}'. Try CLUSTER HELP.",
-            String::from_utf8_lossy(sub)
-        ))
+        subcommand_error(out, "CLUSTER", sub, false)
     }
 }
 
@@ -50,14 +47,8 @@ const MODULE_HELP: &[&str] = &[
 pub fn module(local: &Local, sess: &Session, cmd: &Cmd, out: &mut Reply) {
     let sub = cmd[1].to_ascii_lowercase();
     let changes = matches!(sub.as_slice(), b"load" | b"loadex" | b"unload");
-    let local_client = sess.info.addr.ip().is_loopback();
-    if changes
-        && !local
-            .shared
-            .config()
-            .enable_module_command
-            .allows(local_client)
-    {
+    let allowed = local.shared.config().enable_module_command;
+    if changes && !allowed.allows(sess.info.is_local()) {
         return out.error(
             "ERR MODULE command not allowed. If the enable-module-command option is set to \
              \"local\", you can run it from a local connection, otherwise you need to set this \
@@ -75,10 +66,7 @@ pub fn module(local: &Local, sess: &Session, cmd: &Cmd, out: &mut Reply) {
         }
         b"unload" => out.error("ERR Error unloading module: no such module with that name"),
         b"help" => write_help(out, MODULE_HELP),
-        _ => out.error(&format!(
-            "ERR unknown subcommand '{}'. Try MODULE HELP.",
-            String::from_utf8_lossy(&cmd[1])
-        )),
+        _ => subcommand_error(out, "MODULE", &cmd[1], false),
     }
 }
 

@@ -52,13 +52,7 @@ pub use functions::{RestorePolicy, RunningFunction};
 /// The lowercase hex SHA1 of `data`, as Redis names scripts (every EVAL hashes its body:
 /// formatting through `Display` cost more than hashing a short body).
 pub(crate) fn sha1_hex(data: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = sha1_smol::Sha1::from(data).digest().bytes();
-    let hex: Vec<u8> = digest
-        .iter()
-        .flat_map(|&b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
-        .collect();
-    String::from_utf8(hex).expect("hex digits are ASCII")
+    shard::digest::hex(&sha1_smol::Sha1::from(data).digest().bytes())
 }
 
 /// What a script calls into. The server implements it; tests implement fakes.
